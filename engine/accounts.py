@@ -1,0 +1,156 @@
+"""Accounts and positions as a structure of arrays, and the exact position arithmetic.
+
+Columns are accounts, rows are symbols: ``qty[s, a]`` is account ``a``'s position in symbol ``s``
+(signed lots). Whole-population work (margin scans, ADL scores) uses the numpy arrays; the per-fill
+hot path uses ``memoryview``s of the same buffers, which read and write plain Python ints.
+
+Money bookkeeping (all integers, money units of 1e-6 USD):
+
+* ``wallet[a]``: the cross wallet. ``iso_margin[s, a]``: margin moved into an isolated position.
+* ``cost[s, a]``: signed cost basis, ``Σ qty_i × price_i × unit_per_tick_lot`` over the fills that
+  opened the position, scaled down in proportion when it is reduced. Average entry = cost / qty.
+* Unrealized PnL at mark ``m``: ``qty × m × unit − cost``.
+* ``adl_light[s, a]`` and ``adl_score[s, a]``: the position's ADL light (1–5, 0 when flat) and
+  score, as of the last settle.
+
+Because every fill adds ``q × p × unit`` to the buyer's cost and the same to the seller's with the
+other sign, and a reduction moves exactly ``new_cost − (cost + q × p × unit)`` into the margin pool,
+``Σ wallet + Σ iso_margin − Σ cost`` (+ the exchange's fee pool) never changes except by deposits
+and withdrawals, whatever the rounding of the scaled-down cost. That is the money invariant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .units import ceil_div
+
+DEFAULT_LEVERAGE = 20
+
+
+def fill_result(old_q: int, old_c: int, dq: int, price: int, unit: int) -> tuple[int, int, int]:
+    """(new qty, new cost, realized PnL) after a signed fill of ``dq`` lots at ``price``."""
+    value = dq * price * unit
+    new_q = old_q + dq
+    if old_q == 0 or (old_q > 0) == (dq > 0):
+        return new_q, old_c + value, 0
+    if new_q == 0 or (new_q > 0) == (old_q > 0):
+        new_c = old_c * new_q // old_q if new_q else 0
+        return new_q, new_c, new_c - (old_c + value)
+    # a flip: close the old position at price, open the rest there
+    return new_q, new_q * price * unit, old_q * price * unit - old_c
+
+
+class Accounts:
+    """The account and position arrays for ``n_symbols`` symbols, grown by doubling."""
+
+    def __init__(self, n_symbols: int, capacity: int = 1024):
+        self.n_symbols = n_symbols
+        self.n = 0
+        self._alloc(max(16, capacity))
+
+    # --- storage --------------------------------------------------------------------------------
+    _COLUMNS = ("wallet", "order_margin", "is_fund")
+    _MATRICES = ("qty", "cost", "iso", "iso_margin", "leverage", "adl_light", "adl_score")
+    _DTYPES = {"wallet": np.int64, "order_margin": np.int64, "is_fund": np.bool_, "qty": np.int64,
+               "cost": np.int64, "iso": np.bool_, "iso_margin": np.int64, "leverage": np.int32,
+               "adl_light": np.int8, "adl_score": np.float64}
+
+    def _alloc(self, capacity: int) -> None:
+        old = {name: getattr(self, name, None) for name in self._COLUMNS + self._MATRICES}
+        for name in self._COLUMNS:
+            arr = np.zeros(capacity, dtype=self._DTYPES[name])
+            if old[name] is not None:
+                arr[: self.n] = old[name][: self.n]
+            setattr(self, name, arr)
+        for name in self._MATRICES:
+            arr = np.zeros((self.n_symbols, capacity), dtype=self._DTYPES[name])
+            if old[name] is not None:
+                arr[:, : self.n] = old[name][:, : self.n]
+            setattr(self, name, arr)
+        self.capacity = capacity
+        self._views()
+
+    def _views(self) -> None:
+        """Memoryviews over the arrays, for fast scalar access on the hot path."""
+        self.w = memoryview(self.wallet)
+        self.om = memoryview(self.order_margin)
+        self.q = memoryview(self.qty)
+        self.c = memoryview(self.cost)
+        self.im = memoryview(self.iso_margin)
+        self.isov = memoryview(self.iso)
+        self.lev = memoryview(self.leverage)
+        self.fund = memoryview(self.is_fund)
+
+    def add(self, count: int, wallet: int | np.ndarray = 0, *, is_fund: bool = False,
+            leverage: int = DEFAULT_LEVERAGE) -> range:
+        """Append ``count`` accounts; returns their ids."""
+        start = self.n
+        if start + count > self.capacity:
+            cap = self.capacity
+            while cap < start + count:
+                cap *= 2
+            self._alloc(cap)
+        end = start + count
+        self.wallet[start:end] = wallet
+        self.is_fund[start:end] = is_fund
+        self.leverage[:, start:end] = leverage
+        self.n = end
+        return range(start, end)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, trimmed to the live accounts (for checksums and saves)."""
+        out = {name: getattr(self, name)[: self.n] for name in self._COLUMNS}
+        out.update({name: getattr(self, name)[:, : self.n] for name in self._MATRICES})
+        return out
+
+    def load(self, arrays: dict[str, np.ndarray]) -> None:
+        """Replace the contents with ``arrays()`` output."""
+        n = len(arrays["wallet"])
+        self.n = 0
+        self._alloc(max(16, n))
+        self.n = n
+        for name, arr in arrays.items():
+            getattr(self, name)[..., :n] = arr
+        self._views()
+
+    # --- exact position arithmetic ---------------------------------------------------------------
+    def apply_fill(self, a: int, s: int, dq: int, price: int, unit: int, fee: int) -> int:
+        """Apply a signed fill of ``dq`` lots at ``price`` ticks to position (s, a), paying ``fee``
+        money units (negative = rebate). Returns the realized PnL; both go to the position's pool
+        (the isolated margin if the position is isolated, else the cross wallet)."""
+        q, c = self.q, self.c
+        old_q = q[s, a]
+        new_q, new_c, realized = fill_result(old_q, c[s, a], dq, price, unit)
+        q[s, a] = new_q
+        c[s, a] = new_c
+        if self.isov[s, a]:
+            self._isolated_fill(a, s, old_q, new_q, price, unit, realized - fee)
+        else:
+            self.w[a] += realized - fee
+        return realized
+
+    def _isolated_fill(self, a: int, s: int, old_q: int, new_q: int, price: int, unit: int,
+                       delta: int) -> None:
+        """Book an isolated fill: PnL and fee into the isolated margin; opening fills move initial
+        margin in from the wallet; reductions release margin back in proportion."""
+        im, w = self.im, self.w
+        im[s, a] += delta
+        opened = abs(new_q) - abs(old_q) if (old_q == 0 or (old_q > 0) == (new_q > 0)) else abs(new_q)
+        if new_q == 0:
+            w[a] += im[s, a]
+            im[s, a] = 0
+        elif opened > 0:
+            margin = ceil_div(opened * price * unit, self.lev[s, a])
+            w[a] -= margin
+            im[s, a] += margin
+        elif abs(new_q) < abs(old_q) and (old_q > 0) == (new_q > 0):
+            keep = im[s, a] * abs(new_q) // abs(old_q)
+            w[a] += im[s, a] - keep
+            im[s, a] = keep
+
+    def transfer(self, frm: int, to: int, s: int, lots: int, price: int, unit: int) -> None:
+        """Move ``lots`` of ``frm``'s position in ``s`` to ``to`` at ``price``, with no fee: the
+        insurance fund's takeover and ADL. ``lots`` is signed from ``frm``'s side (its qty sign)."""
+        self.apply_fill(frm, s, -lots, price, unit, 0)
+        self.apply_fill(to, s, lots, price, unit, 0)

@@ -1,0 +1,264 @@
+"""The leveraged crowd: thousands of accounts, as arrays, with positions carried into the session.
+
+Construction (all draws from the simulation's generator):
+
+* each account trades one symbol, chosen with probability ∝ √(crowd notional of the symbol);
+* ``long_share`` of the accounts are long (exactly, by count); a share ``hedged_share`` also holds an
+  opposite leg in another symbol (cross margin, the article's hedged trader in small);
+* leverage is Pareto-distributed from ``leverage_min`` with tail ``leverage_tail``, capped at
+  ``leverage_max`` and at the instrument bracket's maximum for the position's size;
+* sizes are log-normal, scaled so that the longs' notional per symbol is the level's
+  ``notional_usd``; the shorts (fewer, larger) are scaled so long and short lots net to zero;
+* entries spread log-normally (``entry_spread_pct``) around the start price; margin is the initial
+  margin times (1 + an exponential buffer), topped up so that every position starts with at
+  least its initial margin at the start price (the ones that could not have survived until the
+  session starts are not in the crowd);
+* ``isolated_share`` of positions are isolated.
+
+Each step the crowd acts (vectorized draws, a handful of orders):
+
+* **cut / take profit** — every 2 s, each losing trader cuts with probability ``panic_rate`` per
+  minute per 1% of drawdown, each winner takes profit at ``take_profit_rate`` per minute per 1%,
+  at most ``cut_clip_usd`` at a time;
+* **re-hedge after ADL** — a share ``rebalance_share`` of traders whose position was closed by ADL
+  re-open part of it at market the next step (the article's extra selling);
+* **momentum shorts** — while an index is down more than 1% over five minutes, fresh accounts
+  short it with ``chase_leverage`` (``chase_usd_per_min``): they are the shorts the rebound squeezes;
+* **dip buyers** — from ``dip_buy_from``, flat cash accounts buy at market;
+* **stink bids** — resting bids far below the market, placed at the start, that only a crash fills.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..book import BUY, SELL, Tif
+from ..errors import CrashfloorError
+from ..events import AdlFill
+from ..margin import max_leverage_vector
+from ..units import MONEY_PER_USD
+
+
+class Crowd:
+    def __init__(self, sim, cfg: dict, notional_usd: list[float], stink_usd: list[float],
+                 stink_depth_pct: list[float], extra: list[tuple] = ()):
+        """``extra``: other accounts' legs seeded together with the crowd (the player's starting
+        portfolio), as (account, symbol index, lots, entry ticks, isolated margin, leverage)."""
+        ex = sim.exchange
+        rng = sim.rng
+        self.cfg = cfg
+        self.S = len(ex.symbols)
+        n = int(cfg["accounts"])
+        self.n = n
+        weights = np.sqrt(np.asarray(notional_usd, dtype=float))
+        sym = rng.choice(self.S, size=n, p=weights / weights.sum()) if n else np.zeros(0, int)
+        lev = cfg["leverage_min"] * rng.uniform(1e-9, 1.0, n) ** (-1.0 / cfg["leverage_tail"])
+        lev = np.minimum(lev, cfg["leverage_max"])
+        size = np.minimum(rng.lognormal(0.0, 1.0, n), 40.0)
+        iso = rng.random(n) < cfg["isolated_share"]
+        buffer = rng.exponential(cfg["margin_buffer"], n)
+        entry_dev = rng.normal(0.0, cfg["entry_spread_pct"] / 100, n)
+        hedged = np.flatnonzero((rng.random(n) < cfg["hedged_share"]) & ~iso) if self.S > 1 \
+            else np.zeros(0, dtype=np.int64)
+        # exactly long_share of all legs long: each hedged account holds one long and one short
+        side = np.full(n, SELL, dtype=np.int64)
+        side[hedged] = BUY
+        plain = np.setdiff1d(np.arange(n), hedged)
+        longs = round((n + len(hedged)) * cfg["long_share"]) - len(hedged)
+        side[plain[rng.permutation(len(plain))[: max(0, longs)]]] = BUY
+        hedge_sym = (sym[hedged] + rng.integers(1, self.S, len(hedged))) % self.S \
+            if self.S > 1 else np.zeros(0, dtype=np.int64)
+        self.ids = np.arange(0)
+        legs = [(np.arange(n), sym, side, size, lev, iso, entry_dev)]
+        if len(hedged):
+            legs.append((hedged, hedge_sym, -side[hedged], size[hedged] * 0.5, lev[hedged],
+                         np.zeros(len(hedged), bool), entry_dev[hedged]))
+        self._build(sim, legs, buffer, notional_usd, list(extra))
+        self.symbol = sym
+        self._stink_bids(sim, stink_usd, stink_depth_pct)
+        self.dip_ids = self._cash_pool(sim, cfg["dip_buyers"], cfg["dip_buy_usd_per_min"] * 60)
+        self.chaser_ids = self._cash_pool(sim, 500, cfg["chase_usd_per_min"] * 30
+                                          / cfg["chase_leverage"])
+        for a in self.chaser_ids.tolist():
+            for sym_name in ex.symbols:
+                ex.set_leverage(a, sym_name, min(cfg["chase_leverage"],
+                                                 ex.instrument(sym_name).max_leverage))
+        self.index_minutes: list[list[int]] = [[] for _ in range(self.S)]
+        self._rehedge: list[tuple[int, int, int, int]] = []
+
+    # --- construction --------------------------------------------------------------------------
+    def _build(self, sim, legs, buffer, notional_usd, extra) -> None:
+        """Open the accounts, fund them, and seed every leg's position symbol by symbol; the
+        crowd's lots absorb the extra legs so that every symbol nets to zero."""
+        ex = sim.exchange
+        n = self.n
+        margin = np.zeros(n, dtype=np.int64)
+        per_symbol = []
+        for s in range(self.S):
+            inst = ex.instruments[s]
+            unit = inst.unit_per_tick_lot
+            p0 = ex.marks.index[s]
+            rows = []
+            for acc_idx, sym, side, size, lev, iso, dev in legs:
+                m = sym == s
+                rows.append((acc_idx[m], side[m], size[m], lev[m], iso[m], dev[m]))
+            idx = np.concatenate([r[0] for r in rows])
+            sd = np.concatenate([r[1] for r in rows])
+            sz = np.concatenate([r[2] for r in rows])
+            lv = np.concatenate([r[3] for r in rows])
+            iso = np.concatenate([r[4] for r in rows])
+            dev = np.concatenate([r[5] for r in rows])
+            if idx.size == 0:
+                per_symbol.append(None)
+                continue
+            target = notional_usd[s] * MONEY_PER_USD
+            longs, shorts = sd > 0, sd < 0
+            usd_size = np.zeros(len(idx))
+            usd_size[longs] = sz[longs] / max(sz[longs].sum(), 1e-12) * target
+            usd_size[shorts] = sz[shorts] / max(sz[shorts].sum(), 1e-12) * target
+            entry = np.maximum(1, np.round(p0 * np.exp(dev))).astype(np.int64)
+            lots = np.maximum(1, (usd_size / (entry * unit)).astype(np.int64)) * sd
+            if not shorts.any() or not longs.any():
+                per_symbol.append(None)
+                continue
+            mine = [e for e in extra if e[1] == s]
+            residual = int(lots.sum()) + sum(e[2] for e in mine)  # net to zero exactly
+            big = np.flatnonzero(shorts if residual > 0 else longs)
+            big = big[np.argmax(np.abs(lots[big]))]
+            lots[big] -= residual
+            notional = np.abs(lots) * entry * unit
+            lv = np.clip(np.minimum(lv, max_leverage_vector(inst, notional)), 1, None)
+            im = np.ceil(notional / lv).astype(np.int64)
+            pool = (im * (1.0 + buffer[idx])).astype(np.int64)
+            upnl0 = lots * (p0 - entry) * unit
+            im0 = np.ceil(np.abs(lots) * p0 * unit / lv).astype(np.int64)
+            pool = np.maximum(pool, im0 - upnl0 + 1)  # positions that survived until 04:00
+            np.add.at(margin, idx, pool)
+            per_symbol.append((idx, lots, entry, np.where(iso, pool, 0), np.round(lv), mine))
+        self.ids = np.asarray(ex.open_accounts(margin))
+        for s, data in enumerate(per_symbol):
+            if data is None:
+                continue
+            idx, lots, entry, iso_margin, lv, mine = data
+            accounts = np.concatenate([self.ids[idx], [e[0] for e in mine]]).astype(np.int64)
+            ex.acc.leverage[s, accounts] = np.concatenate([lv, [e[5] for e in mine]])
+            ex.seed_positions(s, accounts, np.concatenate([lots, [e[2] for e in mine]]),
+                              np.concatenate([entry, [e[3] for e in mine]]),
+                              np.concatenate([iso_margin, [e[4] for e in mine]]))
+
+    def _stink_bids(self, sim, stink_usd: list[float], depth_pct: list[float]) -> None:
+        """Resting bids from 2% down to ``stink_bid_depth_pct`` below the start, log-spaced."""
+        ex = sim.exchange
+        self.stink_accounts = []
+        for s in range(self.S):
+            deepest = depth_pct[s] / 100
+            if stink_usd[s] <= 0:
+                continue
+            a = ex.open_account(stink_usd[s] * 1.01)
+            ex.set_leverage(a, ex.symbols[s], 1)
+            self.stink_accounts.append(a)
+            p0 = ex.marks.index[s]
+            unit = ex._units[s]
+            offsets = np.geomspace(min(0.02, deepest), deepest, 12)
+            per_level = stink_usd[s] * MONEY_PER_USD / len(offsets)
+            for off in offsets:
+                price = max(1, round(p0 * (1 - off)))
+                lots = int(per_level / (price * unit))
+                if lots > 0:
+                    ex.place_lots(a, s, BUY, lots, price, Tif.GTC)
+
+    @staticmethod
+    def _cash_pool(sim, count: int, total_usd: float) -> np.ndarray:
+        """``count`` flat accounts sharing ``total_usd`` of cash (dip buyers, momentum shorts)."""
+        if count <= 0 or total_usd <= 0:
+            return np.zeros(0, np.int64)
+        cash = int(total_usd * MONEY_PER_USD / count) + MONEY_PER_USD
+        return np.asarray(sim.exchange.open_accounts(np.full(count, cash, np.int64)))
+
+    # --- behaviour -------------------------------------------------------------------------------
+    def observe(self, sim, events) -> None:
+        """Queue re-hedges of crowd accounts that were just deleveraged."""
+        share = self.cfg["rebalance_share"]
+        if not len(self.ids):
+            return
+        lo, hi = int(self.ids[0]), int(self.ids[-1])
+        for e in events:
+            if type(e) is AdlFill and lo <= e.counterparty <= hi and sim.rng.random() < share:
+                s = sim.exchange._sym[e.symbol]
+                qty = max(1, int(e.qty * sim.rng.uniform(0.3, 1.0)))
+                self._rehedge.append((e.counterparty, s, e.side, qty))
+
+    def act(self, sim) -> None:
+        ex = sim.exchange
+        pending, self._rehedge = self._rehedge, []
+        for a, s, side, qty in pending:
+            self._market(ex, a, s, side, qty)
+        if sim.t % 2 == 0 and self.n:
+            self._cut_and_take_profit(sim, 2 * sim.step_seconds / 60)
+        if sim.t % 60 == 0:
+            for s in range(self.S):
+                self.index_minutes[s] = (self.index_minutes[s] + [ex.marks.index[s]])[-6:]
+        if len(self.chaser_ids):
+            self._chase(sim)
+        if sim.clock >= self.cfg["dip_buy_from"] and len(self.dip_ids):
+            self._buy_dip(sim)
+
+    def _market(self, ex, a: int, s: int, side: int, lots: int, reduce_only: bool = False) -> None:
+        """A marketable IOC limited at ``slippage_pct`` through the mark: the crowd's market
+        orders (real front ends cap market-order slippage too)."""
+        mark = ex.marks.mark[s]
+        limit = max(1, round(mark * (1 + side * self.cfg["slippage_pct"] / 100)))
+        try:
+            ex.place_lots(a, s, side, lots, limit, Tif.IOC, reduce_only)
+        except CrashfloorError:
+            pass
+
+    def _cut_and_take_profit(self, sim, minutes: float) -> None:
+        ex = sim.exchange
+        ids, sym = self.ids, self.symbol
+        qty = ex.acc.qty[sym, ids]
+        open_ = qty != 0
+        if not open_.any():
+            return
+        marks = np.array([m or 0 for m in ex.marks.mark], dtype=np.int64)
+        units = np.array(ex._units, dtype=np.int64)
+        value = qty * marks[sym] * units[sym]
+        notional = np.maximum(np.abs(value), 1)
+        pnl_pct = (value - ex.acc.cost[sym, ids]) / notional * 100
+        p = np.where(pnl_pct < 0, -pnl_pct * self.cfg["panic_rate"],
+                     pnl_pct * self.cfg["take_profit_rate"]) * minutes
+        chosen = np.flatnonzero(open_ & (sim.rng.random(len(ids)) < p))
+        clip = self.cfg["cut_clip_usd"] * MONEY_PER_USD
+        for i in chosen[:200].tolist():
+            a, s = int(ids[i]), int(sym[i])
+            q = ex.acc.q[s, a]
+            if q:
+                most = max(1, int(clip // (ex.marks.mark[s] * ex._units[s])))
+                self._market(ex, a, s, SELL if q > 0 else BUY, min(abs(q), most), True)
+
+    def _chase(self, sim) -> None:
+        """Momentum shorts: while an index is down more than 1% over five minutes, fresh accounts
+        short it at market with high leverage."""
+        ex = sim.exchange
+        flow = self.cfg["chase_usd_per_min"] * MONEY_PER_USD * sim.step_seconds / 60
+        for s in range(self.S):
+            hist = self.index_minutes[s]
+            if len(hist) < 6 or ex.marks.index[s] > hist[0] * 0.99:
+                continue
+            a = int(self.chaser_ids[sim.rng.integers(0, len(self.chaser_ids))])
+            lots = int(flow / (ex.marks.mark[s] * ex._units[s]))
+            if lots > 0:
+                self._market(ex, a, s, SELL, lots)
+
+    def _buy_dip(self, sim) -> None:
+        ex = sim.exchange
+        flow = self.cfg["dip_buy_usd_per_min"] * MONEY_PER_USD * sim.step_seconds / 60
+        for s in range(self.S):
+            a = int(self.dip_ids[sim.rng.integers(0, len(self.dip_ids))])
+            price = ex.marks.mark[s]
+            lots = int(flow / (price * ex._units[s]))
+            if lots > 0:
+                self._market(ex, a, s, BUY, lots)
+
+    def state_digest(self) -> bytes:
+        return repr((self._rehedge, self.index_minutes)).encode()

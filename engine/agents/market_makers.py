@@ -1,0 +1,244 @@
+"""Market-making firms: quoting ladders around a fair value, widening, thinning, pulling, returning.
+
+Every firm quotes ``levels`` post-only orders per side on every symbol, around a fair value (the
+index skewed against its inventory, Avellaneda–Stoikov style): level ``i`` sits at
+``half_spread × spread_mult + i × level_step`` basis points from fair, and the calm-market sizes add
+up, over all firms and both sides, to the level's ``depth_usd`` within ±1% of mid.
+
+A firm's stance is a *depth factor* (1 = full size, 0 = pulled) and a *spread multiple*:
+
+* **scripted**: spreads widen at ``widen_at``; depth thins linearly from ``thin_from`` to ``pull_at``,
+  where the firm pulls everything; it returns at ``return_at``. Each firm's times are shifted by up
+  to ``stagger_seconds``.
+* **emergent**: from a *risk signal* the firms all see: the mean drawdown of the indices from their
+  60-minute highs (10% counts 1.0) plus the liquidation flow of the last minute relative to the
+  calm depth. Depth thins as risk passes ``risk_thin`` and the firm pulls at ``risk_pull`` (each
+  firm's thresholds jittered a little). It comes back once re-entry is attractive: every index at
+  least ``rebound_pct`` off its 30-minute low and the liquidation flow calm for a minute (plus the
+  firm's stagger); then it ramps its depth back up over five minutes.
+
+A pulled firm keeps a token presence (``token_presence`` of its normal size) at three times its
+spread: the thin "defence line" that is all an abandoned book has left. Spreads widen as depth
+thins, from 1× at full depth to 3× when pulled.
+
+Quotes on the side that would grow inventory beyond ``inventory_limit_x`` times the firm's calm
+quoted depth are dropped. Firms run at 2× leverage: well capitalised, inside every bracket.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ..book import BUY, SELL, Tif
+from ..errors import CrashfloorError
+from ..events import LiquidationFill, MakerStateChange
+from ..units import MONEY_PER_USD
+
+FIRM_NAMES = ("Jumpline", "Wintrade", "GSR-9", "Amberline", "Flowtide", "Citrine", "Kairos",
+              "Auros-X", "Cumbria", "Tessellate")
+
+
+class MarketMakers:
+    """All the firms as one agent (firm-major arrays)."""
+
+    def __init__(self, sim, cfg: dict, depth_usd: list[float], paths):
+        ex = sim.exchange
+        self.cfg = cfg
+        self.F = int(cfg["firms"])
+        self.S = len(ex.symbols)
+        self.names = [FIRM_NAMES[f % len(FIRM_NAMES)] + ("" if f < len(FIRM_NAMES) else f"-{f}")
+                      for f in range(self.F)]
+        capital = round(cfg["capital_usd"] * MONEY_PER_USD)
+        self.accounts = [ex.open_account(0) for _ in range(self.F)]
+        for a in self.accounts:
+            if capital:
+                ex.deposit(a, capital / MONEY_PER_USD)
+            for sym in ex.symbols:
+                ex.set_leverage(a, sym, 2)
+        self.scripted = cfg["withdrawal"] == "scripted"
+        jitter = sim.rng.uniform(0.0, 1.0, self.F)
+        self.delay = (jitter * cfg["stagger_seconds"]).astype(np.int64)
+        self.thin_at = cfg["risk_thin"] * (1 + 0.15 * (jitter - 0.5))
+        self.pull_at = cfg["risk_pull"] * (1 + 0.15 * (jitter - 0.5))
+        self.level_bps = cfg["half_spread_bps"] + cfg["level_step_bps"] * np.arange(cfg["levels"])
+        inside = max(1, int((self.level_bps <= 100).sum()))
+        self.level_usd = [d / (max(self.F, 1) * 2 * inside) for d in depth_usd]
+        self.inventory_limit = [cfg["inventory_limit_x"] * d / max(self.F, 1) * MONEY_PER_USD
+                                for d in depth_usd]
+        self.factor = np.ones(self.F)
+        self.spread = np.ones(self.F)
+        self.state = ["normal"] * self.F
+        self.pulled_at: list[int | None] = [None] * self.F
+        self.reentry_since: int | None = None
+        self.center = np.zeros((self.F, self.S), dtype=np.int64)
+        self.quoted_factor = np.zeros((self.F, self.S))
+        self.last_quote = np.full((self.F, self.S), -10**9, dtype=np.int64)
+        self.placed = np.zeros((self.F, self.S), dtype=np.int64)
+        self.liq_window: deque[tuple[int, int]] = deque()
+        self.liq_sum = 0
+        self.highs: list[deque] = [deque() for _ in range(self.S)]
+        self.lows: list[deque] = [deque() for _ in range(self.S)]
+        self.calm_depth = sum(depth_usd) * MONEY_PER_USD
+        self.risk = 0.0
+
+    # --- signals ---------------------------------------------------------------------------------
+    def observe(self, sim, events) -> None:
+        """Feed the liquidation flow (called with each step's events)."""
+        for e in events:
+            if type(e) is LiquidationFill:
+                unit = sim.exchange._units[sim.exchange._sym[e.symbol]]
+                notional = e.qty * e.price * unit
+                self.liq_window.append((sim.t, notional))
+                self.liq_sum += notional
+
+    def _risk(self, sim) -> tuple[float, float]:
+        """(risk signal, rebound): the mean drawdown of the indices from their 60-minute highs
+        (10% counts 1.0) plus the last minute's liquidation flow over the calm depth; and the
+        smallest bounce of any index off its 30-minute low."""
+        ex, t = sim.exchange, sim.t
+        while self.liq_window and self.liq_window[0][0] <= t - 60:
+            self.liq_sum -= self.liq_window.popleft()[1]
+        drawdown, rebound = 0.0, float("inf")
+        for s in range(self.S):
+            idx = ex.marks.index[s]
+            highs, lows = self.highs[s], self.lows[s]
+            for window, horizon, worse in ((highs, 3600, lambda a, b: a <= b),
+                                           (lows, 1800, lambda a, b: a >= b)):
+                while window and window[0][0] <= t - horizon:
+                    window.popleft()
+                while window and worse(window[-1][1], idx):
+                    window.pop()
+                window.append((t, idx))
+            drawdown += 1 - idx / highs[0][1]
+            rebound = min(rebound, idx / lows[0][1] - 1)
+        return drawdown / self.S * 10 + 0.5 * self.liq_sum / max(self.calm_depth, 1), rebound
+
+    # --- stance ----------------------------------------------------------------------------------
+    def _stance_scripted(self, f: int, clock: int) -> tuple[float, float]:
+        c = self.cfg
+        now = clock - int(self.delay[f])
+        spread = c["widen_factor"] if now >= c["widen_at"] else 1.0
+        if now >= c["return_at"]:
+            return 1.0, spread
+        if now >= c["pull_at"]:
+            return 0.0, spread
+        if now >= c["thin_from"]:
+            span = max(1, c["pull_at"] - c["thin_from"])
+            return max(0.0, 1.0 - (now - c["thin_from"]) / span), spread
+        return 1.0, spread
+
+    def _stance_emergent(self, f: int, sim, risk: float) -> tuple[float, float]:
+        c = self.cfg
+        spread = c["widen_factor"] if sim.clock >= c["widen_at"] else 1.0
+        if self.state[f] in ("pulled", "returning"):
+            if self.reentry_since is not None and \
+                    sim.t - self.reentry_since >= 60 + self.delay[f]:
+                return min(1.0, self.factor[f] + sim.step_seconds / 300), spread
+            return self.factor[f] if self.state[f] == "returning" else 0.0, spread
+        thin, pull = self.thin_at[f], self.pull_at[f]
+        if risk >= pull:
+            return 0.0, spread
+        if risk > thin:
+            return min(self.factor[f], 1.0 - (risk - thin) / (pull - thin)), spread * (1 + risk)
+        return min(1.0, self.factor[f] + 0.01), spread
+
+    def _new_state(self, f: int, factor: float, spread: float) -> str:
+        if factor <= 0.0:
+            return "pulled"
+        if self.state[f] in ("pulled", "returning") and factor < 1.0:
+            return "returning"
+        if factor < 1.0:
+            return "thinning"
+        return "widened" if spread > 1.0 else "normal"
+
+    # --- the step ----------------------------------------------------------------------------------
+    def act(self, sim) -> None:
+        risk, rebound = self._risk(sim)
+        self.risk = risk
+        attractive = rebound * 100 >= self.cfg["rebound_pct"] and \
+            self.liq_sum < 0.02 * self.calm_depth
+        if not attractive:
+            self.reentry_since = None
+        elif self.reentry_since is None:
+            self.reentry_since = sim.t
+        ex = sim.exchange
+        for f in range(self.F):
+            if self.scripted:
+                factor, spread = self._stance_scripted(f, sim.clock)
+            else:
+                factor, spread = self._stance_emergent(f, sim, risk)
+            state = self._new_state(f, factor, spread)
+            if state != self.state[f]:
+                if state == "pulled":
+                    self.pulled_at[f] = sim.t
+                self.state[f] = state
+                ex._events.append(MakerStateChange(sim.t, f, self.names[f], state, factor))
+            self.factor[f], self.spread[f] = factor, spread
+            for s in range(self.S):
+                self._quote(sim, f, s)
+
+    def _quote(self, sim, f: int, s: int) -> None:
+        """Re-centre the firm's ladder when fair value, stance or fills call for it."""
+        ex = sim.exchange
+        a = self.accounts[f]
+        index = ex.marks.index[s]
+        inst = ex.instruments[s]
+        unit = inst.unit_per_tick_lot
+        limit = self.inventory_limit[s]
+        inventory = ex.acc.q[s, a] * index * unit
+        skew = self.cfg["skew_bps"] * 1e-4 * max(-1.0, min(1.0, inventory / max(limit, 1)))
+        fair = index * (1.0 - skew)
+        factor = max(round(self.factor[f] * 20) / 20, self.cfg["token_presence"])
+        moved = abs(fair - self.center[f, s]) > self.cfg["requote_bps"] * 1e-4 * fair
+        book = ex.books[s]
+        resting = book.orders_of(a)
+        filled = len(resting) < self.placed[f, s] and sim.t - self.last_quote[f, s] >= 2
+        if not moved and factor == self.quoted_factor[f, s] and not filled:
+            return
+        for oid in resting:
+            ex._cancel(oid, "requote")
+        self.center[f, s] = round(fair)
+        self.quoted_factor[f, s] = factor
+        self.last_quote[f, s] = sim.t
+        self.placed[f, s] = 0
+        lots_per_level = int(self.level_usd[s] * factor * MONEY_PER_USD / (index * unit))
+        if lots_per_level <= 0:
+            return
+        widen = self.spread[f] * (3.0 - 2.0 * min(1.0, self.factor[f])) * 1e-4
+        for side in (BUY, SELL):
+            if (side == BUY and inventory >= limit) or (side == SELL and inventory <= -limit):
+                continue
+            for bps in self.level_bps:
+                price = round(fair * (1 - side * bps * widen))
+                if price <= 0:
+                    continue
+                try:
+                    ex.place_lots(a, s, side, lots_per_level, price, Tif.POST_ONLY)
+                    self.placed[f, s] += 1
+                except CrashfloorError:
+                    continue
+
+    # --- transparency ------------------------------------------------------------------------------
+    def quoted_depth_usd(self, ex, f: int, s: int, pct: float = 1.0) -> float:
+        """The firm's resting notional within ±pct% of mid, USD."""
+        book = ex.books[s]
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is None and ask is None:
+            return 0.0
+        mid = (bid + ask) / 2 if bid is not None and ask is not None else (bid or ask)
+        lo, hi = mid * (1 - pct / 100), mid * (1 + pct / 100)
+        total = 0
+        for oid in book.orders_of(self.accounts[f]):
+            owner, side, price, qty = book.order(oid)
+            if lo <= price <= hi:
+                total += price * qty
+        return total * ex._units[s] / MONEY_PER_USD
+
+    def state_digest(self) -> bytes:
+        return (self.factor.tobytes() + self.spread.tobytes() + self.center.tobytes()
+                + self.placed.tobytes() + self.last_quote.tobytes()
+                + repr((self.state, self.pulled_at, self.reentry_since, self.liq_sum,
+                        list(self.liq_window), [list(h) for h in self.highs],
+                        [list(lo) for lo in self.lows])).encode())

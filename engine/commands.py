@@ -1,0 +1,181 @@
+"""Commands into a simulation: frozen typed records, applied in arrival order at the next step.
+
+The UI and the replay files speak this vocabulary; ``apply`` turns one into an exchange call. A
+command that the exchange refuses becomes a ``CommandRejected`` event carrying the error's message
+(the state is unchanged); an accepted one a ``CommandAccepted`` event (with the order id for
+orders).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from .errors import CrashfloorError, InvalidInput, UnknownOrder
+from .events import Event
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    account: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder(Command):
+    """Buy or sell ``qty`` coins; ``price=None`` is a market order."""
+    symbol: str
+    side: str
+    qty: str
+    price: str | None = None
+    tif: str = "gtc"
+    reduce_only: bool = False
+    leverage: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder(Command):
+    oid: int
+
+
+@dataclass(frozen=True, slots=True)
+class AmendOrder(Command):
+    oid: int
+    price: str | None = None
+    qty: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll(Command):
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePosition(Command):
+    """Reduce a position by ``fraction`` (0 < fraction ≤ 1) with a reduce-only market order."""
+    symbol: str
+    fraction: str = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class SetLeverage(Command):
+    symbol: str
+    leverage: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetMarginMode(Command):
+    symbol: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddMargin(Command):
+    symbol: str
+    usd: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMargin(Command):
+    symbol: str
+    usd: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit(Command):
+    usd: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw(Command):
+    usd: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAccepted(Event):
+    command: Command
+    oid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRejected(Event):
+    command: Command
+    error: str
+    message: str
+
+
+COMMANDS = {cls.__name__: cls for cls in (PlaceOrder, CancelOrder, AmendOrder, CancelAll,
+                                          ClosePosition, SetLeverage, SetMarginMode, AddMargin,
+                                          RemoveMargin, Deposit, Withdraw)}
+
+
+def to_record(cmd: Command) -> dict[str, Any]:
+    """A plain dict (for replays and saves): the command's type name and fields."""
+    return {"type": type(cmd).__name__, **asdict(cmd)}
+
+
+def from_record(record: dict[str, Any]) -> Command:
+    """The inverse of ``to_record``; InvalidInput naming the problem otherwise."""
+    if not isinstance(record, dict) or record.get("type") not in COMMANDS:
+        raise InvalidInput(f"not a command record: {record!r}; types: {', '.join(COMMANDS)}")
+    cls = COMMANDS[record["type"]]
+    names = {f.name for f in fields(cls)}
+    extra = set(record) - names - {"type"}
+    if extra:
+        raise InvalidInput(f"{record['type']} has no fields {sorted(extra)}")
+    try:
+        return cls(**{k: v for k, v in record.items() if k != "type"})
+    except TypeError as exc:
+        raise InvalidInput(f"bad {record['type']} record {record!r}: {exc}") from None
+
+
+def apply(ex: "Exchange", cmd: Command) -> Event:
+    """Carry out one command on the exchange; the outcome as an event (never raises for a
+    refused command)."""
+    try:
+        oid = _dispatch(ex, cmd)
+    except CrashfloorError as exc:
+        return CommandRejected(ex.t, cmd, type(exc).__name__, str(exc))
+    return CommandAccepted(ex.t, cmd, oid)
+
+
+def _dispatch(ex: "Exchange", cmd: Command) -> int | None:
+    a = cmd.account
+    match cmd:
+        case PlaceOrder():
+            return ex.place(a, cmd.symbol, cmd.side, cmd.qty, cmd.price, cmd.tif,
+                            cmd.leverage, cmd.reduce_only)
+        case CancelOrder():
+            _own_order(ex, a, cmd.oid)
+            ex.cancel(cmd.oid)
+        case AmendOrder():
+            _own_order(ex, a, cmd.oid)
+            ex.amend(cmd.oid, cmd.price, cmd.qty)
+        case CancelAll():
+            ex.cancel_all(a, cmd.symbol)
+        case ClosePosition():
+            return ex.close_position(a, cmd.symbol, cmd.fraction)
+        case SetLeverage():
+            ex.set_leverage(a, cmd.symbol, cmd.leverage)
+        case SetMarginMode():
+            ex.set_margin_mode(a, cmd.symbol, cmd.mode)
+        case AddMargin():
+            ex.add_margin(a, cmd.symbol, cmd.usd)
+        case RemoveMargin():
+            ex.remove_margin(a, cmd.symbol, cmd.usd)
+        case Deposit():
+            ex.deposit(a, cmd.usd)
+        case Withdraw():
+            ex.withdraw(a, cmd.usd)
+        case _:
+            raise InvalidInput(f"unknown command {cmd!r}")
+    return None
+
+
+def _own_order(ex: "Exchange", a: int, oid: int) -> None:
+    ex._a(a)
+    info = ex._orders.get(oid) if type(oid) is int else None
+    if info is None or info.account != a:
+        raise UnknownOrder(f"order {oid!r} is not a resting order of account {a}")

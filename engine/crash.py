@@ -1,0 +1,157 @@
+"""Assemble a level into a running crash: exchange, outside index, agents, player, recorder.
+
+    from engine.level import load_level
+    from engine.crash import CrashRun
+    run = CrashRun(load_level("levels/1011.toml"), seed=3)
+    run.run()                       # to the level's end
+    print(run.summary()["symbols"]["BTC"]["max_drawdown_pct"])
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Callable
+
+import numpy as np
+
+from .agents.arbitrage import Arbitrageurs
+from .agents.crowd import Crowd
+from .agents.market_makers import MarketMakers
+from .clock import parse_hhmm
+from .instruments import Instrument
+from .recorder import Recorder
+from .scenario import IndexPath, Scenario
+from .sim import Simulation
+from .units import MONEY_PER_USD
+
+
+def _seconds(value) -> int | None:
+    return None if value is None else (value if isinstance(value, int) else parse_hhmm(value))
+
+
+def _with_times(section: dict, keys: tuple[str, ...]) -> dict:
+    out = dict(section)
+    for key in keys:
+        out[key] = _seconds(out[key])
+    return out
+
+
+class CrashRun:
+    """A level, built and ready to step. ``seed`` defaults to the level's."""
+
+    def __init__(self, level, seed: int | None = None):
+        self.level = level
+        data = level.data
+        self.seed = data["seed"] if seed is None else seed
+        symbols = list(data["symbols"])
+        instruments = [Instrument.preset(data["symbols"][sym]["preset"] or sym) for sym in symbols]
+        instruments = [inst if inst.symbol == sym else _renamed(inst, sym)
+                       for inst, sym in zip(instruments, symbols)]
+        clock = data["clock"]
+        exch = data["exchange"]
+        end = clock["epilogue"] or clock["end"]
+        self.sim = sim = Simulation(
+            instruments, seed=self.seed, start=clock["start"], end=end,
+            step_seconds=clock["step_seconds"], insurance_fund=self._funds(exch, symbols),
+            shared_fund=exch["fund_shared"], fund_floor=exch["fund_floor"],
+            adl_policy=exch["adl_policy"], mark_method=exch["mark_method"],
+            workout_slippage_ppm=round(exch["workout_slippage_bps"] * 100))
+        self.session_end = parse_hhmm(clock["end"])
+        self.scenario = self._scenario(data, instruments)
+        self.scenario.start(sim)
+        self.player = self._player(data, symbols)
+        mm_cfg = _with_times(data["market_makers"], ("widen_at", "thin_from", "pull_at",
+                                                     "return_at"))
+        self.makers = MarketMakers(sim, mm_cfg, [data["market_makers"]["depth_usd"][s]
+                                                 for s in symbols], self.scenario.paths)
+        self.arbs = Arbitrageurs(sim, data["arbitrage"])
+        crowd_cfg = _with_times(data["crowd"], ("dip_buy_from",))
+        self.crowd = Crowd(sim, crowd_cfg, [data["crowd"]["notional_usd"][s] for s in symbols],
+                           [data["crowd"]["stink_bids_usd"][s] for s in symbols],
+                           [data["crowd"]["stink_bid_depth_pct"][s] for s in symbols],
+                           extra=self._player_legs(data, symbols))
+        sim.scenario.append(self.scenario)
+        sim.agents.extend([self.makers, self.arbs, self.crowd])
+        sim.listeners.append(lambda s, ev: self.makers.observe(s, ev))
+        sim.listeners.append(lambda s, ev: self.crowd.observe(s, ev))
+        tracked = data.get("tracked_symbol") or symbols[0]
+        self.makers.act(sim)  # the books open full, before the first step
+        sim.exchange.settle()
+        self.recorder = Recorder(sim, tracked=symbols.index(tracked), crowd_ids=self.crowd.ids,
+                                 hedger=self.player)
+        sim.listeners.append(self.recorder)
+
+    # --- construction --------------------------------------------------------------------------
+    @staticmethod
+    def _funds(exch: dict, symbols: list[str]):
+        mult = Decimal(str(exch["fund_multiplier"]))
+        funds = exch["insurance_fund"]
+        if exch["fund_shared"]:
+            total = funds.get("shared", sum(Decimal(str(funds[sym])) for sym in symbols))
+            return (Decimal(str(total)) * mult).quantize(Decimal("0.01"))
+        return {sym: (Decimal(str(funds[sym])) * mult).quantize(Decimal("0.01"))
+                for sym in symbols}
+
+    @staticmethod
+    def _scenario(data: dict, instruments: list[Instrument]) -> Scenario:
+        paths = []
+        start = parse_hhmm(data["clock"]["start"])
+        for inst in instruments:
+            cfg = data["symbols"][inst.symbol]
+            points = [(start, cfg["price"])] + [(parse_hhmm(t), p) for t, p in cfg["waypoints"]
+                                                if parse_hhmm(t) > start]
+            paths.append(IndexPath(np.array([p[0] for p in points], dtype=float),
+                                   np.array([p[1] for p in points], dtype=float),
+                                   float(inst.tick_size), cfg["noise_bps"]))
+        news = [(parse_hhmm(n["at"]), n["headline"]) for n in data["news"]]
+        return Scenario(paths, news)
+
+    def _player(self, data: dict, symbols: list[str]) -> int | None:
+        if data["player"]["role"] != "hedger":
+            return None
+        return self.sim.exchange.open_account(data["player"]["equity_usd"])
+
+    def _player_legs(self, data: dict, symbols: list[str]) -> list[tuple]:
+        """(account, symbol index, lots, entry ticks, isolated margin, leverage) per player leg."""
+        if self.player is None:
+            return []
+        ex = self.sim.exchange
+        legs = []
+        for pos in data["player"]["positions"]:
+            s = symbols.index(pos["symbol"])
+            price = ex.marks.index[s]
+            lots = round(pos["notional_usd"] * MONEY_PER_USD / (price * ex._units[s]))
+            lots = lots if pos["side"] == "long" else -lots
+            iso = 0
+            if pos["margin"] == "isolated":
+                iso = -(-abs(lots) * price * ex._units[s] // pos["leverage"])
+            legs.append((self.player, s, lots, price, iso, pos["leverage"]))
+        return legs
+
+    # --- running -------------------------------------------------------------------------------
+    def step(self):
+        return self.sim.step()
+
+    def run(self, until: str | None = None,
+            progress: Callable[[int, int], None] | None = None) -> None:
+        """Run to ``until`` (HKT) or the end; ``progress(t, duration)`` after every step."""
+        sim = self.sim
+        stop = sim.duration if until is None else min(sim.duration,
+                                                      parse_hhmm(until) - sim.start)
+        while sim.t < stop:
+            sim.step()
+            if progress is not None:
+                progress(sim.t, stop)
+
+    def checksum(self) -> str:
+        return self.sim.checksum()
+
+    def summary(self) -> dict:
+        out = {"level": self.level.name, "seed": self.seed, "checksum": self.checksum()}
+        out.update(self.recorder.summary(self.sim))
+        return out
+
+
+def _renamed(inst: Instrument, symbol: str) -> Instrument:
+    return Instrument(symbol, inst.tick_size, inst.lot_size, inst.brackets, inst.maker_fee_ppm,
+                      inst.taker_fee_ppm, inst.liquidation_fee_ppm)

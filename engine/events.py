@@ -1,0 +1,126 @@
+"""Events out of the engine: frozen typed records, shared by the UI, saves, replays and tests.
+
+Every event carries ``t``, the simulation time in seconds since the level's start (0 for a bare
+Exchange). Prices are integer ticks, sizes integer lots and money integer units (1e-6 USD): the UI
+converts with the instrument. ``side`` is +1 (buy / long) or -1 (sell / short).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    t: int
+
+
+@dataclass(frozen=True, slots=True)
+class Trade(Event):
+    """A fill in the book: the taker met the maker's resting order at the maker's price."""
+    symbol: str
+    price: int
+    qty: int
+    taker: int
+    maker: int
+    taker_side: int
+    taker_oid: int
+    maker_oid: int
+    liquidation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled(Event):
+    """A resting order left the book without filling: by its owner, by self-trade prevention, by a
+    liquidation, or trimmed because a reduce-only order outgrew its position."""
+    oid: int
+    account: int
+    symbol: str
+    qty: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationStarted(Event):
+    """An account (or one isolated position) fell below maintenance margin and is taken over."""
+    account: int
+    symbol: str
+    side: int
+    qty: int
+    mark: int
+    bankruptcy_price: int
+    equity: int
+    maintenance: int
+    isolated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationFill(Event):
+    """Tier 1: part of a liquidated position closed in the order book, at or better than bankruptcy."""
+    account: int
+    symbol: str
+    side: int
+    qty: int
+    price: int
+    bankruptcy_price: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceTakeover(Event):
+    """Tier 2: the insurance fund took over what the book could not absorb, at the bankruptcy price."""
+    fund: str
+    account: int
+    symbol: str
+    side: int
+    qty: int
+    price: int
+    loss_to_mark: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceFundChange(Event):
+    """The cash balance of an insurance fund changed."""
+    fund: str
+    before: int
+    after: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdlFill(Event):
+    """Tier 3: a counterparty's position force-closed against a bankrupt position at its
+    bankruptcy price. ``rank`` is the counterparty's place in the queue (0 = first)."""
+    account: int
+    counterparty: int
+    symbol: str
+    side: int
+    qty: int
+    price: int
+    rank: int
+    score: float
+    policy: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationFinished(Event):
+    """One liquidated position is closed: how many lots went to the book, the fund and ADL."""
+    account: int
+    symbol: str
+    book_qty: int
+    fund_qty: int
+    adl_qty: int
+
+
+@dataclass(frozen=True, slots=True)
+class News(Event):
+    """A headline from the level's timeline."""
+    headline: str
+
+
+@dataclass(frozen=True, slots=True)
+class MakerStateChange(Event):
+    """A market-making firm changed its stance: normal, widened, thinning, pulled, returning."""
+    firm: int
+    name: str
+    state: str
+    depth_factor: float

@@ -1,0 +1,157 @@
+"""Perpetual contracts: grid, margin brackets, fees, and the shipped presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .errors import InvalidInput, LeverageError, UnknownSymbol
+from .units import MONEY_PER_USD, ceil_div
+
+PPM = 1_000_000
+"""Rates (MMR, fees) are integer parts per million: 0.4% is 4_000 ppm."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """One maintenance-margin bracket, Binance-style.
+
+    Applies to a position whose notional is at most ``notional_cap`` (money units).
+    ``MM = notional × mmr_ppm / 1e6 − maintenance_amount``, where ``maintenance_amount`` makes MM
+    continuous across bracket edges. Leverage above ``max_leverage`` is refused.
+    """
+
+    notional_cap: int
+    mmr_ppm: int
+    max_leverage: int
+    maintenance_amount: int
+
+
+def _brackets(rows: list[tuple[float, float, int]]) -> tuple[Bracket, ...]:
+    """Brackets from (cap USD, MMR %, max leverage) rows, with continuous maintenance amounts."""
+    out: list[Bracket] = []
+    prev_cap, prev_mmr, amount = 0, 0, 0
+    for cap_usd, mmr_pct, max_lev in rows:
+        mmr_ppm = round(mmr_pct * 10_000)
+        # continuity at prev_cap: prev_cap*prev_mmr - prev_amount == prev_cap*mmr - amount
+        amount = amount + prev_cap * (mmr_ppm - prev_mmr) // PPM
+        cap = round(cap_usd * MONEY_PER_USD)
+        out.append(Bracket(cap, mmr_ppm, max_lev, amount))
+        prev_cap, prev_mmr = cap, mmr_ppm
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A linear perpetual contract settled in USD.
+
+    Prices are integer ticks of ``tick_size`` USD, sizes integer lots of ``lot_size`` coins, and one
+    tick × one lot is ``unit_per_tick_lot`` money units exactly (the grid is refused otherwise).
+    """
+
+    symbol: str
+    tick_size: Decimal
+    lot_size: Decimal
+    brackets: tuple[Bracket, ...]
+    maker_fee_ppm: int = 200
+    taker_fee_ppm: int = 500
+    liquidation_fee_ppm: int = 5_000
+    unit_per_tick_lot: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.symbol or not self.symbol.isalnum() or not self.symbol.isupper():
+            raise InvalidInput(f"symbol must be upper-case letters/digits, got {self.symbol!r}")
+        for name in ("tick_size", "lot_size"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+                raise InvalidInput(f"{self.symbol}: {name} must be a positive Decimal, got {value!r}")
+        per = self.tick_size * self.lot_size * MONEY_PER_USD
+        if per != per.to_integral_value():
+            raise InvalidInput(
+                f"{self.symbol}: tick_size × lot_size = {self.tick_size * self.lot_size} USD is not a "
+                f"whole number of money units (1e-6 USD)")
+        object.__setattr__(self, "unit_per_tick_lot", int(per))
+        if not self.brackets:
+            raise InvalidInput(f"{self.symbol}: at least one margin bracket is needed")
+        caps = [b.notional_cap for b in self.brackets]
+        if caps != sorted(caps) or len(set(caps)) != len(caps):
+            raise InvalidInput(f"{self.symbol}: bracket caps must increase, got {caps}")
+
+    # --- margin -------------------------------------------------------------------------------
+    def bracket(self, notional: int) -> Bracket:
+        """The bracket for a notional (money units); the last bracket beyond the last cap."""
+        for b in self.brackets:
+            if notional <= b.notional_cap:
+                return b
+        return self.brackets[-1]
+
+    def maintenance_margin(self, notional: int) -> int:
+        """Maintenance margin in money units for |notional|, rounded up."""
+        b = self.bracket(notional)
+        return max(0, ceil_div(notional * b.mmr_ppm, PPM) - b.maintenance_amount)
+
+    @property
+    def max_leverage(self) -> int:
+        return self.brackets[0].max_leverage
+
+    def check_leverage(self, leverage: int, notional: int) -> None:
+        """``LeverageError`` unless 1 ≤ leverage ≤ the bracket maximum for this notional."""
+        cap = self.bracket(notional).max_leverage
+        if not 1 <= leverage <= cap:
+            raise LeverageError(
+                f"{self.symbol}: leverage {leverage}× is not allowed for a notional of "
+                f"{notional / MONEY_PER_USD:,.0f} USD; allowed 1× to {cap}×")
+
+    # --- conversions --------------------------------------------------------------------------
+    def price_usd(self, ticks: int) -> float:
+        return float(ticks * self.tick_size)
+
+    def qty_coins(self, lots: int) -> float:
+        return float(lots * self.lot_size)
+
+    def notional(self, ticks: int, lots: int) -> int:
+        """|ticks × lots| in money units."""
+        return abs(ticks * lots) * self.unit_per_tick_lot
+
+    @staticmethod
+    def preset(symbol: str) -> "Instrument":
+        """The shipped contract for BTC, ETH, DOGE or ALT (a thin altcoin)."""
+        try:
+            return _PRESETS[symbol]()
+        except KeyError:
+            raise UnknownSymbol(
+                f"no preset instrument {symbol!r}; presets: {', '.join(_PRESETS)}") from None
+
+
+def _btc() -> Instrument:
+    return Instrument("BTC", Decimal("0.1"), Decimal("0.001"), _brackets([
+        (50_000, 0.4, 125), (600_000, 0.5, 100), (3_000_000, 0.65, 75), (12_000_000, 1.0, 50),
+        (70_000_000, 2.0, 25), (100_000_000, 2.5, 20), (230_000_000, 5.0, 10),
+        (480_000_000, 10.0, 5), (600_000_000, 12.5, 4), (800_000_000, 15.0, 3),
+        (1_200_000_000, 25.0, 2), (1_800_000_000, 50.0, 1)]))
+
+
+def _eth() -> Instrument:
+    return Instrument("ETH", Decimal("0.01"), Decimal("0.001"), _brackets([
+        (50_000, 0.5, 100), (600_000, 0.65, 75), (3_000_000, 1.0, 50), (12_000_000, 2.0, 25),
+        (50_000_000, 2.5, 20), (65_000_000, 5.0, 10), (150_000_000, 10.0, 5),
+        (320_000_000, 12.5, 4), (400_000_000, 15.0, 3), (530_000_000, 25.0, 2),
+        (800_000_000, 50.0, 1)]))
+
+
+def _doge() -> Instrument:
+    return Instrument("DOGE", Decimal("0.00001"), Decimal("1"), _brackets([
+        (10_000, 0.5, 75), (50_000, 1.0, 50), (750_000, 2.0, 25), (2_000_000, 5.0, 10),
+        (4_000_000, 10.0, 5), (10_000_000, 12.5, 4), (20_000_000, 15.0, 3),
+        (30_000_000, 25.0, 2), (50_000_000, 50.0, 1)]))
+
+
+def _alt() -> Instrument:
+    return Instrument("ALT", Decimal("0.0001"), Decimal("0.1"), _brackets([
+        (5_000, 1.0, 50), (25_000, 2.5, 20), (100_000, 5.0, 10), (250_000, 10.0, 5),
+        (1_000_000, 12.5, 4), (3_000_000, 25.0, 2), (5_000_000, 50.0, 1)]),
+        maker_fee_ppm=200, taker_fee_ppm=500, liquidation_fee_ppm=10_000)
+
+
+_PRESETS = {"BTC": _btc, "ETH": _eth, "DOGE": _doge, "ALT": _alt}
+PRESET_SYMBOLS = tuple(_PRESETS)

@@ -1,0 +1,218 @@
+"""The level file format, as data: every field, its type, default, allowed range and meaning.
+
+``engine.level`` validates files against this table and ``levels/README.md`` documents it. A level
+is a TOML file; every field has a default, so a small file is a valid level.
+
+Kinds of node:
+
+* ``Field(kind, default, ...)`` — one value. Kinds: ``int``, ``float``, ``str``, ``bool``,
+  ``time`` ("HH:MM" or "HH:MM:SS", HKT), ``usd`` (a number ≥ 0), ``fraction`` (0..1),
+  ``choice`` (one of ``choices``), ``waypoints`` (a list of ["HH:MM", price] pairs, times rising).
+* ``Table({...})`` — a TOML table with fixed keys.
+* ``PerSymbol(node)`` — a table keyed by the level's symbols (each key must name one of them).
+* ``ListOf(Table)`` — an array of tables (``[[news]]``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .adl import AdlPolicy
+from .instruments import PRESET_SYMBOLS
+
+MAX_LEVEL_BYTES = 256 * 1024
+"""A level file larger than this is refused before it is parsed."""
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str
+    default: Any = None
+    doc: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    fields: dict[str, Any]
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class PerSymbol:
+    node: Any
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ListOf:
+    table: Table
+    doc: str = ""
+    max_items: int = 500
+
+
+ADL_POLICIES = tuple(p.value for p in AdlPolicy)
+PRESETS = PRESET_SYMBOLS
+
+SYMBOL = Table({
+    "preset": Field("choice", None, "instrument preset (tick, lot, brackets, fees); default: the "
+                    "symbol's own name", choices=PRESETS),
+    "price": Field("float", None, "index price at the start, USD", min=1e-6, max=1e7,
+                   required=True),
+    "noise_bps": Field("float", 6.0, "per-step noise of the index path, basis points",
+                       min=0, max=500),
+    "waypoints": Field("waypoints", [], "the outside venues' path: [[\"HH:MM\", price], ...]; "
+                       "linear between waypoints, flat after the last"),
+}, "one table per traded symbol, e.g. [symbols.BTC]")
+
+SCHEMA = Table({
+    "format": Field("int", FORMAT, "level format version", min=1, max=FORMAT),
+    "title": Field("str", "Untitled level", "shown on the title screen"),
+    "summary": Field("str", "", "one line for level lists"),
+    "briefing": Field("str", "", "the story and the task, shown before play"),
+    "lesson": Field("str", "", "the lesson the level teaches (named in the debrief)"),
+    "difficulty": Field("choice", "normal", "shown on the title screen",
+                        choices=("easy", "normal", "hard")),
+    "seed": Field("int", 1, "default random seed", min=0, max=2**32 - 1),
+    "clock": Table({
+        "start": Field("time", "04:00", "session start, HKT"),
+        "end": Field("time", "05:35", "session end, HKT"),
+        "epilogue": Field("time", None, "optional: keep running to this time after the end"),
+        "step_seconds": Field("int", 1, "simulated seconds per step", min=1, max=60),
+        "speed": Field("float", 10.0, "default UI speed (sim seconds per wall second)",
+                       min=0.1, max=600),
+    }),
+    "symbols": PerSymbol(SYMBOL, "the traded contracts; at least one"),
+    "tracked_symbol": Field("str", None, "the symbol whose ±1% depth the depth meter and the "
+                            "facts follow; default: the first symbol"),
+    "exchange": Table({
+        "adl_policy": Field("choice", "article", "how the ADL queue is ranked",
+                            choices=ADL_POLICIES),
+        "mark_method": Field("choice", "median3", "mark price: median of three, or the index",
+                             choices=("median3", "index")),
+        "fund_shared": Field("bool", False, "one insurance fund for all contracts"),
+        "fund_floor": Field("usd", 0, "USD the fund never goes below"),
+        "insurance_fund": PerSymbol(Field("usd", 1_000_000, "insurance fund per contract, USD"),
+                                    "per contract; with fund_shared, key 'shared' sizes the one "
+                                    "fund (default: the sum of the contracts' funds)"),
+        "fund_multiplier": Field("float", 1.0, "scales every fund (20 = BitMEX-like)",
+                                 min=0, max=1000),
+        "workout_slippage_bps": Field("float", 50, "the fund works positions out no worse than "
+                                      "this from mark", min=0, max=5000),
+    }),
+    "market_makers": Table({
+        "firms": Field("int", 5, "number of market-making firms", min=0, max=50),
+        "capital_usd": Field("usd", 50_000_000, "capital per firm"),
+        "levels": Field("int", 8, "quote levels per side", min=1, max=50),
+        "half_spread_bps": Field("float", 2.0, "normal half-spread at the touch", min=0.1,
+                                 max=1000),
+        "level_step_bps": Field("float", 12.0, "distance between ladder levels", min=0.1,
+                                max=1000),
+        "depth_usd": PerSymbol(Field("usd", 1_000_000, "all firms' quoted depth within ±1% of mid "
+                                     "in calm markets, both sides"), "per symbol"),
+        "inventory_limit_x": Field("float", 10.0, "per firm per symbol, in multiples of its calm "
+                                   "quoted depth; quotes skew, then stop on the side that adds",
+                                   min=0.1, max=1000),
+        "skew_bps": Field("float", 20.0, "price skew at the inventory limit", min=0, max=5000),
+        "requote_bps": Field("float", 5.0, "re-centre the ladder when fair value moves this far",
+                             min=0.1, max=1000),
+        "withdrawal": Field("choice", "emergent", "scripted: at the times below; emergent: from "
+                            "the risk thresholds", choices=("emergent", "scripted")),
+        "widen_at": Field("time", "04:00", "news: spreads widen (scripted)"),
+        "widen_factor": Field("float", 2.0, "spread multiple once widened", min=1, max=100),
+        "thin_from": Field("time", "04:40", "depth starts to thin (scripted)"),
+        "pull_at": Field("time", "05:00", "full withdrawal (scripted)"),
+        "return_at": Field("time", "05:35", "quotes come back"),
+        "risk_thin": Field("float", 0.35, "risk signal at which firms start thinning (emergent)",
+                           min=0, max=10),
+        "risk_pull": Field("float", 1.0, "risk signal at which a firm pulls all quotes",
+                           min=0, max=10),
+        "token_presence": Field("fraction", 0.02, "share of normal depth a firm keeps quoting "
+                                "(at its widest) while pulled"),
+        "rebound_pct": Field("float", 2.0, "emergent return: the worst index is this far above "
+                             "its 30-minute low and liquidations have calmed", min=0, max=100),
+        "stagger_seconds": Field("int", 60, "spread of firms' reaction times", min=0, max=3600),
+    }),
+    "crowd": Table({
+        "accounts": Field("int", 20_000, "leveraged traders", min=0, max=5_000_000),
+        "long_share": Field("fraction", 0.87, "share of positions that are long, by count"),
+        "leverage_min": Field("float", 2.0, "lowest leverage", min=1, max=125),
+        "leverage_max": Field("float", 100.0, "highest leverage", min=1, max=125),
+        "leverage_tail": Field("float", 1.2, "Pareto tail index of leverage (smaller: heavier)",
+                               min=0.1, max=10),
+        "isolated_share": Field("fraction", 0.25, "positions in isolated margin"),
+        "hedged_share": Field("fraction", 0.03, "accounts holding a long/short hedge"),
+        "margin_buffer": Field("float", 0.3, "extra margin above initial, as a share of it (mean)",
+                               min=0, max=10),
+        "entry_spread_pct": Field("float", 2.5, "entries spread around the start price, %",
+                                  min=0, max=50),
+        "notional_usd": PerSymbol(Field("usd", 10_000_000, "crowd open interest per symbol "
+                                        "(long side), USD"), "per symbol"),
+        "panic_rate": Field("float", 0.0005, "chance per minute that a losing trader cuts, per 1% "
+                            "drawdown", min=0, max=1),
+        "take_profit_rate": Field("float", 0.0005, "chance per minute that a winning trader takes "
+                                  "profit, per 1% gain", min=0, max=1),
+        "stink_bids_usd": PerSymbol(Field("usd", 200_000, "resting crowd bids far below the "
+                                          "market, USD per symbol"), "per symbol"),
+        "stink_bid_depth_pct": PerSymbol(Field("float", 50.0, "deepest stink bid, % below the "
+                                               "start price", min=1, max=99), "per symbol"),
+        "cut_clip_usd": Field("usd", 100_000, "largest single order of a trader cutting a "
+                              "position or taking profit"),
+        "chase_usd_per_min": Field("usd", 0, "momentum shorts opened per symbol per minute while "
+                                   "the index falls fast (they get squeezed on the rebound)"),
+        "chase_leverage": Field("int", 25, "leverage of the momentum shorts", min=1, max=125),
+        "dip_buyers": Field("int", 200, "flat accounts with cash that buy the dip late", min=0,
+                            max=100_000),
+        "slippage_pct": Field("float", 50.0, "how far through the mark the crowd's market orders "
+                              "may fill (real front ends cap it; in a crash it hardly binds)",
+                              min=0.01, max=99),
+        "rebalance_share": Field("fraction", 0.5, "share of ADL'd traders who re-hedge by selling"),
+        "dip_buy_from": Field("time", "05:25", "dip buyers start"),
+        "dip_buy_usd_per_min": Field("usd", 200_000, "dip-buying flow per symbol per minute"),
+    }),
+    "arbitrage": Table({
+        "capital_usd": Field("usd", 20_000_000, "arbitrageurs' total capital"),
+        "threshold_bps": Field("float", 25.0, "gap to the index before they trade", min=0,
+                               max=10_000),
+        "clip_usd": Field("usd", 250_000, "largest trade per symbol per action"),
+        "every_seconds": Field("int", 5, "latency: how often they act", min=1, max=600),
+    }),
+    "news": ListOf(Table({
+        "at": Field("time", None, "HKT", required=True),
+        "headline": Field("str", None, "shown on the ticker", required=True),
+    }), "the news timeline: [[news]] tables"),
+    "player": Table({
+        "role": Field("choice", "none", "who the player is", choices=("none", "hedger", "maker")),
+        "equity_usd": Field("usd", 1_000_000, "starting equity of the player's account"),
+        "positions": ListOf(Table({
+            "symbol": Field("str", None, "a level symbol", required=True),
+            "side": Field("choice", None, "long or short", choices=("long", "short"),
+                          required=True),
+            "notional_usd": Field("usd", None, "size in USD at the start price", min=1,
+                                  required=True),
+            "leverage": Field("int", 10, "leverage setting", min=1, max=125),
+            "margin": Field("choice", "cross", "margin mode", choices=("cross", "isolated")),
+        }), "the starting portfolio: [[player.positions]]", max_items=8),
+    }),
+})
+
+
+def walk(node=SCHEMA, path: str = ""):
+    """Yield (dotted path, Field) for every field (PerSymbol as ``<SYM>``, lists as ``[]``)."""
+    if isinstance(node, Field):
+        yield path, node
+    elif isinstance(node, Table):
+        for key, child in node.fields.items():
+            yield from walk(child, f"{path}.{key}" if path else key)
+    elif isinstance(node, PerSymbol):
+        yield from walk(node.node, f"{path}.<SYM>")
+    elif isinstance(node, ListOf):
+        yield from walk(node.table, f"{path}[]")
+
+

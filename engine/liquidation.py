@@ -1,0 +1,308 @@
+"""The liquidation waterfall: order book → insurance fund → auto-deleveraging.
+
+Run by ``Exchange.settle`` after the marks, in a fixed order:
+
+0. **Fund work-out.** Each insurance fund sells what it took over back into the book (IOC, every
+   step), no worse than ``workout_slippage_ppm`` from mark and never past its own bankruptcy price.
+1. **Scan** (vectorized over all accounts): cross pools with equity < maintenance margin, isolated
+   positions whose margin + uPnL < their maintenance margin, and fund positions whose loss at mark
+   exceeds their share of the fund (below).
+2. For each underwater pool, in ascending account id: **cancel its orders**; give every position its
+   **bankruptcy price** (``margin.py``); then per position:
+   * **tier 1** — an IOC into the book limited at the bankruptcy price (the whole position: no
+     partial liquidation). Fills better than bankruptcy leave a surplus in the pool;
+   * **tier 2** — the rest is taken over by the insurance fund at the bankruptcy price if the fund
+     can carry it (every fund position stays within its share of the fund's cash above the floor);
+   * **tier 3** — otherwise ADL: opposite positions of the same symbol, ranked by the exchange's
+     policy, are closed in queue order at the bankruptcy price until nothing is left (Drift: pro
+     rata over all of them).
+   What is left in the pool (the surplus plus rounding crumbs, never negative) goes to the fund.
+3. Repeat from 1 (ADL can push a counterparty under water) until nothing is underwater.
+
+Insurance fund accounting: a fund is an account with cash and, after takeovers, positions. Its
+*budget* is ``cash − floor``, shared over its positions in proportion to their cost basis. A
+position whose loss at mark exceeds its share is deleveraged at the price where the loss equals the
+share (the fund's bankruptcy price), so a fund's cash never goes below its floor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .accounts import fill_result
+from .adl import AdlPolicy, adl_order, pro_rata
+from .book import Tif
+from .events import (AdlFill, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
+                     LiquidationFinished, LiquidationStarted)
+from .lights import _walk_start, position_scores
+from .margin import bankruptcy_price, share_equity, value_all
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+MAX_ROUNDS = 64
+"""Waterfall rounds per settle; each round only runs when the previous one left a pool underwater."""
+
+
+def run_waterfall(ex: "Exchange") -> None:
+    for f in ex.fund_ids:
+        _work_out(ex, f)
+    for _ in range(MAX_ROUNDS):
+        val = value_all(ex.instruments, ex.marks.mark, ex.acc)
+        cross, isolated = _underwater(ex, val)
+        funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)]
+        if not (len(cross) or isolated or funds):
+            ex.valuation = val
+            return
+        for f, s in funds:
+            _deleverage_fund(ex, f, s)
+        for a in cross:
+            _liquidate(ex, int(a), None)
+        for a, s in isolated:
+            _liquidate(ex, a, s)
+    ex.valuation = value_all(ex.instruments, ex.marks.mark, ex.acc)
+
+
+def _underwater(ex: "Exchange", val) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Cross accounts below maintenance, and (account, symbol) of isolated positions below it."""
+    acc = ex.acc
+    n = acc.n
+    cross = np.flatnonzero(val.has_cross & (val.cross_equity < val.cross_mm)
+                           & ~acc.is_fund[:n])
+    isolated = []
+    for s, sv in enumerate(val.symbols):
+        if not sv.iso.any():
+            continue
+        pool = acc.iso_margin[s, sv.idx] + sv.upnl
+        bad = sv.iso & (pool < sv.mm)
+        isolated.extend((int(a), s) for a in sv.idx[bad])
+    isolated.sort()
+    return cross, isolated
+
+
+# --- one pool ------------------------------------------------------------------------------------
+def _pool_now(ex: "Exchange", a: int, iso_s: int | None):
+    """(equity, [symbols], [maintenance margins]) of a pool at the current marks."""
+    acc = ex.acc
+    if iso_s is not None:
+        syms = [iso_s] if acc.q[iso_s, a] else []
+        equity = acc.im[iso_s, a] + ex._upnl(iso_s, a)
+    else:
+        syms = [s for s in range(len(ex.symbols)) if acc.q[s, a] and not acc.isov[s, a]]
+        equity = acc.w[a] + sum(ex._upnl(s, a) for s in syms)
+    mms = [ex.instruments[s].maintenance_margin(ex._notional(s, a)) for s in syms]
+    return equity, syms, mms
+
+
+def _liquidate(ex: "Exchange", a: int, iso_s: int | None) -> None:
+    """Take over one pool: the whole cross pool of account a, or its isolated position iso_s."""
+    equity, syms, mms = _pool_now(ex, a, iso_s)
+    if not syms or equity >= sum(mms):
+        return  # an earlier liquidation in this round already changed this pool
+    acc = ex.acc
+    for s in range(len(ex.symbols)) if iso_s is None else [iso_s]:
+        for oid in ex.books[s].orders_of(a):
+            ex._cancel(oid, "liquidation")
+    shares = share_equity(equity, mms)
+    wallet_before = acc.w[a]
+    surplus = []
+    for s, share in zip(syms, shares):
+        mark = ex.marks.mark[s]
+        lots = acc.q[s, a]
+        pb = bankruptcy_price(mark, share, lots, ex._units[s])
+        ex._events.append(LiquidationStarted(ex.t, a, ex.symbols[s], 1 if lots > 0 else -1,
+                                             abs(lots), mark, pb, equity, sum(mms),
+                                             iso_s is not None))
+        surplus.append(_close_position(ex, a, s, pb))
+    residual = acc.w[a] - (wallet_before if iso_s is not None else 0)
+    _pay_residual(ex, a, syms, surplus, residual)
+
+
+def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
+    """Tiers 1–3 for position (s, a) at bankruptcy price pb; returns the tier-1 surplus."""
+    acc, book, unit, sym = ex.acc, ex.books[s], ex._units[s], ex.symbols[s]
+    lots = acc.q[s, a]
+    sign = 1 if lots > 0 else -1
+    oid = ex._next_oid
+    ex._next_oid += 1
+    fills = book.submit(oid, a, -sign, pb, abs(lots), Tif.IOC)
+    if book.stp_cancelled:
+        ex._drain_stp(s)
+    surplus = 0
+    if fills:
+        ex._settle_fills(s, a, -sign, oid, fills, True)
+        for _, _, price, q in fills:
+            surplus += q * (price - pb) * sign * unit
+            ex._events.append(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
+    book_qty = sum(f[3] for f in fills)
+    left = acc.q[s, a]
+    fund_qty = adl_qty = 0
+    if left:
+        f = ex._fund_of[s]
+        if _fund_can_take(ex, f, s, left, pb):
+            loss = (pb - ex.marks.mark[s]) * left * unit
+            acc.transfer(a, f, s, left, pb, unit)
+            ex._events.append(InsuranceTakeover(ex.t, ex.fund_name(s), a, sym, sign, abs(left),
+                                                pb, loss))
+            fund_qty = abs(left)
+        else:
+            adl_qty = abs(left)
+            auto_deleverage(ex, a, s, left, pb)
+    ex._events.append(LiquidationFinished(ex.t, a, sym, book_qty, fund_qty, adl_qty))
+    return surplus
+
+
+def _pay_residual(ex: "Exchange", a: int, syms: list[int], surplus: list[int],
+                  residual: int) -> None:
+    """Move what is left of a liquidated pool to the funds: each symbol's surplus to its fund,
+    the crumbs to the first. ``residual`` ≥ 0 by construction of the bankruptcy prices."""
+    acc = ex.acc
+    acc.w[a] -= residual
+    rest = residual
+    for k, s in enumerate(syms):
+        part = rest if k == len(syms) - 1 else min(max(surplus[k], 0), rest)
+        rest -= part
+        if part:
+            _fund_cash(ex, ex._fund_of[s], part, f"liquidation surplus of account {a}")
+
+
+def _fund_cash(ex: "Exchange", f: int, amount: int, reason: str) -> None:
+    before = ex.acc.w[f]
+    ex.acc.w[f] = before + amount
+    ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)], before,
+                                          before + amount, reason))
+
+
+# --- insurance funds -------------------------------------------------------------------------------
+def _fund_positions(ex: "Exchange", f: int) -> list[int]:
+    return [s for s in range(len(ex.symbols)) if ex.acc.q[s, f]]
+
+
+def _budgets(budget: int, costs: list[int]) -> list[int]:
+    """Share a fund's budget (cash − floor) over its positions by |cost basis| (floor division)."""
+    total = sum(abs(c) for c in costs)
+    return [budget * abs(c) // total if total else 0 for c in costs]
+
+
+def _fund_can_take(ex: "Exchange", f: int, s: int, lots: int, price: int) -> bool:
+    """Would every fund position stay within its budget at mark after taking ``lots`` at price?"""
+    acc = ex.acc
+    cash = acc.w[f]
+    qs, cs, marks = [], [], []
+    for k in sorted(set(_fund_positions(ex, f)) | {s}):
+        q, c = acc.q[k, f], acc.c[k, f]
+        if k == s:
+            q, c, realized = fill_result(q, c, lots, price, ex._units[s])
+            cash += realized
+        if q:
+            qs.append((k, q))
+            cs.append(c)
+    budgets = _budgets(cash - ex.fund_floor, cs)
+    for (k, q), c, b in zip(qs, cs, budgets):
+        if c - q * ex.marks.mark[k] * ex._units[k] > b:
+            return False
+    return cash >= ex.fund_floor
+
+
+def _fund_bankruptcy_prices(ex: "Exchange", f: int) -> dict[int, int]:
+    """Per fund position, the price at which its loss equals its budget share."""
+    acc = ex.acc
+    syms = _fund_positions(ex, f)
+    budgets = _budgets(acc.w[f] - ex.fund_floor, [acc.c[s, f] for s in syms])
+    out = {}
+    for s, b in zip(syms, budgets):
+        q, c, unit = acc.q[s, f], acc.c[s, f], ex._units[s]
+        if q > 0:  # loss = c − q·p·unit ≤ b  ⇔  p ≥ (c − b) / (q·unit): round up
+            out[s] = max(1, -((b - c) // (q * unit)))
+        else:      # loss = c − q·p·unit ≤ b  ⇔  p ≤ (b − c) / (|q|·unit): round down
+            out[s] = max(1, (b - c) // (-q * unit))
+    return out
+
+
+def _bankrupt_fund_positions(ex: "Exchange", f: int) -> list[int]:
+    prices = _fund_bankruptcy_prices(ex, f)
+    out = []
+    for s, pb in prices.items():
+        q, mark = ex.acc.q[s, f], ex.marks.mark[s]
+        if (q > 0 and mark < pb) or (q < 0 and mark > pb):
+            out.append(s)
+    return out
+
+
+def _deleverage_fund(ex: "Exchange", f: int, s: int) -> None:
+    pb = _fund_bankruptcy_prices(ex, f).get(s)
+    if pb is None:
+        return
+    before = ex.acc.w[f]
+    auto_deleverage(ex, f, s, ex.acc.q[s, f], pb)
+    ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)], before,
+                                          ex.acc.w[f], f"fund position in {ex.symbols[s]} "
+                                                       "deleveraged"))
+
+
+def _work_out(ex: "Exchange", f: int) -> None:
+    """Sell a fund's taken-over positions back into the book, IOC, within the slippage limit."""
+    acc = ex.acc
+    for s, pb in _fund_bankruptcy_prices(ex, f).items():
+        q, mark = acc.q[s, f], ex.marks.mark[s]
+        slip = mark * ex.workout_slippage_ppm // 1_000_000
+        limit = max(pb, mark - slip) if q > 0 else min(pb, mark + slip)
+        if (q > 0 and limit > mark) or (q < 0 and limit < mark):
+            continue  # bankrupt: the scan deleverages it
+        before = acc.w[f]
+        book = ex.books[s]
+        oid = ex._next_oid
+        ex._next_oid += 1
+        fills = book.submit(oid, f, -1 if q > 0 else 1, limit, abs(q), Tif.IOC)
+        if book.stp_cancelled:
+            ex._drain_stp(s)
+        if fills:
+            ex._settle_fills(s, f, -1 if q > 0 else 1, oid, fills, True)
+            ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)],
+                                                  before, acc.w[f],
+                                                  f"work-out of {ex.symbols[s]} position"))
+
+
+# --- tier 3 ----------------------------------------------------------------------------------------
+def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> None:
+    """Close ``lots`` (signed, the bankrupt side) of position (s, a) against opposite positions in
+    ADL queue order, all at ``price``. Funds are used only if no trader is left."""
+    acc, n = ex.acc, ex.acc.n
+    q = acc.qty[s, :n]
+    opposite = (q < 0) if lots > 0 else (q > 0)
+    traders = np.flatnonzero(opposite & ~acc.is_fund[:n])
+    traders = traders[traders != a]
+    remaining = _walk(ex, a, s, lots, price, traders)
+    if remaining:
+        funds = np.flatnonzero(opposite & acc.is_fund[:n])
+        remaining = _walk(ex, a, s, remaining, price, funds[funds != a])
+    if remaining:
+        raise AssertionError(f"ADL found no counterparty for {remaining} lots of {ex.symbols[s]}")
+
+
+def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray) -> int:
+    if idx.size == 0 or not lots:
+        return lots
+    acc, unit, sign = ex.acc, ex._units[s], 1 if lots > 0 else -1
+    scores = position_scores(ex, s, idx, _walk_start(ex))
+    need = abs(lots)
+    if ex.adl_policy is AdlPolicy.DRIFT:
+        sizes = np.abs(acc.qty[s, idx])
+        take = pro_rata(sizes, min(need, int(sizes.sum())))
+        queue = [(i, int(x)) for i, x in enumerate(take.tolist()) if x]
+    else:
+        queue = [(int(i), None) for i in adl_order(scores, idx)]
+    for rank, (i, share) in enumerate(queue):
+        c = int(idx[i])
+        x = min(abs(acc.q[s, c]), need) if share is None else share
+        acc.transfer(a, c, s, sign * x, price, unit)
+        ex._events.append(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
+                                  float(scores[i]), ex.adl_policy.value))
+        if c in ex._reduce_only:
+            ex._trim_reduce_only(c, s)
+        need -= x
+        if not need:
+            break
+    return sign * need

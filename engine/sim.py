@@ -1,0 +1,126 @@
+"""The simulation loop: a fixed step, commands in, events out, one seeded generator.
+
+Each ``step()`` advances the clock by ``step_seconds`` and runs, in this fixed order:
+
+1. **scenario** — hooks that move the index (the outside venues) and publish news;
+2. **agents** — market makers, the crowd, arbitrageurs, in an order drawn from the generator;
+3. **commands** — the player's queued commands, in arrival order;
+4. **settle** — marks, the liquidation waterfall, ADL lights;
+5. **listeners** — agents and recorders that read the step's events and the state (recorders must
+   not change it; agents only queue what they will do next step).
+
+Determinism contract: the only randomness is ``self.rng`` (one ``numpy.random.Generator`` seeded from
+the level's seed, shared with the exchange); nothing reads the wall clock; nothing iterates a set or
+depends on hash order. Same level, seed and commands → same events and the same ``checksum()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+from .clock import fmt_hhmm, parse_hhmm
+from .commands import Command, apply
+from .errors import InvalidInput
+from .events import Event
+from .exchange import Exchange
+from .instruments import Instrument
+
+
+class Agent(Protocol):
+    """Anything that trades on the exchange once per step."""
+
+    def act(self, sim: "Simulation") -> None: ...
+
+    def state_digest(self) -> bytes:
+        """Bytes that change whenever the agent's private state does (for the checksum)."""
+
+
+Hook = Callable[["Simulation"], None]
+
+
+class Simulation:
+    def __init__(self, instruments: Iterable[Instrument], *, seed: int = 1, start: str = "04:00",
+                 end: str = "05:35", step_seconds: int = 1, **exchange_options):
+        if type(seed) is not int or seed < 0:
+            raise InvalidInput(f"seed must be a whole number ≥ 0, got {seed!r}")
+        if type(step_seconds) is not int or not 1 <= step_seconds <= 60:
+            raise InvalidInput(f"step_seconds must be 1..60, got {step_seconds!r}")
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.exchange = Exchange(instruments, rng=self.rng, **exchange_options)
+        self.start = parse_hhmm(start, "start")
+        self.end = parse_hhmm(end, "end")
+        if self.end <= self.start:
+            raise InvalidInput(f"end {end!r} must be after start {start!r}")
+        self.step_seconds = step_seconds
+        self.t = 0
+        self.agents: list[Agent] = []
+        self.scenario: list[Hook] = []
+        self.listeners: list[Callable[["Simulation", list[Event]], None]] = []
+        self._pending: list[Command] = []
+
+    # --- clock ---------------------------------------------------------------------------------
+    @property
+    def clock(self) -> int:
+        """Seconds since midnight HKT."""
+        return self.start + self.t
+
+    @property
+    def hhmm(self) -> str:
+        return fmt_hhmm(self.clock, with_seconds=True)
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+    @property
+    def finished(self) -> bool:
+        return self.t >= self.duration
+
+    # --- commands in, events out ------------------------------------------------------------------
+    def submit(self, command: Command) -> None:
+        """Queue a command for the next step."""
+        if not isinstance(command, Command):
+            raise InvalidInput(f"not a command: {command!r}")
+        self._pending.append(command)
+
+    def step(self) -> list[Event]:
+        """Advance one step; returns its events."""
+        if self.finished:
+            return []
+        self.t += self.step_seconds
+        ex = self.exchange
+        ex.t = self.t
+        for hook in self.scenario:
+            hook(self)
+        for i in self.rng.permutation(len(self.agents)).tolist():
+            self.agents[i].act(self)
+        pending, self._pending = self._pending, []
+        outcomes = [apply(ex, cmd) for cmd in pending]
+        events = ex.settle()
+        events.extend(outcomes)
+        for listener in self.listeners:
+            listener(self, events)
+        return events
+
+    def run_until(self, hhmm: str | None = None, on_step: Callable[[list[Event]], None] | None
+                  = None) -> None:
+        """Step until the clock reaches ``hhmm`` (HKT) or the end."""
+        stop = self.duration if hhmm is None else min(self.duration,
+                                                      parse_hhmm(hhmm, "until") - self.start)
+        while self.t < stop:
+            events = self.step()
+            if on_step is not None:
+                on_step(events)
+
+    def checksum(self) -> str:
+        """The exchange's checksum plus the clock and every agent's private state."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.exchange.checksum().encode())
+        h.update(repr((self.t, self.start, self.end, self.step_seconds)).encode())
+        for agent in self.agents:
+            h.update(agent.state_digest())
+        return h.hexdigest()

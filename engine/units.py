@@ -1,0 +1,99 @@
+"""Exact units: integer ticks, lots and money units, and the conversions at the API boundary.
+
+Money is counted in integer *units* of 1e-6 USD (micro-dollars). Prices are integer ticks and sizes
+integer lots of an instrument; ``ticks * lots * instrument.unit_per_tick_lot`` is a notional in money
+units, exactly. Floats never touch a balance: human numbers are converted here, once, through
+``decimal.Decimal(str(x))`` so that ``0.1`` means one tenth, and anything off the grid is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from numbers import Real
+
+from .errors import InvalidInput, OffGridError
+
+MONEY_PER_USD = 1_000_000
+"""Money units in one USD."""
+
+_MONEY_STEP = Decimal(1) / MONEY_PER_USD
+
+
+def to_decimal(value: object, what: str) -> Decimal:
+    """A finite Decimal from an int, float, Decimal or numeric string, or ``InvalidInput``."""
+    if isinstance(value, bool) or not isinstance(value, (Real, Decimal, str)):
+        raise InvalidInput(f"{what} must be a number, got {value!r} ({type(value).__name__})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(f"{what} must be a finite number, got {value!r}")
+    try:
+        dec = Decimal(value) if isinstance(value, (int, Decimal)) else Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"{what} must be a number, got {value!r}") from None
+    if not dec.is_finite():
+        raise InvalidInput(f"{what} must be a finite number, got {value!r}")
+    return dec
+
+
+def to_steps(value: object, step: Decimal, what: str, *, allow_zero: bool = False) -> int:
+    """``value / step`` as an exact positive int; ``OffGridError`` if it is not a whole number."""
+    dec = to_decimal(value, what)
+    if dec < 0 or (dec == 0 and not allow_zero):
+        allowed = "zero or more" if allow_zero else "greater than zero"
+        raise InvalidInput(f"{what} must be {allowed}, got {value!r}")
+    steps = dec / step
+    if steps != steps.to_integral_value():
+        raise OffGridError(f"{what} {value!r} is not a multiple of {step.normalize()}")
+    return int(steps)
+
+
+def usd_to_money(value: object, what: str = "amount", *, allow_zero: bool = False) -> int:
+    """USD (human number) to integer money units; at most 6 decimals."""
+    return to_steps(value, _MONEY_STEP, f"{what} (USD)", allow_zero=allow_zero)
+
+
+def money_to_usd(units: int) -> float:
+    """Money units to USD, for display and JSON only (never fed back into balances)."""
+    return int(units) / MONEY_PER_USD
+
+
+def ceil_div(a: int, b: int) -> int:
+    """Ceiling of a / b for ints, b > 0."""
+    return -((-a) // b)
+
+
+class Grid:
+    """Fast, exact-enough conversion of human numbers onto one grid (ticks or lots).
+
+    Ints and Decimals/strings are checked exactly. A float is accepted when it lies within 1e-6 of
+    a grid step (float noise: ``100000.1`` is 1000001 ticks of 0.1) and refused otherwise.
+    """
+
+    __slots__ = ("step", "inv", "per_int", "what")
+
+    def __init__(self, step: Decimal, what: str):
+        self.step = step
+        self.what = what
+        inv = Decimal(1) / step
+        self.per_int = int(inv) if inv == inv.to_integral_value() else None
+        self.inv = float(inv)
+
+    def steps(self, value: object, what: str | None = None) -> int:
+        """``value`` in whole grid steps (> 0), or InvalidInput / OffGridError."""
+        kind = type(value)
+        if kind is int and self.per_int is not None:
+            if value > 0:
+                return value * self.per_int
+        elif kind is float and value > 0 and value != math.inf:
+            x = value * self.inv
+            r = round(x)
+            if r > 0 and abs(x - r) <= 1e-6:
+                return r
+            if r > 0 or x >= 1:
+                raise OffGridError(f"{what or self.what} {value!r} is not a multiple of "
+                                   f"{self.step.normalize()}")
+        return to_steps(value, self.step, what or self.what)
+
+    def value(self, steps: int) -> Decimal:
+        """Grid steps back to the human Decimal."""
+        return steps * self.step

@@ -1,0 +1,131 @@
+"""The ``crashfloor`` command line. Headless subcommands never import textual.
+
+    crashfloor                      run the default crash (headless until the TUI lands)
+    crashfloor run LEVEL [--seed N] [--until HH:MM] [--set key=value ...] [--json]
+    crashfloor check LEVEL...
+    crashfloor levels
+    crashfloor bench [--json] [--quick] [--full-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.errors import CrashfloorError, LevelError
+
+LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
+DEFAULT_LEVEL = "1011"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crashfloor", description="The 10–11 October 2025 crypto "
+                                "crash: a trading-floor game and a headless crash engine.")
+    sub = p.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run a level headless")
+    run.add_argument("level", nargs="?", default=DEFAULT_LEVEL,
+                     help="a level name from levels/ or a path (default: 1011)")
+    run.add_argument("--seed", type=int, help="random seed (default: the level's)")
+    run.add_argument("--until", metavar="HH:MM", help="stop at this HKT time")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help="override a level field, e.g. crowd.long_share=0.9")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    check = sub.add_parser("check", help="validate level files")
+    check.add_argument("levels", nargs="+")
+    sub.add_parser("levels", help="list the shipped levels")
+    bench = sub.add_parser("bench", help="measure the engine's speed")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    bench.add_argument("--full-scale", action="store_true",
+                       help="also run the 1,600,000-account crash (minutes)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command in (None, "run"):
+            if args.command is None:
+                args = _parser().parse_args(["run"])
+            return cmd_run(args)
+        if args.command == "check":
+            return cmd_check(args.levels)
+        if args.command == "levels":
+            return cmd_levels()
+        if args.command == "bench":
+            from engine.bench import main as bench_main
+            return bench_main(json_out=args.json, quick=args.quick, full_scale=args.full_scale)
+    except LevelError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except CrashfloorError as exc:
+        print(f"crashfloor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("crashfloor: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def load(level: str, overrides: list[str] = ()):
+    from engine.level import find_level, load_level
+    return load_level(find_level(level, LEVELS_DIR), list(overrides))
+
+
+def cmd_run(args) -> int:
+    from engine.crash import CrashRun
+    from engine.clock import parse_hhmm
+    level = load(args.level, args.overrides)
+    if args.until:
+        parse_hhmm(args.until, "--until")
+    run = CrashRun(level, seed=args.seed)
+    if args.json or not sys.stdout.isatty():
+        run.run(until=args.until)
+    else:
+        _run_with_progress(run, args.until)
+    summary = run.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from game.report import print_summary
+        print_summary(summary)
+    return 0
+
+
+def _run_with_progress(run, until: str | None) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(),
+               TextColumn("{task.fields[clock]} HKT"), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(run.level.data["title"], total=1, clock=run.sim.hhmm)
+
+        def tick(t: int, total: int) -> None:
+            if t % 30 == 0 or t == total:
+                progress.update(task, completed=t / total, clock=run.sim.hhmm)
+        run.run(until=until, progress=tick)
+
+
+def cmd_check(paths: list[str]) -> int:
+    failed = 0
+    for path in paths:
+        try:
+            level = load(path)
+        except LevelError as exc:
+            failed += 1
+            print("\n".join(exc.problems))
+        else:
+            print(f"{level.path}: ok — {level.data['title']}")
+    return 1 if failed else 0
+
+
+def cmd_levels() -> int:
+    from engine.level import list_levels
+    for name, title, summary in list_levels(LEVELS_DIR):
+        print(f"{name:<16} {title}\n{'':<16} {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

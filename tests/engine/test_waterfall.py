@@ -1,0 +1,158 @@
+"""The liquidation waterfall, one tier at a time, with hand-computed numbers.
+
+BTC (fee-free preset): tick 0.1 USD, lot 0.001 BTC, so one tick·lot is 100 money units (1e-4 USD).
+A long of 0.1 BTC at 100,000 with 1,000 USD of margin goes bankrupt at exactly 90,000:
+    equity(p) = 1,000 + 0.1 × (p − 100,000) = 0  ⇔  p = 90,000.
+Its maintenance margin at 0.4% is 0.0004 × p, so it is liquidated below
+    1,000 + 0.1 (p − 100,000) = 0.0004 p  ⇔  p = 9,000 / 0.0996 = 90,361.45…
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from engine.events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationStarted)
+
+from .conftest import usd
+
+
+def open_long(ex, deposit, qty, counterparties):
+    """A long of ``qty`` BTC at 100,000 against resting sells from ``counterparties``
+    [(deposit, qty)]; returns (long account, [short accounts])."""
+    ex.set_index("BTC", 100_000)
+    shorts = []
+    for dep, q in counterparties:
+        s = ex.open_account(dep)
+        ex.place(s, "BTC", "sell", q, 100_000, leverage=20)
+        shorts.append(s)
+    a = ex.open_account(deposit)
+    ex.place(a, "BTC", "buy", qty, None, leverage=20)
+    ex.settle()
+    return a, shorts
+
+
+def test_liquidation_price_and_bankruptcy_price_by_hand(make_exchange):
+    ex = make_exchange()
+    a, _ = open_long(ex, 1_000, 0.1, [(100_000, 0.1)])
+    p = ex.position(a, "BTC")
+    assert p.bankruptcy_price == Decimal("90000.0")
+    assert p.liq_price == pytest.approx(9_000 / 0.0996)
+    assert p.maintenance == Decimal("40")           # 0.4% of 10,000
+    ex.set_index("BTC", 90_400)                     # above 90,361.45: safe
+    assert not [e for e in ex.settle() if isinstance(e, LiquidationStarted)]
+    assert ex.position(a, "BTC").lots == 100
+
+
+def test_tier1_book_fill_better_than_bankruptcy_pays_surplus_to_fund(make_exchange):
+    ex = make_exchange()
+    a, _ = open_long(ex, 1_000, 0.1, [(100_000, 0.1)])
+    maker = ex.open_account(100_000)
+    ex.place(maker, "BTC", "buy", 0.1, 95_000)
+    money = ex.total_money()
+    ex.set_index("BTC", 90_300)  # equity 30 < MM 36.12; bankruptcy 90,300 − 30/0.1 = 90,000
+    events = ex.settle()
+    started = [e for e in events if isinstance(e, LiquidationStarted)]
+    assert [(e.account, e.bankruptcy_price, e.equity) for e in started] == [(a, 900_000, usd(30))]
+    fills = [e for e in events if isinstance(e, LiquidationFill)]
+    assert [(e.qty, e.price) for e in fills] == [(100, 950_000)]
+    # realized −500 leaves 500 in the pool: all of it is surplus above bankruptcy → fund
+    assert ex.position(a, "BTC").lots == 0
+    assert ex.equity(a) == 0
+    assert ex.insurance_fund_balance("BTC") == Decimal("1000500")
+    assert ex.position(maker, "BTC").lots == 100
+    assert ex.total_money() == money
+
+
+def test_tier2_fund_takes_over_at_bankruptcy_and_pays_bad_debt(make_exchange):
+    ex = make_exchange()
+    a, _ = open_long(ex, 1_000, 0.1, [(100_000, 0.1)])
+    money = ex.total_money()
+    ex.set_index("BTC", 89_000)  # equity −100: bankrupt; the book is empty
+    events = ex.settle()
+    takeover = [e for e in events if isinstance(e, InsuranceTakeover)]
+    assert [(e.account, e.qty, e.price, e.loss_to_mark) for e in takeover] == \
+        [(a, 100, 900_000, usd(100))]
+    fund = ex.fund_account("BTC")
+    assert ex.acc.q[0, fund] == 100
+    assert ex.equity(a) == 0 and ex.position(a, "BTC").lots == 0
+    assert ex.insurance_fund_balance("BTC") == Decimal("1000000")  # cash; the loss is unrealized
+    # next step the fund works the position out into a bid at 88,900: realized −110 USD
+    buyer = ex.open_account(100_000)
+    ex.place(buyer, "BTC", "buy", 0.1, 88_900)
+    ex.settle()
+    assert ex.acc.q[0, fund] == 0
+    assert ex.insurance_fund_balance("BTC") == Decimal("999890")
+    assert ex.total_money() == money + usd(100_000)
+
+
+def test_tier3_adl_closes_top_ranked_first_at_bankruptcy_price(make_exchange):
+    ex = make_exchange(fund=50)
+    # L: long 0.2 at 100,000 with 2,000 margin (bankrupt at 90,000); shorts: S1 rich, S2 lean.
+    a, (s1, s2) = open_long(ex, 2_000, 0.2, [(100_000, 0.1), (2_000, 0.1)])
+    money = ex.total_money()
+    ex.set_index("BTC", 89_000)   # L equity −200; fund (50) cannot carry a 200 loss to mark
+    events = ex.settle()
+    adl = [e for e in events if isinstance(e, AdlFill)]
+    # article score = uPnL / equity: S2 1,100 / 3,100 = 0.3548 ranks above S1 1,100 / 101,100
+    assert [(e.counterparty, e.rank, e.qty, e.price) for e in adl] == \
+        [(s2, 0, 100, 900_000), (s1, 1, 100, 900_000)]
+    assert adl[0].score == pytest.approx(1_100 / 3_100)
+    assert adl[1].score == pytest.approx(1_100 / 101_100)
+    # each short realizes (100,000 − 90,000) × 0.1 = 1,000, not the 1,100 the mark showed
+    assert ex.equity(s2) == Decimal("3000") and ex.equity(s1) == Decimal("101000")
+    assert ex.equity(a) == 0
+    assert ex.insurance_fund_balance("BTC") == Decimal("50")
+    assert ex.total_money() == money
+
+
+def test_adl_partial_close_of_the_first_in_line(make_exchange):
+    ex = make_exchange(fund=0)
+    a, (s1, s2) = open_long(ex, 1_000, 0.1, [(2_000, 0.3), (100_000, 0.1)])
+    # L only holds 0.1 of it: the rest of s1's 0.3 sits with a solvent long
+    whale = ex.open_account(1_000_000)
+    ex.place(whale, "BTC", "buy", 0.3, None)
+    ex.set_index("BTC", 89_000)
+    adl = [e for e in ex.settle() if isinstance(e, AdlFill)]
+    assert [(e.counterparty, e.qty) for e in adl] == [(s1, 100)]
+    assert ex.position(s1, "BTC").lots == -200
+
+
+def test_isolated_liquidation_leaves_the_cross_wallet_alone(make_exchange):
+    ex = make_exchange(symbols=("BTC", "ETH"))
+    ex.set_index("ETH", 4_000)
+    a = ex.open_account(10_000)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    s = ex.open_account(100_000)
+    ex.place(s, "BTC", "sell", 0.1, 100_000, leverage=10)
+    ex.set_index("BTC", 100_000)
+    ex.place(a, "BTC", "buy", 0.1, None, leverage=10)   # isolated margin 1,000 moves out
+    assert ex.acc.w[a] == usd(9_000) and ex.acc.im[0, a] == usd(1_000)
+    money = ex.total_money()
+    ex.set_index("BTC", 89_000)  # the isolated pool is bankrupt (−100); the wallet holds 9,000
+    events = ex.settle()
+    assert [e.isolated for e in events if isinstance(e, LiquidationStarted)] == [True]
+    assert ex.acc.w[a] == usd(9_000)           # untouched: the fund took the bad debt
+    assert ex.position(a, "BTC").lots == 0
+    assert ex.total_money() == money
+
+
+def test_cross_liquidation_leaves_isolated_positions_alone(make_exchange):
+    ex = make_exchange(symbols=("BTC", "ETH"))
+    ex.set_index("BTC", 100_000)
+    ex.set_index("ETH", 4_000)
+    a = ex.open_account(2_000)
+    ex.set_margin_mode(a, "ETH", "isolated")
+    s = ex.open_account(1_000_000)
+    ex.place(s, "ETH", "sell", 1, 4_000)
+    ex.place(a, "ETH", "buy", 1, None, leverage=10)        # isolated: 400 of margin
+    ex.place(s, "BTC", "sell", 0.1, 100_000)
+    ex.place(a, "BTC", "buy", 0.1, None, leverage=20)      # cross: wallet 1,600 backs it
+    money = ex.total_money()
+    ex.set_index("BTC", 85_000)  # cross equity 1,600 − 1,500 = 100 < MM 34
+    ex.set_index("BTC", 84_000)  # 1,600 − 1,600 = 0 < MM: liquidated
+    events = ex.settle()
+    assert [(e.symbol, e.isolated) for e in events if isinstance(e, LiquidationStarted)] == \
+        [("BTC", False)]
+    assert ex.position(a, "ETH").lots == 1000 and ex.acc.im[1, a] == usd(400)
+    assert ex.position(a, "BTC").lots == 0
+    assert ex.total_money() == money
