@@ -61,10 +61,10 @@ class SortedDictBook:
             raise InvalidInput(f"order {oid}: qty must be > 0 lots, got {qty}")
         if price is None and tif != Tif.IOC:
             raise InvalidInput(f"order {oid}: a market order (price None) must be IOC")
-        opposite_best = self.best_ask() if side == BUY else self.best_bid()
-        if tif == Tif.POST_ONLY and opposite_best is not None and self._reaches(
-                side, price, opposite_best):
-            raise OrderRejected(f"post-only order {oid} at {price} would cross {opposite_best}")
+        if tif == Tif.POST_ONLY:
+            opposite_best = self.best_ask() if side == BUY else self.best_bid()
+            if opposite_best is not None and self._reaches(side, price, opposite_best):
+                raise OrderRejected(f"post-only order {oid} at {price} would cross {opposite_best}")
         if tif == Tif.FOK and self._available(owner, side, price) < qty:
             return []
         fills, left = self._match(owner, side, price, qty)
@@ -231,8 +231,8 @@ def make_stream(n_ops: int, seed: int) -> list[Op]:
             forget(oid)
             stream.append((CANCEL, oid, 0, 0, 0, 0, Tif.GTC))
             continue
-        opposite_volume = book.volume_until(-side, None)
-        if u >= 0.90 and opposite_volume >= 2:
+        opposite_volume = book.volume_until(-side, None) if u >= 0.90 else 0
+        if opposite_volume >= 2:
             row = _taker(i, side, owner, min(take_qty[i], opposite_volume // 2), distances[i],
                          tif_u[i], book)
         else:
@@ -328,15 +328,20 @@ def run_book_bench(n_ops: int = 1_000_000, seed: int = 7) -> dict:
     return result
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 def main(argv: list[str]) -> None:
+    """``python -m engine.bench_book [n_ops] [seed]``: run the benchmark and print its figures."""
     n_ops = int(argv[0]) if argv else 1_000_000
     seed = int(argv[1]) if len(argv) > 1 else 7
-    result = run_book_bench(n_ops, seed)
-    for name, value in result.items():
-        shown = f"{value:,.0f}" if isinstance(value, float) and value > 100 else (
-            f"{value:.2f}" if isinstance(value, float) else f"{value:,}" if isinstance(
-                value, int) and not isinstance(value, bool) else value)
-        print(f"{name:>22}: {shown}")
+    for name, value in run_book_bench(n_ops, seed).items():
+        print(f"{name:>22}: {_shown(value)}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,11 @@ class OrderBook:
     The book is never crossed at rest.
     """
 
+    last_trade_price: int | None
+    """Price of the last fill; ``None`` before any."""
+    stp_cancelled: list[int]
+    """Oids of resting orders cancelled by self-trade prevention; the caller reads and clears."""
+
     _SWEEP_SLACK = 1024
     """Dead records allowed beyond the number of live orders before a sweep (tests lower it)."""
 
@@ -79,9 +84,7 @@ class OrderBook:
         self._ask_heap: list[int] = []
         self._dead = 0  # cancels since the last sweep: bounds dead records and stale heap keys
         self.last_trade_price: int | None = None
-        """Price of the last fill; ``None`` before any."""
         self.stp_cancelled: list[int] = []
-        """Oids of resting orders cancelled by self-trade prevention; the caller reads and clears."""
 
     # --- commands ---------------------------------------------------------------------------
     def submit(self, oid: int, owner: int, side: int, price: int | None, qty: int,
@@ -230,12 +233,15 @@ class OrderBook:
         return sum(qty for key, qty in totals.items() if key <= reach)
 
     def resting(self) -> list[tuple[int, int, int, int, int]]:
-        """Every live order ``(oid, owner, side, price, remaining)``: bids best price first, then
-        asks best first, time priority within a level. ``from_resting`` rebuilds the book from it."""
+        """Every live order ``(oid, owner, side, price, remaining)``.
+
+        Bids best price first, then asks best first, time priority within a level;
+        ``from_resting`` rebuilds the book from it.
+        """
         rows = []
         for queues in (self._bid_q, self._ask_q):
             for key in sorted(queues):
-                rows.extend((rec[1], rec[2], rec[3], rec[4], rec[0]) for rec in queues[key] if rec[0])
+                rows.extend((r[1], r[2], r[3], r[4], r[0]) for r in queues[key] if r[0])
         return rows
 
     @classmethod

@@ -414,6 +414,37 @@ class Exchange:
                 self._reduce_only.setdefault(a, {})[oid] = None
         return oid
 
+    def place_ladder(self, a: int, s: int, quotes: list[tuple[int, int, int]]) -> list[int]:
+        """Post-only quotes ``(side, lots, ticks)`` for one account and symbol in one call (the
+        market makers' path): one margin check for the whole ladder, then each quote is posted;
+        a quote that would cross is skipped. Returns the ids of the posted quotes. Raises
+        ``InsufficientMargin`` (nothing posted) if the ladder's margin exceeds what is free."""
+        acc, book, unit = self.acc, self.books[s], self._units[s]
+        lev = acc.lev[s, a]
+        margins = [ceil_div(lots * ticks * unit, lev) for _, lots, ticks in quotes]
+        need = sum(margins)
+        free = self.available_units(a)
+        if need > free:
+            raise InsufficientMargin(
+                f"account {a}: {self.symbols[s]} quotes need {need / MONEY_PER_USD:,.2f} USD of "
+                f"margin at {lev}×; {max(free, 0) / MONEY_PER_USD:,.2f} USD is available")
+        worst = max((abs(acc.q[s, a]) + lots) * ticks * unit for _, lots, ticks in quotes) \
+            if quotes else 0
+        self.instruments[s].check_leverage(lev, worst)
+        posted = []
+        orders = self._orders
+        for (side, lots, ticks), margin in zip(quotes, margins):
+            opp = book.best_ask() if side > 0 else book.best_bid()
+            if opp is not None and (ticks >= opp if side > 0 else ticks <= opp):
+                continue
+            oid = self._next_oid
+            self._next_oid = oid + 1
+            book.submit(oid, a, side, ticks, lots, Tif.POST_ONLY)
+            orders[oid] = OrderInfo(a, s, side, ticks, lev, False, margin)
+            acc.om[a] += margin
+            posted.append(oid)
+        return posted
+
     def _check_reduce_only(self, a: int, s: int, side: int, lots: int, pos: int) -> None:
         if pos == 0 or (pos > 0) == (side > 0):
             raise ReduceOnlyError(f"account {a}: reduce-only {('buy', 'sell')[side < 0]} of {lots} "

@@ -125,10 +125,9 @@ class Recorder:
             self.adl_first = clock
         if e.counterparty == self.hedger and self.hedger_adl_at is None:
             self.hedger_adl_at = clock
-        if not ex.acc.is_fund[e.account]:
-            k = ex.fund_ids.index(ex._fund_of[s])
-            if self.fund_exhausted[k] is None:
-                self.fund_exhausted[k] = clock
+        k = ex.fund_ids.index(ex._fund_of[s])
+        if self.fund_exhausted[k] is None:  # tier 3 reached: the fund could not carry it
+            self.fund_exhausted[k] = clock
 
     def _minute(self, ex, clock) -> None:
         depth = self._depth(ex)

@@ -1,7 +1,7 @@
 """Market-making firms: quoting ladders around a fair value, widening, thinning, pulling, returning.
 
-Every firm quotes ``levels`` post-only orders per side on every symbol, around a fair value (the
-index skewed against its inventory, Avellaneda–Stoikov style): level ``i`` sits at
+Every firm quotes ``levels`` post-only orders per side on every symbol, around a fair value (halfway
+between the index and the local mark, skewed against its inventory, Avellaneda–Stoikov style): level ``i`` sits at
 ``half_spread × spread_mult + i × level_step`` basis points from fair, and the calm-market sizes add
 up, over all firms and both sides, to the level's ``depth_usd`` within ±1% of mid.
 
@@ -31,7 +31,7 @@ from collections import deque
 
 import numpy as np
 
-from ..book import BUY, SELL, Tif
+from ..book import BUY, SELL
 from ..errors import CrashfloorError
 from ..events import LiquidationFill, MakerStateChange
 from ..units import MONEY_PER_USD
@@ -183,7 +183,9 @@ class MarketMakers:
         """Re-centre the firm's ladder when fair value, stance or fills call for it."""
         ex = sim.exchange
         a = self.accounts[f]
-        index = ex.marks.index[s]
+        # fair value: halfway between the outside index and the local mark (firms hedge outside,
+        # but the local book is where their inventory has to go)
+        index = (ex.marks.index[s] + ex.marks.mark[s]) / 2
         inst = ex.instruments[s]
         unit = inst.unit_per_tick_lot
         limit = self.inventory_limit[s]
@@ -207,18 +209,18 @@ class MarketMakers:
         if lots_per_level <= 0:
             return
         widen = self.spread[f] * (3.0 - 2.0 * min(1.0, self.factor[f])) * 1e-4
+        quotes = []
         for side in (BUY, SELL):
             if (side == BUY and inventory >= limit) or (side == SELL and inventory <= -limit):
                 continue
             for bps in self.level_bps:
                 price = round(fair * (1 - side * bps * widen))
-                if price <= 0:
-                    continue
-                try:
-                    ex.place_lots(a, s, side, lots_per_level, price, Tif.POST_ONLY)
-                    self.placed[f, s] += 1
-                except CrashfloorError:
-                    continue
+                if price > 0:
+                    quotes.append((side, lots_per_level, price))
+        try:
+            self.placed[f, s] = len(ex.place_ladder(a, s, quotes))
+        except CrashfloorError:
+            self.placed[f, s] = 0
 
     # --- transparency ------------------------------------------------------------------------------
     def quoted_depth_usd(self, ex, f: int, s: int, pct: float = 1.0) -> float:

@@ -20,7 +20,8 @@ def book_of(*orders: tuple[int, int, int, int, int]) -> OrderBook:
 
 
 def two_sided() -> OrderBook:
-    """Bids 99×10 (oid 1), 98×20 (2); asks 101×10 (3), 101×5 (4), 102×20 (5). Owners A, B, C."""
+    """Bids 99×10 (oid 1, Alice), 98×20 (2, Bob); asks 101×10 (3, Alice), 101×5 (4, Bob),
+    102×20 (5, Carol)."""
     return book_of((1, ALICE, BUY, 99, 10), (2, BOB, BUY, 98, 20), (3, ALICE, SELL, 101, 10),
                    (4, BOB, SELL, 101, 5), (5, CAROL, SELL, 102, 20))
 
