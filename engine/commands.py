@@ -94,6 +94,23 @@ class Withdraw(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class SetQuotes(Command):
+    """Steer the account's market-making desk: start/stop quoting, spreads (bps from mark) and
+    sizes (USD per level) per side, inventory skew. ``None`` leaves a setting as it is."""
+    quoting: bool | None = None
+    bid_spread_bps: float | None = None
+    ask_spread_bps: float | None = None
+    bid_size_usd: float | None = None
+    ask_size_usd: float | None = None
+    skew: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullQuotes(Command):
+    """Cancel every quote of the account's desk at once and stop quoting."""
+
+
+@dataclass(frozen=True, slots=True)
 class CommandAccepted(Event):
     command: Command
     oid: int | None = None
@@ -108,7 +125,8 @@ class CommandRejected(Event):
 
 COMMANDS = {cls.__name__: cls for cls in (PlaceOrder, CancelOrder, AmendOrder, CancelAll,
                                           ClosePosition, SetLeverage, SetMarginMode, AddMargin,
-                                          RemoveMargin, Deposit, Withdraw)}
+                                          RemoveMargin, Deposit, Withdraw, SetQuotes,
+                                          PullQuotes)}
 
 
 def to_record(cmd: Command) -> dict[str, Any]:
@@ -169,9 +187,24 @@ def _dispatch(ex: "Exchange", cmd: Command) -> int | None:
             ex.deposit(a, cmd.usd)
         case Withdraw():
             ex.withdraw(a, cmd.usd)
+        case SetQuotes():
+            _desk(ex, a).configure(ex, quoting=cmd.quoting, bid_spread_bps=cmd.bid_spread_bps,
+                                   ask_spread_bps=cmd.ask_spread_bps,
+                                   bid_size_usd=cmd.bid_size_usd,
+                                   ask_size_usd=cmd.ask_size_usd, skew=cmd.skew)
+        case PullQuotes():
+            _desk(ex, a).pull(ex)
         case _:
             raise InvalidInput(f"unknown command {cmd!r}")
     return None
+
+
+def _desk(ex: "Exchange", a: int):
+    ex._a(a)
+    desk = ex.desks.get(a)
+    if desk is None:
+        raise InvalidInput(f"account {a} has no market-making desk (play the maker role)")
+    return desk
 
 
 def _own_order(ex: "Exchange", a: int, oid: int) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from .agents.arbitrage import Arbitrageurs
 from .agents.crowd import Crowd
 from .agents.market_makers import MarketMakers
+from .agents.player_maker import PlayerDesk
 from .clock import parse_hhmm
 from .instruments import Instrument
 from .recorder import Recorder
@@ -72,6 +73,12 @@ class CrashRun:
                            extra=self._player_legs(data, symbols))
         sim.scenario.append(self.scenario)
         sim.agents.extend([self.makers, self.arbs, self.crowd])
+        self.desk = None
+        if data["player"]["role"] == "maker":
+            sym = data["player"]["maker_symbol"] or symbols[0]
+            self.desk = PlayerDesk(sim, self.player, symbols.index(sym))
+            sim.agents.append(self.desk)
+            sim.listeners.append(self.desk.observe)
         sim.listeners.append(lambda s, ev: self.makers.observe(s, ev))
         sim.listeners.append(lambda s, ev: self.crowd.observe(s, ev))
         tracked = data.get("tracked_symbol") or symbols[0]
@@ -107,13 +114,18 @@ class CrashRun:
         return Scenario(paths, news)
 
     def _player(self, data: dict, symbols: list[str]) -> int | None:
-        if data["player"]["role"] != "hedger":
+        """The player's account (hedger or maker), or None when the level has no player."""
+        if data["player"]["role"] == "none":
             return None
-        return self.sim.exchange.open_account(data["player"]["equity_usd"])
+        a = self.sim.exchange.open_account(data["player"]["equity_usd"])
+        for sym in symbols:
+            self.sim.exchange.set_leverage(a, sym, min(10, self.sim.exchange.instrument(sym)
+                                                       .max_leverage))
+        return a
 
     def _player_legs(self, data: dict, symbols: list[str]) -> list[tuple]:
         """(account, symbol index, lots, entry ticks, isolated margin, leverage) per player leg."""
-        if self.player is None:
+        if self.player is None or data["player"]["role"] != "hedger":
             return []
         ex = self.sim.exchange
         legs = []

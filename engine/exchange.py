@@ -80,6 +80,8 @@ class Exchange:
         self.t = 0
         self._orders: dict[int, OrderInfo] = {}
         self._reduce_only: dict[int, dict[int, None]] = {}
+        self.desks: dict = {}
+        """Market-making desks steered by commands (engine/agents/player_maker.py), by account."""
         self._next_oid = 1
         self._events: list[Event] = []
         self._open_funds(insurance_fund, shared_fund, fund_floor)

@@ -190,6 +190,7 @@ SCHEMA = Table({
     "player": Table({
         "role": Field("choice", "none", "who the player is", choices=("none", "hedger", "maker")),
         "equity_usd": Field("usd", 1_000_000, "starting equity of the player's account"),
+        "maker_symbol": Field("str", None, "the maker's quoted symbol; default: the first symbol"),
         "positions": ListOf(Table({
             "symbol": Field("str", None, "a level symbol", required=True),
             "side": Field("choice", None, "long or short", choices=("long", "short"),

@@ -1,0 +1,174 @@
+"""The player's market-making desk: a quoting ladder on one symbol, steered by commands.
+
+The desk quotes ``levels`` post-only orders per side around the mark: the bid ladder starts
+``bid_spread_bps`` below it and the ask ladder ``ask_spread_bps`` above, ``level_step_bps`` apart,
+each level ``bid_size_usd`` / ``ask_size_usd``. With ``skew`` on, both ladders shift against the
+desk's inventory (up to ``skew_bps`` at ``inventory_limit_usd``) so fills pull inventory back to
+flat. It re-centres when the mark moves half a level step, when a quote has filled, or when a
+setting changes; "pull" cancels everything at once and stops quoting.
+
+What the desk measures for the UI and the scoring: inventory, spread earned (each fill's distance
+from the mid it was quoted around, times its size), mark-to-market PnL (equity change), and uptime
+(seconds with quotes on both sides within ±1% of mid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..book import BUY, SELL
+from ..errors import CrashfloorError, InvalidInput
+from ..events import Trade
+from ..units import MONEY_PER_USD
+
+
+@dataclass
+class QuoteSettings:
+    quoting: bool = False
+    bid_spread_bps: float = 5.0
+    ask_spread_bps: float = 5.0
+    bid_size_usd: float = 50_000.0
+    ask_size_usd: float = 50_000.0
+    skew: bool = True
+    levels: int = 3
+    level_step_bps: float = 10.0
+    skew_bps: float = 30.0
+    inventory_limit_usd: float = 2_000_000.0
+
+    LIMITS = {"bid_spread_bps": (0.5, 2_000.0), "ask_spread_bps": (0.5, 2_000.0),
+              "bid_size_usd": (0.0, 50_000_000.0), "ask_size_usd": (0.0, 50_000_000.0)}
+
+    def update(self, **changes) -> None:
+        """Apply changes after checking them all (nothing changes if one is bad)."""
+        for name, value in changes.items():
+            if value is None:
+                continue
+            if name not in self.LIMITS and name not in ("quoting", "skew"):
+                raise InvalidInput(f"no quote setting {name!r}; settings: "
+                                   f"{', '.join([*self.LIMITS, 'quoting', 'skew'])}")
+            if name in self.LIMITS:
+                lo, hi = self.LIMITS[name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                        or not lo <= value <= hi:
+                    raise InvalidInput(f"{name} must be a number from {lo:g} to {hi:g}, "
+                                       f"got {value!r}")
+        for name, value in changes.items():
+            if value is not None:
+                setattr(self, name, type(getattr(self, name))(value))
+
+
+class PlayerDesk:
+    """One account quoting one symbol. Registered on the exchange (``ex.desks[account]``) so
+    that quote commands can reach it."""
+
+    def __init__(self, sim, account: int, s: int):
+        self.account = account
+        self.s = s
+        self.settings = QuoteSettings()
+        self.center = 0
+        self.dirty = True
+        self.spread_earned = 0
+        self.uptime_seconds = 0
+        self.session_seconds = 0
+        self.start_equity = sim.exchange.equity_units(account)
+        self.placed = 0
+        self.quoted_mid: int | None = None
+        sim.exchange.desks[account] = self
+
+    # --- commands -------------------------------------------------------------------------------
+    def configure(self, ex, **changes) -> None:
+        self.settings.update(**changes)
+        self.dirty = True
+        if changes.get("quoting") is False:
+            self.pull(ex)
+
+    def pull(self, ex) -> None:
+        """Cancel every quote now and stop quoting."""
+        self.settings.quoting = False
+        for oid in ex.books[self.s].orders_of(self.account):
+            ex._cancel(oid, "pulled")
+        self.placed = 0
+
+    # --- each step ------------------------------------------------------------------------------
+    def observe(self, sim, events) -> None:
+        ex = sim.exchange
+        unit = ex._units[self.s]
+        mid = self.quoted_mid
+        for e in events:
+            if type(e) is Trade and e.maker == self.account and mid is not None:
+                self.spread_earned += abs(e.price - mid) * e.qty * unit
+                self.dirty = True
+        self.session_seconds += sim.step_seconds
+        if self._two_sided(ex):
+            self.uptime_seconds += sim.step_seconds
+
+    def _two_sided(self, ex) -> bool:
+        book = ex.books[self.s]
+        mark = ex.marks.mark[self.s]
+        sides = set()
+        for oid in book.orders_of(self.account):
+            _, side, price, _ = book.order(oid)
+            if abs(price - mark) * 100 <= mark:
+                sides.add(side)
+        return len(sides) == 2
+
+    def act(self, sim) -> None:
+        ex = sim.exchange
+        st = self.settings
+        if not st.quoting:
+            return
+        mark = ex.marks.mark[self.s]
+        step = st.level_step_bps * 1e-4 * mark
+        resting = ex.books[self.s].orders_of(self.account)
+        moved = abs(mark - self.center) > step / 2
+        if not (moved or self.dirty or len(resting) < self.placed):
+            return
+        for oid in resting:
+            ex._cancel(oid, "requote")
+        unit = ex._units[self.s]
+        inventory = ex.acc.q[self.s, self.account] * mark * unit
+        limit = st.inventory_limit_usd * MONEY_PER_USD
+        shift = st.skew_bps * 1e-4 * max(-1.0, min(1.0, inventory / limit)) if st.skew else 0.0
+        fair = mark * (1 - shift)
+        quotes = []
+        for side, spread, size in ((BUY, st.bid_spread_bps, st.bid_size_usd),
+                                   (SELL, st.ask_spread_bps, st.ask_size_usd)):
+            lots = int(size * MONEY_PER_USD / (mark * unit))
+            if lots <= 0:
+                continue
+            for k in range(st.levels):
+                off = (spread + k * st.level_step_bps) * 1e-4
+                quotes.append((side, lots, max(1, round(fair * (1 - side * off)))))
+        try:
+            self.placed = len(ex.place_ladder(self.account, self.s, quotes))
+        except CrashfloorError as exc:
+            self.placed = 0
+            st.quoting = False
+            ex._events.append(_desk_stopped(ex, self, str(exc)))
+        self.center = mark
+        self.quoted_mid = mark
+        self.dirty = False
+
+    # --- what the UI shows ----------------------------------------------------------------------
+    def stats(self, ex) -> dict:
+        unit = ex._units[self.s]
+        mark = ex.marks.mark[self.s]
+        return {"quoting": self.settings.quoting,
+                "inventory": float(ex._qty_grid[self.s].value(ex.acc.q[self.s, self.account])),
+                "inventory_usd": ex.acc.q[self.s, self.account] * mark * unit / MONEY_PER_USD,
+                "spread_earned_usd": self.spread_earned / MONEY_PER_USD,
+                "mtm_pnl_usd": (ex.equity_units(self.account) - self.start_equity)
+                / MONEY_PER_USD,
+                "uptime_pct": 100 * self.uptime_seconds / max(self.session_seconds, 1),
+                "quotes": len(ex.books[self.s].orders_of(self.account))}
+
+    def state_digest(self) -> bytes:
+        return repr((vars(self.settings), self.center, self.dirty, self.spread_earned,
+                     self.uptime_seconds, self.session_seconds, self.placed,
+                     self.quoted_mid)).encode()
+
+
+def _desk_stopped(ex, desk: PlayerDesk, why: str):
+    from ..events import OrderCancelled
+    return OrderCancelled(ex.t, 0, desk.account, ex.symbols[desk.s], 0,
+                          f"quoting stopped: {why}")
