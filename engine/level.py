@@ -422,6 +422,12 @@ class _Checker:
                         f"{', '.join(self.symbols)}", tracked)
 
     def check_player(self, data: dict) -> None:
+        maker = data["player"]["maker_symbol"]
+        if maker is not None and maker not in data["symbols"] and \
+                self.ok(("player", "maker_symbol")):
+            self.report(("player", "maker_symbol"), f"not a level symbol; "
+                        f"{_suggest(maker, self.symbols)}the level's symbols: "
+                        f"{', '.join(self.symbols)}", maker)
         holder: dict[str, int] = {}
         for i, position in enumerate(data["player"]["positions"]):
             symbol, path = position["symbol"], ("player", "positions", i, "symbol")
@@ -748,7 +754,8 @@ _LIVE_IN_TEMPLATE = ("format", "title", "symbols.<SYM>.price")
 _EXAMPLES: dict[str, Any] = {
     "format": FORMAT, "symbols.<SYM>.price": 122_000, "symbols.<SYM>.preset": _SYMBOL_EXAMPLE,
     "symbols.<SYM>.waypoints": [["04:00", 122_000], ["05:20", 104_000]],
-    "tracked_symbol": _SYMBOL_EXAMPLE, "clock.epilogue": "06:00", "news[].at": "04:20",
+    "tracked_symbol": _SYMBOL_EXAMPLE, "player.maker_symbol": _SYMBOL_EXAMPLE,
+    "clock.epilogue": "06:00", "news[].at": "04:20",
     "news[].headline": "Tariff threat: 100% on all imports", "player.positions[].symbol":
     _SYMBOL_EXAMPLE, "player.positions[].side": "long", "player.positions[].notional_usd": 250_000,
 }
