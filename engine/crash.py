@@ -18,7 +18,8 @@ from .agents.arbitrage import Arbitrageurs
 from .agents.crowd import Crowd
 from .agents.market_makers import MarketMakers
 from .agents.player_maker import PlayerDesk
-from .clock import parse_hhmm
+from .clock import fmt_hhmm, parse_hhmm
+from .errors import InvalidInput
 from .instruments import Instrument
 from .recorder import Recorder
 from .scenario import IndexPath, Scenario
@@ -149,9 +150,12 @@ class CrashRun:
         """Run to ``until`` (HKT) or the end; ``progress(t, duration)`` after every step."""
         sim = self.sim
         stop = sim.duration if until is None else min(sim.duration,
-                                                      parse_hhmm(until) - sim.start)
+                                                      parse_hhmm(until, "until") - sim.start)
+        if stop < sim.t:
+            raise InvalidInput(f"--until {until} is before the current time {sim.hhmm} (the run "
+                               f"starts at {fmt_hhmm(sim.start)})")
         while sim.t < stop:
-            sim.step()
+            sim.step(stop - sim.t)
             if progress is not None:
                 progress(sim.t, stop)
 

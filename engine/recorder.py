@@ -38,10 +38,14 @@ class Recorder:
         self.depth_start = self._depth(ex)
         self.depth_min = (self.depth_start, sim.clock)
         self.depth_series: list[tuple[int, int]] = [(sim.clock, self.depth_start)]
+        self.depth_sum = 0
+        self.depth_n = 0
+        self.minute = sim.clock // 60
         self.liq_count = 0
         self.liq_notional = 0
         self.liq_long = 0
         self.liq_per_minute: dict[int, int] = defaultdict(int)
+        self.liq_per_symbol = [0] * self.S
         self.fund_start = [int(ex.acc.w[f]) for f in ex.fund_ids]
         self.fund_min = list(self.fund_start)
         self.fund_exhausted: list[int | None] = [None] * len(ex.fund_ids)
@@ -101,8 +105,11 @@ class Recorder:
                 self.news.append((clock, e.headline))
         for k, f in enumerate(ex.fund_ids):
             self.fund_min[k] = min(self.fund_min[k], int(ex.acc.w[f]))
-        if sim.t % 60 == 0:
-            self._minute(ex, clock)
+        self.depth_sum += self._depth(ex)
+        self.depth_n += 1
+        if clock // 60 != self.minute:  # a minute boundary was crossed in this step
+            self.minute = clock // 60
+            self._minute(ex, clock // 60 * 60)
 
     def _liquidation(self, ex, e, clock) -> None:
         s = ex._sym[e.symbol]
@@ -112,6 +119,7 @@ class Recorder:
         if e.side > 0:
             self.liq_long += notional
         self.liq_per_minute[clock // 60 * 60] += notional
+        self.liq_per_symbol[s] += notional
         if e.account == self.hedger and self.hedger_liq_at is None:
             self.hedger_liq_at = clock
 
@@ -130,7 +138,10 @@ class Recorder:
             self.fund_exhausted[k] = clock
 
     def _minute(self, ex, clock) -> None:
-        depth = self._depth(ex)
+        """Close a minute: the tracked depth is the minute's average over every step (a single
+        snapshot would catch the book between a fill and the refill)."""
+        depth = self.depth_sum // max(self.depth_n, 1)
+        self.depth_sum = self.depth_n = 0
         self.depth_series.append((clock, depth))
         if depth < self.depth_min[0]:
             self.depth_min = (depth, clock)
@@ -178,6 +189,8 @@ class Recorder:
                 "long_share": round(self.liq_long / self.liq_notional, 4) if self.liq_notional
                 else None,
                 "peak_minute": None if peak is None else t(peak),
+                "per_symbol_usd": {sym: _usd(v) for sym, v in zip(ex.symbols,
+                                                                  self.liq_per_symbol)},
                 "per_minute": [[t(c), _usd(v)] for c, v in sorted(self.liq_per_minute.items())]},
             "insurance_fund": funds,
             "adl": {"count": self.adl_count, "notional_usd": _usd(self.adl_notional),

@@ -44,8 +44,8 @@ Hook = Callable[["Simulation"], None]
 class Simulation:
     def __init__(self, instruments: Iterable[Instrument], *, seed: int = 1, start: str = "04:00",
                  end: str = "05:35", step_seconds: int = 1, **exchange_options):
-        if type(seed) is not int or seed < 0:
-            raise InvalidInput(f"seed must be a whole number ≥ 0, got {seed!r}")
+        if type(seed) is not int or not 0 <= seed <= 2**32 - 1:
+            raise InvalidInput(f"seed must be a whole number from 0 to 4294967295, got {seed!r}")
         if type(step_seconds) is not int or not 1 <= step_seconds <= 60:
             raise InvalidInput(f"step_seconds must be 1..60, got {step_seconds!r}")
         self.seed = seed
@@ -57,6 +57,8 @@ class Simulation:
             raise InvalidInput(f"end {end!r} must be after start {start!r}")
         self.step_seconds = step_seconds
         self.t = 0
+        self.dt = step_seconds
+        """Seconds the last step advanced (the last step of a run may be shorter)."""
         self.agents: list[Agent] = []
         self.scenario: list[Hook] = []
         self.listeners: list[Callable[["Simulation", list[Event]], None]] = []
@@ -87,11 +89,16 @@ class Simulation:
             raise InvalidInput(f"not a command: {command!r}")
         self._pending.append(command)
 
-    def step(self) -> list[Event]:
-        """Advance one step; returns its events."""
+    def step(self, max_seconds: int | None = None) -> list[Event]:
+        """Advance one step (shortened to end exactly at the end, or after ``max_seconds``);
+        returns its events."""
         if self.finished:
             return []
-        self.t += self.step_seconds
+        dt = min(self.step_seconds, self.duration - self.t)
+        if max_seconds is not None:
+            dt = max(1, min(dt, max_seconds))
+        self.t += dt
+        self.dt = dt
         ex = self.exchange
         ex.t = self.t
         for hook in self.scenario:
@@ -112,7 +119,7 @@ class Simulation:
         stop = self.duration if hhmm is None else min(self.duration,
                                                       parse_hhmm(hhmm, "until") - self.start)
         while self.t < stop:
-            events = self.step()
+            events = self.step(stop - self.t)
             if on_step is not None:
                 on_step(events)
 

@@ -38,8 +38,8 @@ def print_summary(s: dict, console: Console | None = None) -> None:
                   f"{_usd(depth['min_usd'])} at {depth['min_at']}")
     facts.add_row("ADL", f"{adl['count']:,} fills, {_usd(adl['notional_usd'])}, "
                   f"{adl['accounts']:,} accounts, first at {adl['first_at'] or '—'}")
-    facts.add_row("open interest", f"{_usd(oi['start_usd'])} → {_usd(oi['end_usd'])} "
-                  f"({oi['change_pct']:+.1f}%)")
+    change = "" if oi["change_pct"] is None else f" ({oi['change_pct']:+.1f}%)"
+    facts.add_row("open interest", f"{_usd(oi['start_usd'])} → {_usd(oi['end_usd'])}{change}")
     facts.add_row("crowd long share at start", f"{s['long_share_start'] * 100:.1f}%")
     for name, f in s["insurance_fund"].items():
         dry = f" — ran dry at {f['exhausted_at']}" if f["exhausted_at"] else ""

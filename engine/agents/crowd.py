@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..book import BUY, SELL, Tif
-from ..errors import CrashfloorError
+from ..errors import CrashfloorError, InvalidInput
 from ..events import AdlFill
 from ..margin import max_leverage_vector
 from ..units import MONEY_PER_USD
@@ -68,7 +68,7 @@ class Crowd:
         side[plain[rng.permutation(len(plain))[: max(0, longs)]]] = BUY
         hedge_sym = (sym[hedged] + rng.integers(1, self.S, len(hedged))) % self.S \
             if self.S > 1 else np.zeros(0, dtype=np.int64)
-        self.ids = np.arange(0)
+        self.ids = np.zeros(0, dtype=np.int64)
         legs = [(np.arange(n), sym, side, size, lev, iso, entry_dev)]
         if len(hedged):
             legs.append((hedged, hedge_sym, -side[hedged], size[hedged] * 0.5, lev[hedged],
@@ -109,6 +109,9 @@ class Crowd:
             iso = np.concatenate([r[4] for r in rows])
             dev = np.concatenate([r[5] for r in rows])
             if idx.size == 0:
+                if [e for e in extra if e[1] == s]:
+                    raise InvalidInput(f"the crowd holds no {ex.symbols[s]} positions to stand "
+                                       f"against the player's; raise crowd.accounts")
                 per_symbol.append(None)
                 continue
             target = notional_usd[s] * MONEY_PER_USD
@@ -119,6 +122,11 @@ class Crowd:
             entry = np.maximum(1, np.round(p0 * np.exp(dev))).astype(np.int64)
             lots = np.maximum(1, (usd_size / (entry * unit)).astype(np.int64)) * sd
             if not shorts.any() or not longs.any():
+                if mine:
+                    raise InvalidInput(
+                        f"the crowd holds no {'short' if not shorts.any() else 'long'} "
+                        f"{ex.symbols[s]} position to stand against the player's; raise "
+                        f"crowd.accounts (now {self.n}) or crowd.notional_usd.{ex.symbols[s]}")
                 per_symbol.append(None)
                 continue
             mine = [e for e in extra if e[1] == s]
@@ -135,7 +143,7 @@ class Crowd:
             pool = np.maximum(pool, im0 - upnl0 + 1)  # positions that survived until 04:00
             np.add.at(margin, idx, pool)
             per_symbol.append((idx, lots, entry, np.where(iso, pool, 0), np.round(lv), mine))
-        self.ids = np.asarray(ex.open_accounts(margin))
+        self.ids = np.asarray(ex.open_accounts(margin), dtype=np.int64)
         for s, data in enumerate(per_symbol):
             if data is None:
                 continue
@@ -173,7 +181,8 @@ class Crowd:
         if count <= 0 or total_usd <= 0:
             return np.zeros(0, np.int64)
         cash = int(total_usd * MONEY_PER_USD / count) + MONEY_PER_USD
-        return np.asarray(sim.exchange.open_accounts(np.full(count, cash, np.int64)))
+        return np.asarray(sim.exchange.open_accounts(np.full(count, cash, np.int64)),
+                          dtype=np.int64)
 
     # --- behaviour -------------------------------------------------------------------------------
     def observe(self, sim, events) -> None:
@@ -194,7 +203,7 @@ class Crowd:
         for a, s, side, qty in pending:
             self._market(ex, a, s, side, qty)
         if sim.t % 2 == 0 and self.n:
-            self._cut_and_take_profit(sim, 2 * sim.step_seconds / 60)
+            self._cut_and_take_profit(sim, 2 * sim.dt / 60)
         if sim.t % 60 == 0:
             for s in range(self.S):
                 self.index_minutes[s] = (self.index_minutes[s] + [ex.marks.index[s]])[-6:]
@@ -240,7 +249,7 @@ class Crowd:
         """Momentum shorts: while an index is down more than 1% over five minutes, fresh accounts
         short it at market with high leverage."""
         ex = sim.exchange
-        flow = self.cfg["chase_usd_per_min"] * MONEY_PER_USD * sim.step_seconds / 60
+        flow = self.cfg["chase_usd_per_min"] * MONEY_PER_USD * sim.dt / 60
         for s in range(self.S):
             hist = self.index_minutes[s]
             if len(hist) < 6 or ex.marks.index[s] > hist[0] * 0.99:
@@ -252,7 +261,7 @@ class Crowd:
 
     def _buy_dip(self, sim) -> None:
         ex = sim.exchange
-        flow = self.cfg["dip_buy_usd_per_min"] * MONEY_PER_USD * sim.step_seconds / 60
+        flow = self.cfg["dip_buy_usd_per_min"] * MONEY_PER_USD * sim.dt / 60
         for s in range(self.S):
             a = int(self.dip_ids[sim.rng.integers(0, len(self.dip_ids))])
             price = ex.marks.mark[s]

@@ -17,9 +17,9 @@ A firm's stance is a *depth factor* (1 = full size, 0 = pulled) and a *spread mu
   least ``rebound_pct`` off its 30-minute low and the liquidation flow calm for a minute (plus the
   firm's stagger); then it ramps its depth back up over five minutes.
 
-A pulled firm keeps a token presence (``token_presence`` of its normal size) at three times its
-spread: the thin "defence line" that is all an abandoned book has left. Spreads widen as depth
-thins, from 1× at full depth to 3× when pulled.
+A pulled firm keeps a token presence (``token_presence`` of its normal size) at twice its spread:
+the thin "defence line" that is all an abandoned book has left. Spreads widen as depth thins, from
+1× at full depth to 2× when pulled.
 
 Quotes on the side that would grow inventory beyond ``inventory_limit_x`` times the firm's calm
 quoted depth are dropped. Firms run at 2× leverage: well capitalised, inside every bracket.
@@ -135,7 +135,7 @@ class MarketMakers:
         if self.state[f] in ("pulled", "returning"):
             if self.reentry_since is not None and \
                     sim.t - self.reentry_since >= 60 + self.delay[f]:
-                return min(1.0, self.factor[f] + sim.step_seconds / 300), spread
+                return min(1.0, self.factor[f] + sim.dt / 300), spread
             return self.factor[f] if self.state[f] == "returning" else 0.0, spread
         thin, pull = self.thin_at[f], self.pull_at[f]
         if risk >= pull:
@@ -208,7 +208,7 @@ class MarketMakers:
         lots_per_level = int(self.level_usd[s] * factor * MONEY_PER_USD / (index * unit))
         if lots_per_level <= 0:
             return
-        widen = self.spread[f] * (3.0 - 2.0 * min(1.0, self.factor[f])) * 1e-4
+        widen = self.spread[f] * (2.0 - min(1.0, self.factor[f])) * 1e-4
         quotes = []
         for side in (BUY, SELL):
             if (side == BUY and inventory >= limit) or (side == SELL and inventory <= -limit):

@@ -98,9 +98,9 @@ class PlayerDesk:
             if type(e) is Trade and e.maker == self.account and mid is not None:
                 self.spread_earned += abs(e.price - mid) * e.qty * unit
                 self.dirty = True
-        self.session_seconds += sim.step_seconds
+        self.session_seconds += sim.dt
         if self._two_sided(ex):
-            self.uptime_seconds += sim.step_seconds
+            self.uptime_seconds += sim.dt
 
     def _two_sided(self, ex) -> bool:
         book = ex.books[self.s]
