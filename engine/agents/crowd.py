@@ -30,6 +30,8 @@ Each step the crowd acts (vectorized draws, a handful of orders):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..book import BUY, SELL, Tif
@@ -52,7 +54,9 @@ class Crowd:
         self.n = n
         weights = np.sqrt(np.asarray(notional_usd, dtype=float))
         sym = rng.choice(self.S, size=n, p=weights / weights.sum()) if n else np.zeros(0, int)
-        lev = cfg["leverage_min"] * rng.uniform(1e-9, 1.0, n) ** (-1.0 / cfg["leverage_tail"])
+        tail = -1.0 / cfg["leverage_tail"]  # math.pow per element: the same bits on every CPU
+        lev = cfg["leverage_min"] * np.array([math.pow(u, tail)
+                                              for u in rng.uniform(1e-9, 1.0, n).tolist()])
         lev = np.minimum(lev, cfg["leverage_max"])
         size = np.minimum(rng.lognormal(0.0, 1.0, n), 40.0)
         iso = rng.random(n) < cfg["isolated_share"]
@@ -119,7 +123,10 @@ class Crowd:
             usd_size = np.zeros(len(idx))
             usd_size[longs] = sz[longs] / max(sz[longs].sum(), 1e-12) * target
             usd_size[shorts] = sz[shorts] / max(sz[shorts].sum(), 1e-12) * target
-            entry = np.maximum(1, np.round(p0 * np.exp(dev))).astype(np.int64)
+            # exp via the standard library, element by element: numpy's vectorized exp may
+            # differ in the last bit between CPUs, and entries must not
+            growth = np.array([math.exp(x) for x in dev.tolist()])
+            entry = np.maximum(1, np.round(p0 * growth)).astype(np.int64)
             lots = np.maximum(1, (usd_size / (entry * unit)).astype(np.int64)) * sd
             if not shorts.any() or not longs.any():
                 if mine:
@@ -167,7 +174,8 @@ class Crowd:
             self.stink_accounts.append(a)
             p0 = ex.marks.index[s]
             unit = ex._units[s]
-            offsets = np.geomspace(min(0.02, deepest), deepest, 12)
+            first = min(0.02, deepest)
+            offsets = [first * (deepest / first) ** (k / 11) for k in range(12)]
             per_level = stink_usd[s] * MONEY_PER_USD / len(offsets)
             for off in offsets:
                 price = max(1, round(p0 * (1 - off)))
