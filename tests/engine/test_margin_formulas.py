@@ -1,0 +1,86 @@
+"""Bankruptcy and liquidation prices by hand: longs and shorts, cross and isolated.
+
+ETH fee-free preset: tick 0.01 USD, lot 0.001 ETH, one tick·lot = 10 money units. The first
+bracket (≤ 50,000 USD notional) has MMR 0.5% and no maintenance amount.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from engine.margin import bankruptcy_price, liquidation_price, share_equity
+
+
+def trade(ex, maker_side, qty, price, taker_deposit, leverage=10, isolated=False):
+    """A taker position of ``qty`` ETH at ``price`` against a rich maker."""
+    ex.set_index("ETH", price)
+    maker = ex.open_account(1_000_000)
+    ex.place(maker, "ETH", maker_side, qty, price)
+    a = ex.open_account(taker_deposit)
+    if isolated:
+        ex.set_margin_mode(a, "ETH", "isolated")
+    ex.place(a, "ETH", "buy" if maker_side == "sell" else "sell", qty, None, leverage=leverage)
+    ex.settle()
+    return a
+
+
+def test_short_cross(make_exchange):
+    # short 2 ETH at 4,000 (8,000 USD) with 1,000 USD: equity(p) = 1,000 − 2 (p − 4,000)
+    # bankrupt at p = 4,500; MM = 0.005 × 2p, so liquidation where 1,000 − 2p + 8,000 = 0.01 p
+    # ⇔ p = 9,000 / 2.01 = 4,477.61…
+    ex = make_exchange(symbols=("ETH",))
+    a = trade(ex, "buy", 2, 4_000, 1_000)
+    p = ex.position(a, "ETH")
+    assert p.lots == -2_000
+    assert p.bankruptcy_price == Decimal("4500.00")
+    assert p.liq_price == pytest.approx(9_000 / 2.01)
+
+
+def test_long_isolated_ignores_the_wallet(make_exchange):
+    # long 2 ETH at 4,000, isolated at 10×: margin 800 USD moves out of a 5,000 USD wallet.
+    # equity(p) = 800 + 2 (p − 4,000): bankrupt at 3,600; liquidation where
+    # 800 + 2p − 8,000 = 0.01 p ⇔ p = 7,200 / 1.99 = 3,618.09…
+    ex = make_exchange(symbols=("ETH",))
+    a = trade(ex, "sell", 2, 4_000, 5_000, leverage=10, isolated=True)
+    p = ex.position(a, "ETH")
+    assert p.margin_mode == "isolated" and p.isolated_margin == Decimal("800")
+    assert p.bankruptcy_price == Decimal("3600.00")
+    assert p.liq_price == pytest.approx(7_200 / 1.99)
+
+
+def test_short_isolated(make_exchange):
+    # short 2 ETH at 4,000, isolated at 8×: margin 1,000: bankrupt at 4,500, liquidation at
+    # 1,000 − 2p + 8,000 = 0.01 p ⇔ p = 4,477.61…, whatever the wallet holds
+    ex = make_exchange(symbols=("ETH",))
+    a = trade(ex, "buy", 2, 4_000, 50_000, leverage=8, isolated=True)
+    p = ex.position(a, "ETH")
+    assert p.isolated_margin == Decimal("1000")
+    assert p.bankruptcy_price == Decimal("4500.00")
+    assert p.liq_price == pytest.approx(9_000 / 2.01)
+
+
+def test_bankruptcy_rounding_favours_the_trader():
+    # long 3 lots, 100 units per tick·lot: a share of 1,001 units is 3.34 ticks → the long's
+    # bankruptcy rounds up (mark − 3), the short's down (mark + 3)
+    assert bankruptcy_price(1_000, 1_001, 3, 100) == 997
+    assert bankruptcy_price(1_000, 1_001, -3, 100) == 1_003
+    # a negative share (the pool is already under water) puts bankruptcy beyond the mark
+    assert bankruptcy_price(1_000, -600, 3, 100) == 1_002
+    assert bankruptcy_price(1_000, -600, -3, 100) == 998
+
+
+def test_cross_equity_is_shared_by_maintenance_margin():
+    assert share_equity(1_000, [30, 10]) == [750, 250]
+    assert share_equity(1_001, [1, 1, 1]) == [335, 333, 333]   # remainder to the first
+    assert share_equity(-90, [2, 1]) == [-60, -30]
+    assert share_equity(10, [0, 0]) == [5, 5]
+
+
+def test_liquidation_price_uses_the_bracket_of_the_price_it_finds():
+    from engine.instruments import Instrument
+    eth = Instrument.preset("ETH")
+    # long 20 ETH at 4,000 = 80,000 USD: second bracket (MMR 0.65%, amount 75 USD)
+    # pool 9,000 USD: 9,000 + 20 (p − 4,000) = 0.0065 × 20 p − 75 ⇔ p = 70,925 / 19.87
+    units = 20_000 * 400_000 * 10            # cost of 20,000 lots at 400,000 ticks
+    ticks = liquidation_price(eth, 20_000, units, 9_000 * 1_000_000)
+    assert ticks / 100 == pytest.approx(70_925 / 19.87)
