@@ -112,6 +112,19 @@ def adl_scores(
     return _SCORERS[policy](cols, walk_start)
 
 
+SIDE_FREE = frozenset({AdlPolicy.ARTICLE, AdlPolicy.BITMEX, AdlPolicy.BINANCE, AdlPolicy.DRIFT})
+"""Policies whose score of a position does not depend on the other positions or its side: one
+call can score both sides of a symbol at once (``scores_both_sides``)."""
+
+
+def scores_both_sides(policy: AdlPolicy, **columns: np.ndarray) -> np.ndarray:
+    """Scores of every position of one symbol, both sides together, for a ``SIDE_FREE`` policy
+    (the ranking itself stays per side). Columns as in ``adl_scores``; trusted, unchecked."""
+    if policy not in SIDE_FREE:
+        raise InvalidInput(f"{policy.value} scores depend on the side; use adl_scores per side")
+    return _SCORERS[policy](columns, 0)
+
+
 def _position_columns(**columns: np.ndarray) -> dict[str, np.ndarray]:
     """The columns as 1-D integer arrays of one length, or ``InvalidInput`` naming the bad one."""
     out = {name: _int_column(name, values) for name, values in columns.items()}

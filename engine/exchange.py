@@ -353,8 +353,12 @@ class Exchange:
 
         ``tif``: gtc, ioc, fok, post_only (or market). ``leverage`` sets the account's leverage for
         the symbol first (kept only if the order is accepted)."""
-        s = self._s(symbol)
-        a = self._a(account)
+        s = self._sym.get(symbol) if type(symbol) is str else None
+        if s is None:
+            s = self._s(symbol)
+        a = account
+        if type(a) is not int or not 0 <= a < self.acc.n or self.acc.fund[a]:
+            a = self._a(account)
         sd = _SIDES.get(side)
         if sd is None:
             raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
@@ -406,7 +410,7 @@ class Exchange:
             self._drain_stp(s)
         if fills:
             self._settle_fills(s, a, side, oid, fills, False)
-        rest = book.order(oid)
+        rest = book.order(oid) if tif is Tif.GTC or tif is Tif.POST_ONLY else None
         if rest is not None:
             price = rest[2]
             margin = ceil_div(rest[3] * price * self._units[s], lev) * margin_rate
@@ -494,8 +498,8 @@ class Exchange:
             self.marks.traded[s] = True
         for maker_oid, maker, price, q in fills:
             value = q * price * unit
-            taker_fee = ceil_div(value * taker_ppm, PPM)
-            maker_fee = ceil_div(value * maker_ppm, PPM) if maker_ppm >= 0 \
+            taker_fee = -(-value * taker_ppm // PPM)  # ceil: fees round against the payer
+            maker_fee = -(-value * maker_ppm // PPM) if maker_ppm >= 0 \
                 else -(value * -maker_ppm // PPM)
             acc.apply_fill(taker, s, side * q, price, unit, taker_fee)
             acc.apply_fill(maker, s, -side * q, price, unit, maker_fee)

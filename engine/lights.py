@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .adl import AdlPolicy, adl_lights, adl_scores
+from .adl import SIDE_FREE, AdlPolicy, adl_lights, adl_scores, scores_both_sides
 from .margin import mm_vector
 
 if TYPE_CHECKING:
@@ -65,11 +65,13 @@ def _fresh(ex: "Exchange", s: int, idx: np.ndarray):
 
 def update_lights(ex: "Exchange") -> None:
     """Recompute every open position's ADL score and 1–5 light (0 when flat), from the
-    valuation the waterfall left behind."""
+    valuation the waterfall left behind. Side-free policies score a symbol in one pass; the
+    ranking is always per side."""
     acc = ex.acc
     val = ex.valuation
     start = _walk_start(ex)
     lit = ex.lit_positions
+    side_free = ex.adl_policy in SIDE_FREE
     for s, sv in enumerate(val.symbols):
         light_row, score_row = acc.adl_light[s], acc.adl_score[s]  # row views: fast indexing
         light_row[lit[s]] = 0  # positions lit last time; some have closed since
@@ -77,17 +79,23 @@ def update_lights(ex: "Exchange") -> None:
         lit[s] = sv.idx
         if sv.idx.size == 0:
             continue
-        traders = ~acc.is_fund[sv.idx]
-        wallet = acc.wallet[sv.idx]
         iso_margin = acc.iso_margin[s][sv.idx]
-        cross_equity, cross_mm = val.cross_equity[sv.idx], val.cross_mm[sv.idx]
+        wallet = np.where(sv.iso, iso_margin, acc.wallet[sv.idx])
+        equity = np.where(sv.iso, iso_margin + sv.upnl, val.cross_equity[sv.idx])
+        maint = np.where(sv.iso, sv.mm, val.cross_mm[sv.idx])
+        columns = dict(qty=sv.qty, notional=sv.notional, entry_notional=np.abs(sv.cost),
+                       upnl=sv.upnl, wallet=wallet, equity=equity, maint=maint, account=sv.idx)
+        scores = scores_both_sides(ex.adl_policy, **columns) if side_free else None
+        traders = ~acc.is_fund[sv.idx]
         for side_mask in (sv.qty > 0, sv.qty < 0):
             rows = np.flatnonzero(side_mask & traders)
             if rows.size == 0:
                 continue
             idx = sv.idx[rows]
-            sc = _scores(ex, sv.qty[rows], sv.notional[rows], sv.cost[rows], sv.upnl[rows],
-                         sv.mm[rows], sv.iso[rows], wallet[rows], iso_margin[rows],
-                         cross_equity[rows], cross_mm[rows], idx, start)
+            if side_free:
+                sc = scores[rows]
+            else:
+                sc = adl_scores(ex.adl_policy, walk_start=start,
+                                **{k: v[rows] for k, v in columns.items()})
             score_row[idx] = sc
             light_row[idx] = adl_lights(sc, idx)
