@@ -76,6 +76,8 @@ class MarketMakers:
         self.quoted_factor = np.zeros((self.F, self.S))
         self.last_quote = np.full((self.F, self.S), -10**9, dtype=np.int64)
         self.placed = np.zeros((self.F, self.S), dtype=np.int64)
+        self.quotes: list[list[list[int]]] = [[[] for _ in range(self.S)] for _ in range(self.F)]
+        """The ids each firm posted per symbol (some may have filled since)."""
         self.liq_window: deque[tuple[int, int]] = deque()
         self.liq_sum = 0
         self.highs: list[deque] = [deque() for _ in range(self.S)]
@@ -195,7 +197,7 @@ class MarketMakers:
         factor = max(round(self.factor[f] * 20) / 20, self.cfg["token_presence"])
         moved = abs(fair - self.center[f, s]) > self.cfg["requote_bps"] * 1e-4 * fair
         book = ex.books[s]
-        resting = book.orders_of(a)
+        resting = [oid for oid in self.quotes[f][s] if book.order(oid) is not None]
         filled = len(resting) < self.placed[f, s] and sim.t - self.last_quote[f, s] >= 2
         if not moved and factor == self.quoted_factor[f, s] and not filled:
             return
@@ -218,9 +220,10 @@ class MarketMakers:
                 if price > 0:
                     quotes.append((side, lots_per_level, price))
         try:
-            self.placed[f, s] = len(ex.place_ladder(a, s, quotes))
+            self.quotes[f][s] = ex.place_ladder(a, s, quotes)
         except CrashfloorError:
-            self.placed[f, s] = 0
+            self.quotes[f][s] = []
+        self.placed[f, s] = len(self.quotes[f][s])
 
     # --- transparency ------------------------------------------------------------------------------
     def quoted_depth_usd(self, ex, f: int, s: int, pct: float = 1.0) -> float:
@@ -232,7 +235,9 @@ class MarketMakers:
         mid = (bid + ask) / 2 if bid is not None and ask is not None else (bid or ask)
         lo, hi = mid * (1 - pct / 100), mid * (1 + pct / 100)
         total = 0
-        for oid in book.orders_of(self.accounts[f]):
+        for oid in self.quotes[f][s]:
+            if book.order(oid) is None:
+                continue
             owner, side, price, qty = book.order(oid)
             if lo <= price <= hi:
                 total += price * qty
@@ -241,6 +246,7 @@ class MarketMakers:
     def state_digest(self) -> bytes:
         return (self.factor.tobytes() + self.spread.tobytes() + self.center.tobytes()
                 + self.placed.tobytes() + self.last_quote.tobytes()
+                + repr(self.quotes).encode()
                 + repr((self.state, self.pulled_at, self.reentry_since, self.liq_sum,
                         list(self.liq_window), [list(h) for h in self.highs],
                         [list(lo) for lo in self.lows])).encode())
