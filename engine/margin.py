@@ -28,6 +28,9 @@ from .instruments import PPM, Instrument
 from .units import ceil_div
 
 
+_EXACT_LIMIT = (2**63 - 1) // PPM
+"""Below this notional, ``notional × MMR (ppm)`` cannot overflow int64 (MMR ≤ 100%)."""
+
 _BRACKETS: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
@@ -46,8 +49,11 @@ def mm_vector(inst: Instrument, notional: np.ndarray) -> np.ndarray:
     caps, mmr, amount = _bracket_arrays(inst)
     idx = np.minimum(np.searchsorted(caps, notional, side="left"), len(caps) - 1)
     r = mmr[idx]
-    mm = (notional // PPM) * r - ((-(notional % PPM) * r) // PPM) - amount[idx]
-    return np.maximum(mm, 0)
+    if notional.size and int(notional.max()) < _EXACT_LIMIT:  # notional × MMR fits in int64
+        mm = -((-notional * r) // PPM) - amount[idx]
+    else:
+        mm = (notional // PPM) * r - ((-(notional % PPM) * r) // PPM) - amount[idx]
+    return np.maximum(mm, 0, out=mm)
 
 
 def max_leverage_vector(inst: Instrument, notional: np.ndarray) -> np.ndarray:

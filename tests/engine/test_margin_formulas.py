@@ -84,3 +84,24 @@ def test_liquidation_price_uses_the_bracket_of_the_price_it_finds():
     units = 20_000 * 400_000 * 10            # cost of 20,000 lots at 400,000 ticks
     ticks = liquidation_price(eth, 20_000, units, 9_000 * 1_000_000)
     assert ticks / 100 == pytest.approx(70_925 / 19.87)
+
+
+def test_vectorized_maintenance_margin_equals_the_scalar_one():
+    """mm_vector (both its int64 fast path and its overflow-safe path) = Instrument's formula."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from engine.instruments import Instrument
+    from engine.margin import mm_vector
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.sampled_from(["BTC", "ETH", "DOGE", "ALT"]),
+           st.lists(st.integers(0, 2**62), min_size=1, max_size=20),
+           st.booleans())
+    def check(symbol, notionals, small):
+        inst = Instrument.preset(symbol)
+        values = [n % 10**13 for n in notionals] if small else notionals
+        got = mm_vector(inst, np.array(values, dtype=np.int64)).tolist()
+        assert got == [inst.maintenance_margin(v) for v in values]
+    check()
