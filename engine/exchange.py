@@ -299,7 +299,7 @@ class Exchange:
             qty = q[s, a]
             if qty and not iso[s, a]:
                 value = qty * (mark[s] or 0) * units[s]
-                total += value - c[s, a] - ceil_div(abs(value), lev[s, a])
+                total += value - c[s, a] + (-abs(value) // lev[s, a])  # − ceil(|v| / lev)
         return total
 
     def equity_units(self, account: int) -> int:
@@ -413,7 +413,7 @@ class Exchange:
         rest = book.order(oid) if tif is Tif.GTC or tif is Tif.POST_ONLY else None
         if rest is not None:
             price = rest[2]
-            margin = ceil_div(rest[3] * price * self._units[s], lev) * margin_rate
+            margin = -(-rest[3] * price * self._units[s] // lev) * margin_rate
             self._orders[oid] = OrderInfo(a, s, side, price, lev, reduce_only, margin)
             acc.om[a] += margin
             if reduce_only:
@@ -473,7 +473,7 @@ class Exchange:
             ref = max(self._mark_or(s, 0), touch or 0) if side > 0 else self._mark_or(s, touch or 0)
             if not ref:
                 raise OrderRejected(f"{self.symbols[s]}: no price to size a market order against")
-        need = ceil_div(opening * ref * unit, lev)
+        need = -(-opening * ref * unit // lev)
         notional = (abs(pos) + opening) * ref * unit
         inst = self.instruments[s]
         if lev > inst.bracket(notional).max_leverage:
@@ -513,7 +513,7 @@ class Exchange:
                 if ro is not None:
                     ro.pop(maker_oid, None)
             elif info.margin:
-                info.margin = ceil_div(rest[3] * info.price * unit, info.leverage)
+                info.margin = -(-rest[3] * info.price * unit // info.leverage)
                 acc.om[maker] += info.margin
             if touched is not None:
                 touched[maker] = None
