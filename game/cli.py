@@ -1,6 +1,8 @@
 """The ``crashfloor`` command line. Headless subcommands never import textual.
 
-    crashfloor                      run the default crash (headless until the TUI lands)
+    crashfloor                      open the trading floor (the Textual app); with no
+                                    terminal (piped), run the default crash headless
+    crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X]
     crashfloor run LEVEL [--seed N] [--until HH:MM] [--set key=value ...] [--json]
     crashfloor check LEVEL...
     crashfloor levels
@@ -24,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crashfloor", description="The 10–11 October 2025 crypto "
                                 "crash: a trading-floor game and a headless crash engine.")
     sub = p.add_subparsers(dest="command")
+    play = sub.add_parser("play", help="play a level on the trading floor (the TUI)")
+    play.add_argument("level", nargs="?", default=DEFAULT_LEVEL,
+                      help="a level name from levels/ or a path (default: 1011)")
+    play.add_argument("--role", choices=("hedger", "maker"),
+                      help="play as the hedged trader or the market maker (default: the level's)")
+    play.add_argument("--seed", type=int, help="random seed (default: the level's)")
+    play.add_argument("--speed", type=float, metavar="X",
+                      help="simulated seconds per second (default: the level's clock.speed)")
     run = sub.add_parser("run", help="run a level headless")
     run.add_argument("level", nargs="?", default=DEFAULT_LEVEL,
                      help="a level name from levels/ or a path (default: 1011)")
@@ -46,9 +56,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command in (None, "run"):
-            if args.command is None:
-                args = _parser().parse_args(["run"])
+        if args.command is None:
+            if _interactive():
+                return cmd_play(None)
+            return cmd_run(_parser().parse_args(["run"]))
+        if args.command == "play":
+            return cmd_play(args)
+        if args.command == "run":
             return cmd_run(args)
         if args.command == "check":
             return cmd_check(args.levels)
@@ -72,6 +86,32 @@ def main(argv: list[str] | None = None) -> int:
 def load(level: str, overrides: list[str] = ()):
     from engine.level import find_level, load_level
     return load_level(find_level(level, LEVELS_DIR), list(overrides))
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def cmd_play(args) -> int:
+    """The Textual app: the title screen, or straight onto a level's floor (``play``). The only
+    path that imports textual."""
+    if args is not None:
+        overrides = [f"player.role={args.role}"] if args.role else []
+        load(args.level, overrides)  # report a bad level or override before the screen opens
+        if args.speed is not None and not 0.1 <= args.speed <= 600:
+            print(f"crashfloor: --speed must be 0.1 to 600, got {args.speed:g}", file=sys.stderr)
+            return 2
+    if not _interactive():
+        print("crashfloor: the trading floor needs a terminal; for a headless run use "
+              "`crashfloor run`", file=sys.stderr)
+        return 2
+    from game.app import CrashfloorApp
+    if args is None:
+        app = CrashfloorApp()
+    else:
+        app = CrashfloorApp(level=args.level, role=args.role, seed=args.seed, speed=args.speed)
+    app.run()
+    return 0
 
 
 def cmd_run(args) -> int:

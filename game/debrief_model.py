@@ -1,0 +1,141 @@
+"""What the debrief says: the player's own timeline, what the market did, one what-if to try.
+
+Built from the run's recorder (``CrashRun.summary()``) and the floor's event log. No score: the
+objectives come with a later issue. Pure Python: no textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.clock import parse_hhmm
+from engine.units import MONEY_PER_USD
+
+from . import fmt
+
+
+@dataclass(frozen=True, slots=True)
+class ChartMark:
+    clock: int
+    glyph: str
+    style: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Debrief:
+    title: str
+    equity: tuple[tuple[int, float], ...]
+    marks: tuple[ChartMark, ...]
+    yours: tuple[str, ...]
+    market: tuple[str, ...]
+    what_if: tuple[str, str]          # (why, command line)
+    lesson: str
+    window: tuple[int, int]
+
+
+def _clock(text: str | None) -> int | None:
+    return None if text is None else parse_hhmm(text)
+
+
+def build(model) -> Debrief:
+    run, sim = model.run, model.sim
+    s = run.summary()
+    equity = tuple((c, v / MONEY_PER_USD) for c, v in run.recorder.equity_curve)
+    if model.player is not None:
+        equity += ((sim.clock, float(model.ex.equity(model.player))),)
+    return Debrief(
+        title=f"{run.level.data['title']} · level {run.level.name} · seed {run.seed} · "
+              f"{s['sim_start']}–{fmt.hhmm(sim.clock, seconds=True)} HKT",
+        equity=equity, marks=tuple(_marks(s, model)), yours=tuple(your_lines(model, s)),
+        market=tuple(market_lines(s)), what_if=what_if(s, run.level.name, run.seed, model.role),
+        lesson=" ".join(run.level.data.get("lesson", "").split()),
+        window=(sim.start, sim.end))
+
+
+def _marks(s: dict, model) -> list[ChartMark]:
+    marks = [ChartMark(c, "N", "panel--accent", f"news: {h}") for c, h in model.log.news]
+    liq = _clock(s["liquidations"].get("peak_minute"))
+    if liq is not None:
+        marks.append(ChartMark(liq, "L", "panel--warn", "peak liquidation minute"))
+    adl = _clock(s["adl"].get("first_at"))
+    if adl is not None:
+        marks.append(ChartMark(adl, "A", "panel--bad", "first ADL on the exchange"))
+    for m in model.timeline:
+        if m.kind in ("adl", "liquidation"):
+            marks.append(ChartMark(m.clock, "★", "panel--mine", m.text))
+    return marks
+
+
+def your_lines(model, s: dict) -> list[str]:
+    lines = [f"{fmt.hhmm(m.clock)}  {m.text}" for m in model.timeline]
+    if not lines:
+        lines.append("You did nothing, and nothing was done to you.")
+    h = s.get("hedger")
+    if h and h.get("equity_start"):
+        change = h["equity_end"] / h["equity_start"] - 1
+        lines.append(f"Equity {fmt.usd(h['equity_start'])} → {fmt.usd(h['equity_end'])} "
+                     f"({fmt.pct(change)}).")
+    desk = model.desk
+    if desk is not None:
+        st = desk.stats(model.ex)
+        lines.append(f"Your desk: spread earned {fmt.usd(st['spread_earned_usd'])}, "
+                     f"mark-to-market {fmt.usd(st['mtm_pnl_usd'], signed=True)}, "
+                     f"two-sided {st['uptime_pct']:.0f}% of the time, inventory "
+                     f"{st['inventory']:,g} {model.symbols[desk.s]}.")
+    return lines
+
+
+def market_lines(s: dict) -> list[str]:
+    out = []
+    for sym, v in s["symbols"].items():
+        out.append(f"{sym}: {v['open']:,} → low {v['low']:,} at {v['low_at']} "
+                   f"(−{v['max_drawdown_pct']:.1f}% peak to trough), close {v['close']:,}"
+                   + (f"; {v['adl_fills']:,} ADL fills" if v.get("adl_fills") else ""))
+    d = s["tracked_depth"]
+    fall = d["min_usd"] / d["start_usd"] - 1 if d["start_usd"] else None
+    out.append(f"{d['symbol']} depth ±1%: {fmt.usd_short(d['start_usd'])} → "
+               f"{fmt.usd_short(d['min_usd'])} at {d['min_at']} ({fmt.pct(fall, digits=0)}).")
+    liq = s["liquidations"]
+    if liq["count"]:
+        share = liq.get("long_share")
+        longs = f", {share:.0%} of it long" if share is not None else ""
+        out.append(f"Liquidations: {liq['count']:,} positions, "
+                   f"{fmt.usd_short(liq['notional_usd'])}{longs}; peak minute "
+                   f"{liq['peak_minute']}.")
+    for name, f in s["insurance_fund"].items():
+        if f.get("exhausted_at"):
+            out.append(f"Insurance fund {name}: {fmt.usd_short(f['start_usd'])}, ran dry at "
+                       f"{f['exhausted_at']}.")
+    adl = s["adl"]
+    out.append(f"ADL: {adl['count']:,} fills on {adl['accounts']:,} accounts, "
+               f"{fmt.usd_short(adl['notional_usd'])}" +
+               (f", first at {adl['first_at']}." if adl.get("first_at") else "."))
+    oi = s["open_interest"]
+    if oi.get("change_pct") is not None:
+        out.append(f"Open interest {fmt.usd_short(oi['start_usd'])} → "
+                   f"{fmt.usd_short(oi['end_usd'])} ({fmt.pct(oi['change_pct'] / 100)}).")
+    makers = s.get("market_makers") or []
+    first_pull: dict[str, str] = {}
+    for at, name, state in makers:
+        if state == "pulled":
+            first_pull.setdefault(name, at)
+    pulled = [f"{name} {at}" for name, at in first_pull.items()]
+    if pulled:
+        out.append("Market makers pulled: " + ", ".join(pulled) + ".")
+    return out
+
+
+def what_if(s: dict, level: str, seed: int, role: str) -> tuple[str, str]:
+    """One counterfactual worth replaying, chosen from what happened."""
+    base = f"crashfloor run {level} --seed {seed}"
+    if s["adl"]["count"]:
+        return ("A BitMEX-sized insurance fund (×20) absorbs the bad debt, so ADL should hardly "
+                "fire:", f"{base} --set exchange.fund_multiplier=20")
+    if role == "maker":
+        return ("Market makers that hold on longer (pull at twice the risk):",
+                f"{base} --set market_makers.risk_pull=2")
+    if s["liquidations"]["count"]:
+        return ("A crowd on lower leverage (at most 20×) leaves fewer liquidations to cascade:",
+                f"{base} --set crowd.leverage_max=20")
+    return ("A crowd that is 95% long before the headline:", f"{base} --set crowd.long_share=0.95")

@@ -1,0 +1,410 @@
+"""The UI-side adapter: a running ``CrashRun`` in, frozen display snapshots out.
+
+``FloorModel`` owns no game state. It steps the simulation when the floor asks (``advance``),
+listens to every step's events (``story.EventLog``), keeps the short price history the charts
+draw, and builds a ``FloorSnapshot`` — plain numbers in human units — that widgets render. Widgets
+never touch the engine; commands go in through ``submit`` (``Simulation.submit``).
+Pure Python: no textual, so it is tested and timed on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.clock import parse_hhmm
+from engine.commands import Command
+from engine.units import MONEY_PER_USD
+from engine.views import AccountView, OrderView, PositionView
+
+from . import fmt
+from .story import EventLog, Moment, Notice, TapeEntry
+
+HISTORY_EVERY = 10
+"""Simulated seconds between two points of the charts' price history."""
+CALM_LEVEL_SHARE = 1 / 40
+"""A ladder bar is full at this share of the level's calm quoted depth (±1%, both sides): about
+two calm market-maker quotes at one price. Fixed, so a thinning book shows as shrinking bars."""
+
+
+# --- the snapshot ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClockInfo:
+    clock: int
+    start: int
+    end: int
+    finished: bool
+    next_news: tuple[int, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolQuote:
+    symbol: str
+    tick: Decimal
+    lot: Decimal
+    decimals: int
+    qty_decimals: int
+    open: float
+    last: float | None
+    mark: float | None
+    index: float | None
+    best_bid: float | None
+    best_ask: float | None
+
+    @property
+    def change(self) -> float | None:
+        now = self.last or self.mark
+        return None if now is None or not self.open else now / self.open - 1
+
+    @property
+    def gap(self) -> float | None:
+        """Local last trade against the outside index."""
+        if self.last is None or not self.index:
+            return None
+        return self.last / self.index - 1
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: float
+    qty: float
+    usd: float
+    mine: str = ""     # "" or the player's order marker, e.g. "◆" (selected) or "●"
+
+
+@dataclass(frozen=True, slots=True)
+class BookInfo:
+    symbol: str
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    scale_usd: float           # a full size bar: a calm market maker's price level, roughly
+
+
+@dataclass(frozen=True, slots=True)
+class DepthInfo:
+    symbol: str
+    start_usd: float
+    now_usd: float
+    series: tuple[float, ...]        # per minute, USD
+
+
+@dataclass(frozen=True, slots=True)
+class FundInfo:
+    name: str
+    start_usd: float
+    now_usd: float
+    floor_usd: float
+    exhausted_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FirmInfo:
+    name: str
+    state: str
+    depth_usd: float
+    pulled_at: int | None
+    calm_usd: float = 0.0          # the firm's share of the level's calm quoted depth
+    mine: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeskInfo:
+    symbol: str
+    quoting: bool
+    bid_spread_bps: float
+    ask_spread_bps: float
+    bid_size_usd: float
+    ask_size_usd: float
+    skew: bool
+    inventory: float
+    inventory_usd: float
+    spread_earned_usd: float
+    mtm_pnl_usd: float
+    uptime_pct: float
+    quotes: int
+
+
+@dataclass(frozen=True, slots=True)
+class FloorSnapshot:
+    level_title: str
+    role: str
+    policy: str
+    clock: ClockInfo
+    selected: str
+    quotes: tuple[SymbolQuote, ...]
+    history: tuple[tuple[int, float | None, float | None], ...]   # (clock, last, index)
+    book: BookInfo
+    tracked_depth: DepthInfo
+    selected_depth: DepthInfo
+    positions: tuple[PositionView, ...]
+    account: AccountView | None
+    equity_start: float
+    orders: tuple[OrderView, ...]
+    selected_order: int | None
+    funds: tuple[FundInfo, ...]
+    firms: tuple[FirmInfo, ...]
+    tape: tuple[TapeEntry, ...]
+    news: tuple[tuple[int, str], ...]
+    desk: DeskInfo | None
+
+    def quote(self, symbol: str) -> SymbolQuote:
+        return next(q for q in self.quotes if q.symbol == symbol)
+
+    def position(self, symbol: str) -> PositionView | None:
+        return next((p for p in self.positions if p.symbol == symbol), None)
+
+
+# --- the model ------------------------------------------------------------------------------------
+class FloorModel:
+    """A ``CrashRun`` seen from the floor. Attach it before stepping to see every event."""
+
+    def __init__(self, run):
+        self.run = run
+        self.sim = sim = run.sim
+        self.ex = ex = sim.exchange
+        self.level = run.level
+        self.role = run.level.data["player"]["role"]
+        self.player: int | None = run.player
+        self.symbols = list(ex.symbols)
+        self._names = self._account_names()
+        self.log = EventLog(sim, self.player, self.name_of)
+        self.history: dict[str, list] = {sym: [] for sym in self.symbols}
+        self._seed_history()
+        self._open = {sym: self._first_price(s) for s, sym in enumerate(self.symbols)}
+        self._depth_start = {sym: float(ex.depth_usd(sym)) for sym in self.symbols}
+        self._depth_start[self.tracked] = run.recorder.depth_start / MONEY_PER_USD
+        if sim.t > 0:   # attached late: the level's calm depth stands in for the opening book
+            for sym in self.symbols:
+                if sym != self.tracked:
+                    self._depth_start[sym] = float(self.level.data["market_makers"]
+                                                   ["depth_usd"][sym])
+        self._news_plan = sorted((parse_hhmm(n["at"]), n["headline"])
+                                 for n in self.level.data["news"])
+        # headlines at the opening bell are consumed by Scenario.start without a News event
+        published = {h for _, h in run.recorder.news}
+        self.log.news.extend((c, h) for c, h in self._news_plan
+                             if c <= sim.start and h not in published)
+        self.log.news.extend(run.recorder.news)
+        self.equity_start = (float(ex.equity(self.player)) if self.player is not None else 0.0)
+        if sim.t > 0 and run.recorder.hedger_equity_start is not None:
+            self.equity_start = run.recorder.hedger_equity_start / MONEY_PER_USD
+        self.selected_order: int | None = None
+        sim.listeners.append(self._on_step)
+
+    # --- identity ------------------------------------------------------------------------------
+    @property
+    def tracked(self) -> str:
+        return self.level.data.get("tracked_symbol") or self.symbols[0]
+
+    @property
+    def desk(self):
+        return self.run.desk
+
+    def _account_names(self) -> dict[int, str]:
+        run, ex = self.run, self.ex
+        names = {a: name for a, name in zip(run.makers.accounts, run.makers.names)}
+        names.update({f: f"{name} fund" for f, name in zip(ex.fund_ids, ex.fund_names)})
+        names[run.arbs.account] = "arbitrage desk"
+        if self.player is not None:
+            names[self.player] = "you"
+        return names
+
+    def name_of(self, account: int) -> str:
+        return self._names.get(account) or f"trader #{account}"
+
+    # --- stepping ------------------------------------------------------------------------------
+    def submit(self, command: Command) -> None:
+        self.sim.submit(command)
+
+    def advance(self, steps: int, budget_s: float | None = None) -> int:
+        """Run up to ``steps`` steps (fewer when ``budget_s`` wall seconds run out or the run
+        ends); returns how many ran."""
+        sim = self.sim
+        started = time.perf_counter()
+        done = 0
+        while done < steps and not sim.finished:
+            sim.step()
+            done += 1
+            if budget_s is not None and time.perf_counter() - started > budget_s:
+                break
+        return done
+
+    def drain_notices(self) -> list[Notice]:
+        return self.log.drain_notices()
+
+    @property
+    def timeline(self) -> list[Moment]:
+        return self.log.timeline
+
+    def _on_step(self, sim, events) -> None:
+        self.log(sim, events)
+        if sim.t % HISTORY_EVERY == 0 or sim.finished:
+            self._record_prices(sim.clock)
+
+    # --- price history -------------------------------------------------------------------------
+    def _first_price(self, s: int) -> float:
+        rec = self.run.recorder
+        return float(rec.open[s] * self.ex.instruments[s].tick_size)
+
+    def _seed_history(self) -> None:
+        rec = self.run.recorder
+        for s, sym in enumerate(self.symbols):
+            tick = self.ex.instruments[s].tick_size
+            self.history[sym] = [(c, float(last * tick) if last else None,
+                                  float(idx * tick) if idx else None)
+                                 for c, last, idx in rec.prices[s]]
+        self._record_prices(self.sim.clock)
+
+    def _record_prices(self, clock: int) -> None:
+        for sym in self.symbols:
+            hist = self.history[sym]
+            if not hist or hist[-1][0] != clock:
+                hist.append(self._live_point(sym))
+
+    # --- snapshots -----------------------------------------------------------------------------
+    def snapshot(self, selected: str, book_rows: int = 20, tape_rows: int = 60) -> FloorSnapshot:
+        quotes = tuple(self._quote(s, sym) for s, sym in enumerate(self.symbols))
+        sel = next(q for q in quotes if q.symbol == selected)
+        orders = tuple(self.ex.open_orders(self.player)) if self.player is not None else ()
+        if self.selected_order not in {o.oid for o in orders}:
+            self.selected_order = None
+        tape = self.log.tape
+        return FloorSnapshot(
+            level_title=self.level.data["title"], role=self.role,
+            policy=self.level.data["exchange"]["adl_policy"], clock=self._clock(),
+            selected=selected, quotes=quotes, history=self._history(selected),
+            book=self._book(sel, orders, book_rows),
+            tracked_depth=self._depth(self.tracked, with_series=True),
+            selected_depth=self._depth(selected), positions=self._positions(),
+            account=self.ex.account(self.player) if self.player is not None else None,
+            equity_start=self.equity_start, orders=orders, selected_order=self.selected_order,
+            funds=self._funds(), firms=self._firms(selected),
+            tape=tuple(tape[i] for i in range(len(tape) - 1, max(-1, len(tape) - 1 - tape_rows),
+                                              -1)),
+            news=tuple(self.log.news[-8:]), desk=self._desk())
+
+    def _clock(self) -> ClockInfo:
+        sim = self.sim
+        upcoming = next(((c, h) for c, h in self._news_plan if c > sim.clock), None)
+        return ClockInfo(sim.clock, sim.start, sim.end, sim.finished, upcoming)
+
+    def _quote(self, s: int, sym: str) -> SymbolQuote:
+        ex = self.ex
+        inst = ex.instruments[s]
+        tick = inst.tick_size
+        book = ex.books[s]
+        as_price = (lambda ticks: None if ticks is None else float(ticks * tick))
+        as_float = (lambda usd: None if usd is None else float(usd))
+        return SymbolQuote(sym, tick, inst.lot_size, fmt.decimals_of(tick),
+                           fmt.decimals_of(inst.lot_size), self._open[sym],
+                           as_price(book.last_trade_price), as_float(ex.mark_price(sym)),
+                           as_float(ex.index_price(sym)), as_price(book.best_bid()),
+                           as_price(book.best_ask()))
+
+    def _history(self, sym: str) -> tuple:
+        hist = self.history[sym]
+        live = self._live_point(sym)
+        if live[0] != hist[-1][0]:
+            return tuple(hist) + (live,)
+        return tuple(hist)
+
+    def _live_point(self, sym: str) -> tuple:
+        s = self.symbols.index(sym)
+        last, index = self.ex.books[s].last_trade_price, self.ex.index_price(sym)
+        return (self.sim.clock, float(last * self.ex.instruments[s].tick_size) if last else None,
+                None if index is None else float(index))
+
+    def _book(self, quote: SymbolQuote, orders, rows: int) -> BookInfo:
+        """Top ``rows`` levels a side, each marked where the player has an order resting."""
+        own: dict[tuple[str, float], str] = {}
+        for o in orders:
+            if o.symbol == quote.symbol:
+                key = (o.side, float(o.price))
+                own[key] = "◆" if o.oid == self.selected_order or own.get(key) == "◆" else "●"
+        levels = self.ex.l2(quote.symbol, rows)
+
+        def side(name: str, book_side: str) -> tuple[BookLevel, ...]:
+            return tuple(BookLevel(float(p), float(q), float(p * q),
+                                   own.get((name, float(p)), ""))
+                         for p, q in levels[book_side])
+
+        calm = float(self.level.data["market_makers"]["depth_usd"][quote.symbol])
+        return BookInfo(quote.symbol, side("buy", "bids"), side("sell", "asks"),
+                        calm * CALM_LEVEL_SHARE or 1.0)
+
+    def _depth(self, sym: str, with_series: bool = False) -> DepthInfo:
+        now = float(self.ex.depth_usd(sym))
+        series: tuple[float, ...] = ()
+        if with_series:
+            series = tuple(d / MONEY_PER_USD for _, d in self.run.recorder.depth_series) + (now,)
+        return DepthInfo(sym, self._depth_start[sym], now, series)
+
+    def _positions(self) -> tuple[PositionView, ...]:
+        if self.player is None:
+            return ()
+        views = (self.ex.position(self.player, sym) for sym in self.symbols)
+        return tuple(v for v in views if v.lots)
+
+    def _funds(self) -> tuple[FundInfo, ...]:
+        ex, rec = self.ex, self.run.recorder
+        floor = ex.fund_floor / MONEY_PER_USD
+        return tuple(FundInfo(name, rec.fund_start[k] / MONEY_PER_USD,
+                              float(ex.insurance_fund_balance(
+                                  name if name in self.symbols else self.symbols[0])),
+                              floor, rec.fund_exhausted[k])
+                     for k, name in enumerate(ex.fund_names))
+
+    def _firms(self, sym: str) -> tuple[FirmInfo, ...]:
+        makers, ex = self.run.makers, self.ex
+        s = self.symbols.index(sym)
+        start = self.sim.start
+        calm = float(self.level.data["market_makers"]["depth_usd"][sym]) / max(1, len(makers.names))
+        firms = [FirmInfo(name, makers.state[f], makers.quoted_depth_usd(ex, f, s),
+                          None if makers.pulled_at[f] is None else start + makers.pulled_at[f],
+                          calm)
+                 for f, name in enumerate(makers.names)]
+        desk = self.desk
+        if desk is not None:
+            state = "quoting" if desk.settings.quoting else "off"
+            firms.append(FirmInfo("You", state, self._own_depth(sym), None, calm, True))
+        return tuple(firms)
+
+    def _own_depth(self, sym: str) -> float:
+        """The player's resting notional within ±1% of the mark, USD."""
+        mark = self.ex.mark_price(sym)
+        if mark is None:
+            return 0.0
+        return float(sum(o.price * o.qty for o in self.own_orders(sym)
+                         if abs(o.price - mark) * 100 <= mark))
+
+    def _desk(self) -> DeskInfo | None:
+        desk = self.desk
+        if desk is None:
+            return None
+        st, stats = desk.settings, desk.stats(self.ex)
+        return DeskInfo(self.symbols[desk.s], st.quoting, st.bid_spread_bps, st.ask_spread_bps,
+                        st.bid_size_usd, st.ask_size_usd, st.skew, stats["inventory"],
+                        stats["inventory_usd"], stats["spread_earned_usd"], stats["mtm_pnl_usd"],
+                        stats["uptime_pct"], stats["quotes"])
+
+    # --- the player's orders -------------------------------------------------------------------
+    def own_orders(self, symbol: str | None = None) -> list[OrderView]:
+        if self.player is None:
+            return []
+        return [o for o in self.ex.open_orders(self.player)
+                if symbol is None or o.symbol == symbol]
+
+    def select_next_order(self, symbol: str) -> OrderView | None:
+        orders = self.own_orders(symbol)
+        if not orders:
+            self.selected_order = None
+            return None
+        oids = [o.oid for o in orders]
+        i = oids.index(self.selected_order) + 1 if self.selected_order in oids else 0
+        self.selected_order = oids[i % len(oids)]
+        return orders[i % len(oids)]
+
+    def selected(self) -> OrderView | None:
+        return None if self.selected_order is None else self.ex.order(self.selected_order)
+

@@ -1,0 +1,89 @@
+"""The briefing: the level's story, the starting portfolio or quoting mandate, and the keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from .. import fmt
+from ..widgets.too_small import TooSmall
+
+
+def portfolio_text(level) -> str:
+    """The hedger's starting positions, or the maker's mandate."""
+    player = level.data["player"]
+    if player["role"] == "maker":
+        sym = player.get("maker_symbol") or level.symbols[0]
+        return (f"[b]Your mandate[/b]: make a market in [b]{sym}[/b] with "
+                f"{fmt.usd(player['equity_usd'])} of capital. Your desk quotes three levels a "
+                "side around the mark (5 bps away, $50k a level, skewed against your "
+                "inventory). Nobody obliges you to stay: quote, widen, or pull — and watch "
+                "what the book does without you.")
+    lines = [f"[b]Your portfolio[/b]: {fmt.usd(player['equity_usd'])} of equity"]
+    for p in player["positions"]:
+        lines.append(f"  • {p['side']} {p['symbol']} {fmt.usd(p['notional_usd'])} notional, "
+                     f"{p['leverage']}× leverage, {p['margin']} margin")
+    if not player["positions"]:
+        lines.append("  • no positions: you start flat")
+    return "\n".join(lines)
+
+
+def story(text: str) -> str:
+    """The briefing's paragraphs, each re-flowed onto one line (the screen wraps them)."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def keys_text(maker: bool) -> str:
+    from .floor import key_rows
+    return "[b]Keys[/b]\n" + "\n".join(f"  [b]{keys:>9}[/b]  {what}"
+                                        for keys, what in key_rows(maker))
+
+
+class BriefingScreen(Screen):
+    """Before play (``Start`` opens the floor) or, with ``overlay``, a reminder from the floor."""
+
+    BINDINGS = [Binding("enter", "start", "Start"), Binding("escape", "back", "Back")]
+
+    def __init__(self, level, *, overlay: bool = False):
+        super().__init__()
+        self.level = level
+        self.overlay = overlay
+
+    def compose(self) -> ComposeResult:
+        data = self.level.data
+        maker = data["player"]["role"] == "maker"
+        role = "the market maker" if maker else "the hedged trader"
+        with VerticalScroll(id="briefing"):
+            yield Static(f"[b]{escape(data['title'])}[/b] · you play {role} · "
+                         f"{data['difficulty']}", id="briefing-title")
+            yield Static(escape(story(data["briefing"]) or data["summary"]),
+                         classes="briefing-story")
+            yield Static(portfolio_text(self.level), classes="briefing-section")
+            yield Static(keys_text(maker), classes="briefing-section")
+        with Horizontal(id="briefing-buttons"):
+            yield Button("Back to the floor" if self.overlay else "Start ⏎", id="start",
+                         variant="primary")
+            if not self.overlay:
+                yield Button("Back", id="back")
+        yield Footer()
+        yield TooSmall()
+
+    def action_start(self) -> None:
+        if self.overlay:
+            self.dismiss()
+        else:
+            self.app.start_floor(self.level)
+
+    def action_back(self) -> None:
+        if self.overlay:
+            self.dismiss()
+        else:
+            self.app.show_title()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_start() if event.button.id == "start" else self.action_back()

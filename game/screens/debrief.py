@@ -1,0 +1,67 @@
+"""The debrief: your equity with the market's events marked, your own timeline, what the market
+did, and one what-if to replay. Shown at the end of the session, or on demand (``d``)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from .. import debrief_model, fmt
+from ..widgets.line_chart import LineChart, Marker, Series
+from ..widgets.too_small import TooSmall
+
+
+def _usd_label(value: float, span: float) -> str:
+    return fmt.usd_short(value)
+
+
+class DebriefScreen(Screen):
+    BINDINGS = [Binding("escape", "back", "Back to the floor"),
+                Binding("n", "new_game", "Title screen"),
+                Binding("ctrl+q", "app.quit", "Quit")]
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.debrief = debrief_model.build(model)
+
+    def compose(self) -> ComposeResult:
+        d = self.debrief
+        yield Static(f" Debrief · {d.title}", id="debrief-title")
+        chart = LineChart(id="equity")
+        chart.border_title = "your equity"
+        chart.border_subtitle = ("[$text-accent]N[/] news  [$text-warning]L[/] peak liquidations  "
+                                 "[$text-error]A[/] first ADL  [$text-primary]★[/] you")
+        chart.empty_text = "no equity curve: this level has no player account"
+        yield chart
+        with VerticalScroll(id="debrief-body"):
+            yield Static(self._section("Your timeline", d.yours), classes="debrief-section")
+            yield Static(self._section("What the market did", d.market),
+                         classes="debrief-section")
+            if d.lesson:
+                yield Static(f"[b]The lesson[/b]\n{d.lesson}", classes="debrief-section")
+            why, command = d.what_if
+            yield Static(f"[b]What if?[/b]\n{why}\n  [$text-accent]{command}[/]",
+                         classes="debrief-section", id="what-if")
+        yield Footer()
+        yield TooSmall()
+
+    def on_mount(self) -> None:
+        d = self.debrief
+        markers = [Marker(m.clock, m.glyph, m.style) for m in d.marks]
+        self.query_one(LineChart).set_data(
+            [Series("equity", d.equity, "chart--series-2")], d.window, markers, _usd_label)
+
+    @staticmethod
+    def _section(title: str, lines) -> str:
+        return f"[b]{title}[/b]\n" + "\n".join(f"• {escape(line)}" for line in lines)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_new_game(self) -> None:
+        self.app.show_title()

@@ -1,0 +1,468 @@
+"""The trading floor: the engine running underneath, every panel redrawn from one snapshot a tick.
+
+A timer (15 Hz) asks the ``Pacer`` how many simulation steps the wall time owes, runs them within a
+time budget (so a key press waits at most one budget), takes one ``FloorSnapshot`` and hands it
+to every panel. Keys are bindings → actions; each action either changes UI input state (symbol,
+ticket, view) or sends one engine command through ``FloorModel.submit``. Outcomes come back as
+events; rejections become notifications.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from engine.commands import (AddMargin, CancelAll, CancelOrder, ClosePosition, PullQuotes,
+                             RemoveMargin, SetMarginMode, SetQuotes)
+
+from .. import fmt
+from ..floor_model import FloorModel
+from ..pacer import SPEEDS, Pacer
+from ..trading import (MARGIN_STEPS_USD, REDUCE_FRACTIONS, SIZE_PRESETS_USD, QuoteTicket,
+                       Ticket)
+from ..widgets.account import AccountPanel
+from ..widgets.bars import ClockBar, NewsTicker, SymbolBar
+from ..widgets.depth_meter import DepthMeter
+from ..widgets.desk import DeskPanel
+from ..widgets.funds import FundGauges
+from ..widgets.ladder import Ladder
+from ..widgets.makers import MakerPanel
+from ..widgets.orders import OrdersPanel
+from ..widgets.panel import LinePanel
+from ..widgets.positions import Positions
+from ..widgets.price_chart import PriceChart
+from ..widgets.tape import Tape
+from ..widgets.too_small import TooSmall
+
+TICK_SECONDS = 1 / 15
+STEP_BUDGET_SECONDS = 0.04
+COMPACT_BELOW = (118, 36)
+HEDGER_ACTIONS = {"buy_market", "sell_market", "buy_limit", "sell_limit", "size", "offset",
+                  "next_order", "amend", "cancel", "cancel_all", "reduce", "close_all",
+                  "margin"}
+MAKER_ACTIONS = {"toggle_quoting", "pull", "edit_side", "spread", "quote_size", "skew"}
+VIEWS = ("chart", "market", "makers", "tape", "alt")
+"""The compact floor's views (``v``): what the left-hand area and the bottom show."""
+PALETTE_TITLES = {
+    "symbol(-1)": "Previous symbol", "symbol(1)": "Next symbol",
+    "faster": "Speed up", "slower": "Slow down", "toggle_pause": "Pause / run the clock",
+    "buy_market": "Buy at market", "sell_market": "Sell at market",
+    "buy_limit": "Limit buy (ticket price)", "sell_limit": "Limit sell (ticket price)",
+    "cancel": "Cancel the selected order", "reduce": "Reduce the selected position…",
+    "margin": "Margin: add, withdraw, cross/isolated…", "cycle_view": "Cycle the compact view",
+    "toggle_quoting": "Start / stop quoting", "pull": "Pull all quotes now",
+    "edit_side": "Edit bid, ask or both", "skew": "Inventory skew on/off",
+    **{f"size({k})": f"Order size {fmt.usd_short(usd)}" for k, usd in enumerate(SIZE_PRESETS_USD)},
+    "offset(-1)": "Limit offset: closer to the touch", "offset(1)": "Limit offset: further back",
+    "spread(-1)": "Quote spread: narrower", "spread(1)": "Quote spread: wider",
+    "quote_size(-1)": "Quote size: smaller", "quote_size(1)": "Quote size: larger",
+}
+
+
+class FloorScreen(Screen):
+    """The floor for one ``FloorModel``; ``ticking=False`` leaves the stepping to the caller
+    (tests step by hand with ``advance``)."""
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("plus,equals_sign", "faster", "Speed", key_display="+/-"),
+        Binding("minus", "slower", "Speed", show=False, key_display="+/-"),
+        Binding("b", "buy_market", "Buy/sell", key_display="b/s"),
+        Binding("s", "sell_market", "Buy/sell", show=False, key_display="b/s"),
+        Binding("B", "buy_limit", "Limit", key_display="B/S"),
+        Binding("S", "sell_limit", "Limit", show=False, key_display="B/S"),
+        Binding("q", "toggle_quoting", "Quote on/off"),
+        Binding("x", "pull", "Pull all"),
+        Binding("e", "edit_side", "Edit side"),
+        Binding("left_square_bracket", "spread(-1)", "Spread", show=False, key_display="[ ]"),
+        Binding("right_square_bracket", "spread(1)", "Spread", key_display="[ ]"),
+        Binding("comma", "quote_size(-1)", "Size", show=False, key_display=", ."),
+        Binding("full_stop", "quote_size(1)", "Size", key_display=", ."),
+        Binding("k", "skew", "Skew on/off"),
+        Binding("c", "cancel", "Cancel"),
+        Binding("r", "reduce", "Reduce"),
+        Binding("m", "margin", "Margin"),
+        Binding("left", "symbol(-1)", "Symbol", show=False, key_display="←→"),
+        Binding("right", "symbol(1)", "Symbol", key_display="←→"),
+        Binding("v", "cycle_view", "View (compact)"),
+        *(Binding(str(k + 1), f"size({k})", "Order size", show=False, key_display="1-5")
+          for k in range(len(SIZE_PRESETS_USD))),
+        Binding("left_square_bracket", "offset(-1)", "Limit offset", show=False,
+                key_display="[ ]"),
+        Binding("right_square_bracket", "offset(1)", "Limit offset", show=False,
+                key_display="[ ]"),
+        Binding("o", "next_order", "Select next order", show=False),
+        Binding("a", "amend", "Amend selected order", show=False),
+        Binding("C", "cancel_all", "Cancel all orders", show=False),
+        Binding("X", "close_all", "Close all positions", show=False),
+        Binding("i", "briefing", "Briefing", show=False),
+        Binding("d", "debrief", "Debrief"),
+    ]
+
+    def __init__(self, model: FloorModel, *, speed: float = 10.0, paused: bool = False,
+                 ticking: bool = True):
+        super().__init__()
+        self.model = model
+        self.maker = model.role == "maker"
+        self.pacer = Pacer(model.sim.step_seconds, speed, paused)
+        self.ticking = ticking
+        self.wall_clock = time.monotonic
+        self.ticket = Ticket()
+        self.quote_ticket = QuoteTicket()
+        desk = model.desk
+        held = [p.symbol for p in model.snapshot(model.symbols[0]).positions]
+        self.symbol = (model.symbols[desk.s] if desk is not None else
+                       held[0] if held else model.symbols[0])
+        self.view = "chart"
+        self.snapshot = None
+        self._debriefed = model.sim.finished
+
+    # --- layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        self.set_class(self.maker, "-maker")
+        yield ClockBar(id="clock")
+        yield NewsTicker(id="news")
+        yield SymbolBar(id="symbols")
+        with Horizontal(id="top"):
+            with Vertical(id="left"):
+                yield _titled(PriceChart(id="chart"), "price")
+                yield _titled(Tape(id="tape"), "liquidations & ADL — newest first")
+            with Vertical(id="middle"):
+                yield _titled(Ladder(id="ladder"), "order book")
+                if not self.maker:
+                    yield _titled(OrdersPanel(id="orders"), "ticket & your orders")
+            with Vertical(id="market"):
+                yield _titled(DepthMeter(id="depth"), "depth ±1% of mid")
+                yield _titled(FundGauges(id="funds"), "insurance funds")
+                yield _titled(MakerPanel(id="makers"), "market makers")
+        with Horizontal(id="bottom"):
+            yield _titled(Positions(id="positions"), "positions")
+            if self.maker:
+                yield _titled(DeskPanel(id="desk"), "your market-making desk")
+            yield _titled(AccountPanel(id="account"), "account")
+        yield Footer()
+        yield TooSmall()
+
+    def on_mount(self) -> None:
+        self.model.drain_notices()  # what happened before this floor opened is history
+        if not self.maker:
+            self.query_one(OrdersPanel).ticket = self.ticket
+        self._apply_layout()
+        self.sync()
+        if self.ticking:
+            self.set_interval(TICK_SECONDS, self.tick)
+
+    def on_resize(self, event) -> None:
+        self._apply_layout(event.size)
+
+    def _apply_layout(self, size=None) -> None:
+        w, h = size or self.app.size
+        compact = w < COMPACT_BELOW[0] or h < COMPACT_BELOW[1]
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            self.refresh_bindings()  # "v" is only for the compact floor
+        for view in VIEWS:
+            self.set_class(self.view == view, f"-view-{view}")
+
+    # --- the clock -----------------------------------------------------------------------------
+    def tick(self) -> None:
+        steps = self.pacer.due(self.wall_clock())
+        if steps and not self.model.sim.finished:
+            self.model.advance(steps, STEP_BUDGET_SECONDS)
+            self.sync()
+
+    def advance(self, steps: int) -> None:
+        """Run ``steps`` simulation steps now and redraw (tests; no wall clock involved)."""
+        self.model.advance(steps)
+        self.sync()
+
+    def sync(self) -> None:
+        """One snapshot to every panel; notices to notifications; the debrief at the end."""
+        snap = self.model.snapshot(self.symbol, book_rows=30)
+        self.snapshot = snap
+        clock = self.query_one(ClockBar)
+        clock.speed, clock.paused = self.pacer.speed, self.pacer.paused
+        clock.view = self.view if self.has_class("-compact") else ""
+        for panel in self.query(LinePanel):
+            panel.show(snap)
+        for notice in self.model.drain_notices():
+            self.notify(notice.message, title=notice.title, severity=notice.severity,
+                        timeout=6 if notice.severity == "error" else 3)
+        if snap.clock.finished and not self._debriefed:
+            self._debriefed = True
+            self.action_debrief()
+
+    # --- commands out --------------------------------------------------------------------------
+    def send(self, command, what: str) -> bool:
+        """Submit an engine command, or say why not (a ``str`` from a ticket, pause, the end)."""
+        if isinstance(command, str):
+            self.notify(command, title=f"Cannot {what}", severity="warning")
+            return False
+        if self.model.sim.finished:
+            self.notify("The session is over: the market is closed.", title=f"Cannot {what}",
+                        severity="warning")
+            return False
+        if self.pacer.paused:
+            self.notify("The clock is paused: nothing reaches the exchange until it runs. "
+                        "Press space to resume.", title=f"Cannot {what} while paused",
+                        severity="warning")
+            return False
+        self.model.submit(command)
+        return True
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if not role_allows(action, self.maker):
+            return False
+        if action == "cycle_view":
+            return self.has_class("-compact")
+        return True
+
+    @property
+    def player(self) -> int:
+        return self.model.player
+
+    @property
+    def quote(self):
+        return self.snapshot.quote(self.symbol)
+
+    # --- clock and view actions ----------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        self.pacer.toggle_pause()
+        self.sync()
+
+    def action_faster(self) -> None:
+        self.pacer.faster()
+        self.sync()
+
+    def action_slower(self) -> None:
+        self.pacer.slower()
+        self.sync()
+
+    def action_symbol(self, step: int) -> None:
+        symbols = self.model.symbols
+        self.symbol = symbols[(symbols.index(self.symbol) + step) % len(symbols)]
+        self.sync()
+
+    def select_symbol(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.sync()
+
+    def on_symbol_bar_selected(self, message: SymbolBar.Selected) -> None:
+        self.select_symbol(message.symbol)
+
+    def on_positions_selected(self, message: Positions.Selected) -> None:
+        self.select_symbol(message.symbol)
+
+    def action_cycle_view(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._apply_layout()
+        self.sync()
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+        role = "the market maker" if self.maker else "the hedged trader"
+        self._pause_while(HelpScreen(f"Keys — you play {role}", self.help_rows()))
+
+    def action_briefing(self) -> None:
+        from .briefing import BriefingScreen
+        self._pause_while(BriefingScreen(self.model.level, overlay=True))
+
+    def action_debrief(self) -> None:
+        from .debrief import DebriefScreen
+        self._pause_while(DebriefScreen(self.model))
+
+    def _pause_while(self, screen) -> None:
+        """Show ``screen`` with the clock stopped; it runs again when the screen closes."""
+        was_running = not self.pacer.paused
+        if was_running:
+            self.pacer.toggle_pause()
+            self.sync()
+
+        def resume(_=None) -> None:
+            if was_running and self.pacer.paused and not self.model.sim.finished:
+                self.pacer.toggle_pause()
+                self.sync()
+        self.app.push_screen(screen, resume)
+
+    # --- hedger actions ------------------------------------------------------------------------
+    def action_buy_market(self) -> None:
+        self.send(self.ticket.market(self.player, self.quote, "buy"), "buy")
+
+    def action_sell_market(self) -> None:
+        self.send(self.ticket.market(self.player, self.quote, "sell"), "sell")
+
+    def action_buy_limit(self) -> None:
+        self.send(self.ticket.limit(self.player, self.quote, "buy"), "place a limit buy")
+
+    def action_sell_limit(self) -> None:
+        self.send(self.ticket.limit(self.player, self.quote, "sell"), "place a limit sell")
+
+    def action_size(self, index: int) -> None:
+        self.ticket.choose_size(index)
+        self.query_one(OrdersPanel).ticket = self.ticket
+        self.notify(self.ticket.describe(), title="Ticket", timeout=2)
+        self.sync()
+
+    def action_offset(self, by: int) -> None:
+        self.ticket.shift_offset(by)
+        self.notify(self.ticket.describe(), title="Ticket", timeout=2)
+        self.sync()
+
+    def action_next_order(self) -> None:
+        if self.model.select_next_order(self.symbol) is None:
+            self.notify(f"You have no resting {self.symbol} orders.", title="No order to select",
+                        severity="warning")
+        self.sync()
+
+    def _selected_order(self, what: str):
+        order = self.model.selected()
+        if order is None:
+            orders = self.model.own_orders(self.symbol)
+            order = orders[-1] if orders else None
+        if order is None:
+            self.notify(f"You have no resting {self.symbol} orders (B/S place limit orders).",
+                        title=f"Nothing to {what}", severity="warning")
+        return order
+
+    def action_amend(self) -> None:
+        order = self._selected_order("amend")
+        if order is not None:
+            quote = self.snapshot.quote(order.symbol)
+            self.send(self.ticket.amend(self.player, quote, order), "amend")
+
+    def action_cancel(self) -> None:
+        order = self._selected_order("cancel")
+        if order is not None:
+            self.send(CancelOrder(self.player, order.oid), "cancel")
+
+    def action_cancel_all(self) -> None:
+        if not self.model.own_orders():
+            self.notify("You have no resting orders.", title="Nothing to cancel",
+                        severity="warning")
+            return
+        self.send(CancelAll(self.player), "cancel all")
+
+    def action_reduce(self) -> None:
+        from .dialogs import ReduceDialog
+        self.app.push_screen(ReduceDialog(self.symbol), self._reduce_chosen)
+
+    def _reduce_chosen(self, fraction: str | None) -> None:
+        if fraction is not None:
+            self.reduce(fraction)
+
+    def reduce(self, fraction: str) -> None:
+        self.send(ClosePosition(self.player, self.symbol, fraction),
+                  f"reduce {self.symbol}")
+
+    def action_close_all(self) -> None:
+        held = [p.symbol for p in self.snapshot.positions]
+        if not held:
+            self.notify("You hold no positions.", title="Nothing to close", severity="warning")
+        for symbol in held:
+            self.send(ClosePosition(self.player, symbol, "1"), f"close {symbol}")
+
+    def action_margin(self) -> None:
+        from .dialogs import MarginDialog
+        pos = self.snapshot.position(self.symbol)
+        self.app.push_screen(MarginDialog(self.symbol, pos), self._margin_chosen)
+
+    def _margin_chosen(self, choice: tuple | None) -> None:
+        if choice is not None:
+            self.margin(*choice)
+
+    def margin(self, verb: str, usd: int = 0) -> None:
+        if verb == "add":
+            self.send(AddMargin(self.player, self.symbol, str(usd)), "add margin")
+        elif verb == "withdraw":
+            self.send(RemoveMargin(self.player, self.symbol, str(usd)), "withdraw margin")
+        else:
+            pos = self.snapshot.position(self.symbol)
+            mode = "cross" if pos is not None and pos.margin_mode == "isolated" else "isolated"
+            mode = verb if verb in ("cross", "isolated") else mode
+            self.send(SetMarginMode(self.player, self.symbol, mode), f"switch to {mode}")
+
+    # --- maker actions -------------------------------------------------------------------------
+    def _settings(self):
+        return self.model.desk.settings
+
+    def action_toggle_quoting(self) -> None:
+        on = not self._settings().quoting
+        self.send(SetQuotes(self.player, quoting=on), "start quoting" if on else "stop quoting")
+
+    def action_pull(self) -> None:
+        self.send(PullQuotes(self.player), "pull quotes")
+
+    def action_edit_side(self) -> None:
+        side = self.quote_ticket.next_side()
+        self.query_one(DeskPanel).editing = side
+        self.sync()
+
+    def action_spread(self, by: int) -> None:
+        self.send(self.quote_ticket.spread(self.player, self._settings(), by), "change spread")
+
+    def action_quote_size(self, by: int) -> None:
+        self.send(self.quote_ticket.size(self.player, self._settings(), by), "change size")
+
+    def action_skew(self) -> None:
+        self.send(SetQuotes(self.player, skew=not self._settings().skew), "switch skew")
+
+    # --- help and the command palette -----------------------------------------------------------
+    def help_rows(self) -> list[tuple[str, str]]:
+        return key_rows(self.maker)
+
+    def palette_commands(self):
+        """(title, help, callback) for every floor action, for the command palette."""
+        for b in self.BINDINGS:
+            if not role_allows(b.action, self.maker):
+                continue
+            yield (f"Floor: {PALETTE_TITLES.get(b.action, b.description)}",
+                   f"key {b.key_display or b.key}", partial(self.run_action, b.action))
+        if not self.maker:
+            for f in REDUCE_FRACTIONS:
+                yield (f"Floor: reduce {self.symbol} by {float(f):.0%}", "reduce-only market order",
+                       partial(self.reduce, f))
+            for usd in MARGIN_STEPS_USD:
+                yield (f"Floor: add {fmt.usd(usd)} margin to {self.symbol}",
+                       "isolated positions only", partial(self.margin, "add", usd))
+                yield (f"Floor: withdraw {fmt.usd(usd)} margin from {self.symbol}",
+                       "isolated positions only", partial(self.margin, "withdraw", usd))
+            for mode in ("cross", "isolated"):
+                yield (f"Floor: switch {self.symbol} to {mode} margin",
+                       "only without a position or orders there", partial(self.margin, mode))
+        for sym in self.model.symbols:
+            yield (f"Floor: show {sym}", "select the symbol", partial(self.select_symbol, sym))
+        for speed in SPEEDS:
+            yield (f"Floor: speed {fmt.speed(speed)}", "simulated seconds per second",
+                   partial(self.set_speed, speed))
+
+    def set_speed(self, speed: float) -> None:
+        self.pacer.speed = speed
+        self.sync()
+
+
+def role_allows(action: str, maker: bool) -> bool:
+    name = action.split("(")[0]
+    return not ((name in HEDGER_ACTIONS and maker) or (name in MAKER_ACTIONS and not maker))
+
+
+def key_rows(maker: bool) -> list[tuple[str, str]]:
+    """(keys, what) for every floor binding the role can use, keys of one meaning together."""
+    rows: dict[str, list[str]] = {}
+    for b in FloorScreen.BINDINGS:
+        if role_allows(b.action, maker):
+            what = b.description
+            rows.setdefault(what, []).append(b.key_display or b.key)
+    return [(" ".join(dict.fromkeys(keys)), what) for what, keys in rows.items()]
+
+
+def _titled(widget, title: str):
+    widget.border_title = title
+    return widget
+

@@ -1,0 +1,49 @@
+"""The help overlay (``?``): every key of the current screen and role, and how to read the floor."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+PANELS = """\
+[b]Reading the floor[/b]
+[b]Price[/b]: the local last trade against the outside index; when books empty, the gap opens.
+[b]Order book[/b]: asks over bids, bars in USD; [b]●[/b] your order, [b]◆[/b] the selected one.
+[b]Depth ±1%[/b]: resting USD within 1% of mid, now against the start.
+[b]Insurance funds[/b]: cash per contract; [b]DRY[/b] once liquidations fell through to ADL.
+[b]Market makers[/b]: each firm's quoted depth, its stance, when it pulled out.
+[b]Liquidations & ADL[/b]: liq·book / liq·fund / liq·ADL is the tier that took a liquidation
+  (b+f: book then fund); ADL'd is a profitable position closed against it, #queue place.
+[b]ADL lights[/b] ■■■□□: your place in the auto-deleveraging queue, 5 = first in line.
+  The queue ranks profit × leverage: the best, most leveraged positions go first.
+[b]Margin ratio[/b]: maintenance ÷ margin balance; at 100% the account is liquidated.
+Orders reach the exchange only while the clock runs. Every action is also in the command
+palette (ctrl+p). Below 118×36 the floor is compact: [b]v[/b] cycles the hidden panels."""
+
+
+def key_columns(rows: list[tuple[str, str]], columns: int = 2) -> str:
+    """Keys and what they do, in ``columns`` columns, as content markup."""
+    cells = [f"[b]{keys:>6}[/b]  {what:<24}" for keys, what in rows]
+    per = -(-len(cells) // columns)
+    lines = ["  ".join(cells[c * per + r] for c in range(columns) if c * per + r < len(cells))
+             for r in range(per)]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
+
+    def __init__(self, heading: str, rows: list[tuple[str, str]], text: str = PANELS):
+        super().__init__(classes="dialog")
+        self.heading = heading
+        self.rows = rows
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        keys = key_columns(self.rows)
+        with VerticalScroll(classes="dialog-box help-box"):
+            yield Static(f"[b]{self.heading}[/b]\n{keys}\n\n{self.text}\n\n"
+                         "[dim]esc or ? closes this help[/dim]", markup=True)

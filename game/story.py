@@ -1,0 +1,305 @@
+"""What the player reads from the engine's events: the liquidation/ADL tape, the player's own
+timeline (for the debrief), the news so far and the notifications a step raises.
+
+``EventLog`` is a simulation listener (it reads each step's events, never changes state), so it
+sees every step however the run is driven: the floor's timer, a test stepping by hand, or
+``CrashRun.run``. Pure Python: no textual.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, ClosePosition,
+                             CommandAccepted, CommandRejected, PlaceOrder, PullQuotes,
+                             RemoveMargin, SetMarginMode, SetQuotes)
+from engine.events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationFinished,
+                           LiquidationStarted, MakerStateChange, News, OrderCancelled, Trade)
+
+from . import fmt
+
+TAPE_LENGTH = 300
+
+
+@dataclass(frozen=True, slots=True)
+class TapeEntry:
+    """One forced close: a liquidation (with the tiers that took it) or an ADL'd position."""
+    clock: int
+    who: str
+    symbol: str
+    side: str          # the closed position: "long" or "short"
+    qty: float
+    price: float | None
+    tier: str          # "book", "fund", "ADL", joined with "+" when several took a share
+    kind: str          # "liquidation" or "adl"
+    mine: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """One line of the player's own timeline."""
+    clock: int
+    text: str
+    kind: str          # action, fill, adl, liquidation, desk
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notification for the floor: ``severity`` is information, warning or error."""
+    message: str
+    severity: str = "information"
+    title: str = ""
+
+
+@dataclass
+class _Liquidation:
+    clock: int
+    side: int
+    qty: int
+    mark: int
+    tiers: dict = field(default_factory=lambda: {"book": 0, "fund": 0, "ADL": 0})
+    value: int = 0            # Σ price × lots of every fill, for the average price
+    filled: int = 0
+    adl_hits: int = 0
+
+
+class EventLog:
+    """Collects tape, timeline, news and notices from the events of every step."""
+
+    def __init__(self, sim, player: int | None, name_of: Callable[[int], str]):
+        ex = sim.exchange
+        self.player = player
+        self.name_of = name_of
+        self.price_step = {sym: ex.instrument(sym).tick_size for sym in ex.symbols}
+        self.lot_step = {sym: ex.instrument(sym).lot_size for sym in ex.symbols}
+        self.price_decimals = {sym: fmt.decimals_of(t) for sym, t in self.price_step.items()}
+        self.qty_decimals = {sym: fmt.decimals_of(t) for sym, t in self.lot_step.items()}
+        self.tape: deque[TapeEntry] = deque(maxlen=TAPE_LENGTH)
+        self.timeline: list[Moment] = []
+        self.news: list[tuple[int, str]] = []
+        self.notices: deque[Notice] = deque(maxlen=50)
+        self.own_orders: set[int] = set()
+        self._open: dict[tuple[int, str], _Liquidation] = {}
+        self._fills: dict[tuple[str, int], list[int]] = {}
+        self._adl_mine: dict[str, list] = {}
+        self._market_sent: list = []
+        self._handlers = {News: self._news, LiquidationStarted: self._liq_started,
+                          LiquidationFill: self._liq_fill, InsuranceTakeover: self._takeover,
+                          AdlFill: self._adl, LiquidationFinished: self._liq_finished,
+                          Trade: self._trade, OrderCancelled: self._cancelled,
+                          MakerStateChange: self._maker, CommandAccepted: self._accepted,
+                          CommandRejected: self._rejected}
+
+    # --- the listener --------------------------------------------------------------------------
+    def __call__(self, sim, events) -> None:
+        clock = sim.clock
+        handlers = self._handlers
+        for e in events:
+            handler = handlers.get(type(e))
+            if handler is not None:
+                handler(e, clock)
+        if self._market_sent:
+            self._check_market_fills()
+        if self._fills:
+            self._flush_fills(clock)
+        if self._adl_mine:
+            self._flush_adl(clock)
+
+    def drain_notices(self) -> list[Notice]:
+        out = list(self.notices)
+        self.notices.clear()
+        return out
+
+    # --- conversions ---------------------------------------------------------------------------
+    def _price(self, sym: str, ticks: int) -> float:
+        return float(ticks * self.price_step[sym])
+
+    def _qty(self, sym: str, lots: int) -> float:
+        return float(lots * self.lot_step[sym])
+
+    def _price_text(self, sym: str, ticks: int) -> str:
+        return fmt.price(self._price(sym, ticks), self.price_decimals[sym])
+
+    def _qty_text(self, sym: str, lots: int) -> str:
+        return f"{fmt.qty(self._qty(sym, lots), self.qty_decimals[sym])} {sym}"
+
+    def _moment(self, clock: int, text: str, kind: str) -> None:
+        self.timeline.append(Moment(clock, text, kind))
+
+    # --- market events -------------------------------------------------------------------------
+    def _news(self, e: News, clock: int) -> None:
+        self.news.append((clock, e.headline))
+        self.notices.append(Notice(e.headline, "information", f"News {fmt.hhmm(clock)} HKT"))
+
+    def _maker(self, e: MakerStateChange, clock: int) -> None:
+        if e.state == "pulled":
+            self.notices.append(Notice(f"{e.name} pulled its quotes", "warning", "Market makers"))
+
+    def _liq_started(self, e: LiquidationStarted, clock: int) -> None:
+        self._open[(e.account, e.symbol)] = _Liquidation(clock, e.side, e.qty, e.mark)
+
+    def _liq_fill(self, e: LiquidationFill, clock: int) -> None:
+        liq = self._open.get((e.account, e.symbol))
+        if liq is not None:
+            liq.tiers["book"] += e.qty
+            liq.value += e.price * e.qty
+            liq.filled += e.qty
+
+    def _takeover(self, e: InsuranceTakeover, clock: int) -> None:
+        liq = self._open.get((e.account, e.symbol))
+        if liq is not None:
+            liq.tiers["fund"] += e.qty
+            liq.value += e.price * e.qty
+            liq.filled += e.qty
+
+    def _adl(self, e: AdlFill, clock: int) -> None:
+        liq = self._open.get((e.account, e.symbol))
+        if liq is not None:
+            liq.tiers["ADL"] += e.qty
+            liq.value += e.price * e.qty
+            liq.filled += e.qty
+            liq.adl_hits += 1
+        mine = e.counterparty == self.player
+        if mine:
+            self._adl_mine.setdefault(e.symbol, []).append(e)
+        side = "long" if e.side > 0 else "short"
+        against = self.name_of(e.account)
+        self.tape.append(TapeEntry(clock, self.name_of(e.counterparty), e.symbol, side,
+                                   self._qty(e.symbol, e.qty), self._price(e.symbol, e.price),
+                                   "ADL", "adl", mine, f"#{e.rank + 1} vs {against}"))
+
+    def _liq_finished(self, e: LiquidationFinished, clock: int) -> None:
+        liq = self._open.pop((e.account, e.symbol), None)
+        if liq is None:
+            return
+        sym = e.symbol
+        tier = "+".join(name for name, q in liq.tiers.items() if q) or "book"
+        price = liq.value / liq.filled if liq.filled else None
+        side = "long" if liq.side > 0 else "short"
+        mine = e.account == self.player
+        note = f"{liq.adl_hits} ADL'd" if liq.adl_hits else ""
+        self.tape.append(TapeEntry(clock, self.name_of(e.account), sym, side,
+                                   self._qty(sym, liq.qty),
+                                   None if price is None else self._price(sym, round(price)),
+                                   tier, "liquidation", mine, note))
+        if mine:
+            at = "" if price is None else f" at {self._price_text(sym, round(price))}"
+            shares = ", ".join(f"{name} {q / liq.qty:.0%}" for name, q in liq.tiers.items() if q)
+            text = (f"your {sym} {side} ({self._qty_text(sym, liq.qty)}) was liquidated{at}: "
+                    f"{shares}")
+            self._moment(clock, text, "liquidation")
+            self.notices.append(Notice(text, "error", "Liquidated"))
+
+    def _flush_adl(self, clock: int) -> None:
+        for sym, fills in self._adl_mine.items():
+            lots = sum(f.qty for f in fills)
+            first = min(f.rank for f in fills)
+            side = "long" if fills[0].side > 0 else "short"
+            price = self._price_text(sym, fills[0].price)
+            text = (f"your {sym} {side} was ADL'd as #{first + 1} in the queue: "
+                    f"{self._qty_text(sym, lots)} closed at {price}")
+            self._moment(clock, text, "adl")
+            self.notices.append(Notice(text, "error", "Auto-deleveraged"))
+        self._adl_mine.clear()
+
+    # --- the player's own orders ---------------------------------------------------------------
+    def _trade(self, e: Trade, clock: int) -> None:
+        if e.liquidation or self.player is None:
+            return
+        if e.taker == self.player:
+            self._fills.setdefault((e.symbol, e.taker_side), []).append(e)
+        elif e.maker == self.player and e.maker_oid in self.own_orders:
+            self._fills.setdefault((e.symbol, -e.taker_side), []).append(e)
+
+    def _flush_fills(self, clock: int) -> None:
+        for (sym, side), trades in self._fills.items():
+            lots = sum(t.qty for t in trades)
+            avg = round(sum(t.price * t.qty for t in trades) / lots)
+            verb = "bought" if side > 0 else "sold"
+            text = f"{verb} {self._qty_text(sym, lots)} at {self._price_text(sym, avg)}"
+            if len(trades) > 1:
+                text += " (average)"
+            self._moment(clock, text, "fill")
+            self.notices.append(Notice(text, "information", "Filled"))
+        self._fills.clear()
+
+    def _check_market_fills(self) -> None:
+        filled = {sym for sym, _ in self._fills}
+        for cmd in self._market_sent:
+            if cmd.symbol not in filled:
+                self.notices.append(Notice(f"market {cmd.side} {cmd.qty} {cmd.symbol}: the book "
+                                           "had nothing to trade against", "warning",
+                                           "Not filled"))
+        self._market_sent.clear()
+
+    def _cancelled(self, e: OrderCancelled, clock: int) -> None:
+        if e.account == self.player and e.reason.startswith("quoting stopped"):
+            self._moment(clock, e.reason, "desk")
+            self.notices.append(Notice(e.reason, "error", "Your desk"))
+
+    def _accepted(self, e: CommandAccepted, clock: int) -> None:
+        cmd = e.command
+        if cmd.account != self.player:
+            return
+        if isinstance(cmd, PlaceOrder) and e.oid is not None and cmd.price is not None:
+            self.own_orders.add(e.oid)
+        text = describe(cmd, self.price_decimals, e.oid)
+        self._moment(clock, text, "action")
+        if isinstance(cmd, PlaceOrder) and cmd.price is None:
+            self._market_sent.append(cmd)
+        else:
+            self.notices.append(Notice(text, "information", "Done"))
+
+    def _rejected(self, e: CommandRejected, clock: int) -> None:
+        if e.command.account == self.player:
+            self.notices.append(Notice(e.message, "error",
+                                       f"Rejected: {describe(e.command, self.price_decimals)}"))
+
+
+def describe(cmd, price_decimals: dict[str, int], oid: int | None = None) -> str:
+    """A command in the player's words: "limit buy 0.410 BTC at 114,000"."""
+    match cmd:
+        case PlaceOrder(price=None):
+            return f"market {cmd.side} {cmd.qty} {cmd.symbol}"
+        case PlaceOrder():
+            at = fmt.price(float(cmd.price), price_decimals.get(cmd.symbol, 2))
+            tag = f" (order #{oid})" if oid is not None else ""
+            return f"limit {cmd.side} {cmd.qty} {cmd.symbol} at {at}{tag}"
+        case AmendOrder():
+            return f"amend order #{cmd.oid} to {cmd.qty} at {cmd.price}"
+        case CancelOrder():
+            return f"cancel order #{cmd.oid}"
+        case CancelAll():
+            return "cancel all orders" + (f" in {cmd.symbol}" if cmd.symbol else "")
+        case ClosePosition():
+            share = float(cmd.fraction)
+            return f"close {cmd.symbol}" if share >= 1 else f"reduce {cmd.symbol} by {share:.0%}"
+        case AddMargin():
+            return f"add {fmt.usd(float(cmd.usd))} margin to {cmd.symbol}"
+        case RemoveMargin():
+            return f"withdraw {fmt.usd(float(cmd.usd))} margin from {cmd.symbol}"
+        case SetMarginMode():
+            return f"switch {cmd.symbol} to {cmd.mode} margin"
+        case PullQuotes():
+            return "pull all quotes"
+        case SetQuotes():
+            return _describe_quotes(cmd)
+    return type(cmd).__name__
+
+
+def _describe_quotes(cmd: SetQuotes) -> str:
+    parts = []
+    if cmd.quoting is not None:
+        parts.append("start quoting" if cmd.quoting else "stop quoting")
+    for side in ("bid", "ask"):
+        spread, size = getattr(cmd, f"{side}_spread_bps"), getattr(cmd, f"{side}_size_usd")
+        if spread is not None:
+            parts.append(f"{side} spread {spread:g} bps")
+        if size is not None:
+            parts.append(f"{side} size {fmt.usd_short(size)}")
+    if cmd.skew is not None:
+        parts.append("inventory skew " + ("on" if cmd.skew else "off"))
+    return ", ".join(parts) or "quote settings"

@@ -1,0 +1,100 @@
+"""The floor's one-line bars: the clock, the news ticker and the symbol selector."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.message import Message
+
+from .. import fmt
+from .panel import LinePanel, Row
+
+
+class ClockBar(LinePanel):
+    """HKT clock, speed or pause, the next scripted headline; the level and role on the right."""
+
+    DEFAULT_CSS = "ClockBar { height: 1; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.speed = 1.0
+        self.paused = False
+        self.view = ""
+
+    def build(self, width: int, height: int) -> list[Row]:
+        snap = self.snapshot
+        c = snap.clock
+        row = Row(" ")
+        row.add(f"{fmt.hhmm(c.clock, seconds=True)} HKT", "panel--strong")
+        if c.finished:
+            row.add("  ■ SESSION OVER", "panel--bad")
+        elif self.paused:
+            row.add("  ‖ PAUSED", "panel--warn")
+        else:
+            row.add(f"  ▶ {fmt.speed(self.speed)}", "panel--up")
+        right = f"{snap.role} · {snap.level_title} "
+        if self.view:
+            right = f"v: {self.view} · {snap.role} "
+        if c.next_news is not None:
+            at, headline = c.next_news
+            room = width - row.width - len(right) - 18
+            text = headline if len(headline) <= room else headline[:max(0, room - 1)] + "…"
+            if room > 8:
+                row.add(f"   next {fmt.hhmm(at)} ", "panel--muted").add(text, "panel--accent")
+        return [row.right(right, width, "panel--muted")]
+
+
+class NewsTicker(LinePanel):
+    """The headlines so far, newest first."""
+
+    DEFAULT_CSS = "NewsTicker { height: 1; }"
+
+    def build(self, width: int, height: int) -> list[Row]:
+        news = self.snapshot.news
+        row = Row(" NEWS ", "panel--mine")
+        if not news:
+            return [row.add(" no headlines yet", "panel--muted")]
+        for i, (clock, headline) in enumerate(reversed(news)):
+            row.add(f" {fmt.hhmm(clock)} ", "panel--muted")
+            row.add(headline, "panel--strong" if i == 0 else None)
+            row.add("  ◆", "panel--muted")
+            if row.width >= width:
+                break
+        return [row]
+
+
+class SymbolBar(LinePanel):
+    """Every symbol with its price and change since the open; click one (or ←/→) to select."""
+
+    DEFAULT_CSS = "SymbolBar { height: 1; }"
+
+    class Selected(Message):
+        """The player clicked a symbol."""
+
+        def __init__(self, symbol: str) -> None:
+            super().__init__()
+            self.symbol = symbol
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self._spans: list[tuple[int, int, str]] = []
+
+    def build(self, width: int, height: int) -> list[Row]:
+        snap = self.snapshot
+        row = Row()
+        spans = []
+        for q in snap.quotes:
+            start = row.width
+            chosen = q.symbol == snap.selected
+            row.add(f" {q.symbol} ", "panel--mine" if chosen else "panel--strong")
+            row.add(f"{fmt.price(q.last or q.mark, q.decimals)} ")
+            change = q.change
+            row.add(fmt.pct(change), "panel--down" if (change or 0) < 0 else "panel--up")
+            spans.append((start, row.width, q.symbol))
+            row.add(" │", "panel--muted")
+        self._spans = spans
+        return [row]
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, symbol in self._spans:
+            if start <= event.x < end:
+                self.post_message(self.Selected(symbol))

@@ -1,0 +1,36 @@
+"""Market-maker transparency: each firm's quoted depth now, its stance, when it pulled out."""
+
+from __future__ import annotations
+
+from .. import fmt
+from .panel import LinePanel, Row, bar
+
+_STATE_STYLES = {"normal": "panel--up", "widened": "panel--accent", "thinning": "panel--warn",
+                 "pulled": "panel--bad", "returning": "panel--accent", "quoting": "panel--up",
+                 "off": "panel--muted"}
+
+
+class MakerPanel(LinePanel):
+    """Depth is each firm's resting notional within ±1% of mid in the selected symbol; the bar is
+    scaled to the firm's calm share of the level's quoted depth."""
+
+    def build(self, width: int, height: int) -> list[Row]:
+        snap = self.snapshot
+        firms = snap.firms
+        if not firms:
+            return [Row("no market makers on this level", "panel--muted")]
+        name_w = max(len(f.name) for f in firms) + 1
+        calm = max([f.calm_usd for f in firms] + [f.depth_usd for f in firms] + [1.0])
+        return [self._firm(f, width, name_w, calm) for f in firms[:height]]
+
+    @staticmethod
+    def _firm(f, width: int, name_w: int, calm: float) -> Row:
+        style = _STATE_STYLES.get(f.state, None)
+        pulled = f" out {fmt.hhmm(f.pulled_at)}" if f.pulled_at is not None else " " * 10
+        depth = f" {fmt.usd_short(f.depth_usd):>7}"
+        row = Row(f.name.ljust(name_w), "panel--mine" if f.mine else "panel--strong")
+        row.add(f.state.ljust(10), style)
+        bar_w = max(0, width - row.width - len(depth) - len(pulled))
+        row.add(bar(f.depth_usd / calm, bar_w), style)
+        row.add(depth, "panel--muted")
+        return row.add(pulled, "panel--bad")
