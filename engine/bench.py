@@ -144,10 +144,16 @@ def main(json_out: bool = False, quick: bool = False, full_scale: bool = False) 
     results = run_all(quick, full_scale)
     if json_out:
         print(json.dumps(results))
-        return 0
+    else:
+        print_results(results)
+    return 0
+
+
+def print_results(results: dict) -> None:
+    """The text report of ``run_all``'s results (keys it does not know are left to the caller)."""
     b, p = results["book"], results["public_path"]
-    print(f"book: {b['book_ops_per_s']:,} ops/s; SortedDict book: "
-          f"{b['sorteddict_ops_per_s'] or 0:,} ops/s; ratio {b['ratio'] or 0:.2f}x "
+    print(f"book: {b['book_ops_per_s']:,.0f} ops/s; SortedDict book: "
+          f"{b['sorteddict_ops_per_s'] or 0:,.0f} ops/s; ratio {b['ratio'] or 0:.2f}x "
           f"({b['ops']:,} ops, identical: {b['identical']})")
     print(f"public Exchange.place/cancel path: {p['ops_per_s']:,} ops/s "
           f"(money conserved: {p['conserved']})")
@@ -160,4 +166,3 @@ def main(json_out: bool = False, quick: bool = False, full_scale: bool = False) 
             print(f"{key}: {lv['level']} with {lv['crowd_accounts']:,} crowd accounts: "
                   f"{lv['run_s']} s ({lv['sim_seconds_per_wall_second']} sim-s per s), "
                   f"build {lv['build_s']} s, peak RSS {lv['peak_rss_mb']} MB")
-    return 0

@@ -6,7 +6,7 @@
     crashfloor run LEVEL [--seed N] [--until HH:MM] [--set key=value ...] [--json]
     crashfloor check LEVEL...
     crashfloor levels
-    crashfloor bench [--json] [--quick] [--full-scale]
+    crashfloor bench [--json] [--quick] [--full-scale] [--no-tui]
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     bench.add_argument("--full-scale", action="store_true",
                        help="also run the 1,600,000-account crash (minutes)")
+    bench.add_argument("--no-tui", action="store_true",
+                       help="skip the floor's redraw-rate and key-latency measurement")
     return p
 
 
@@ -69,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "levels":
             return cmd_levels()
         if args.command == "bench":
-            from engine.bench import main as bench_main
-            return bench_main(json_out=args.json, quick=args.quick, full_scale=args.full_scale)
+            return cmd_bench(args)
     except LevelError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
@@ -145,6 +146,27 @@ def _run_with_progress(run, until: str | None) -> None:
             if t % 30 == 0 or t == total:
                 progress.update(task, completed=t / total, clock=run.sim.hhmm)
         run.run(until=until, progress=tick)
+
+
+def cmd_bench(args) -> int:
+    """The engine's figures (engine.bench, textual-free), then the floor's redraw rate and key
+    latency at 60x (game.bench_tui, the one bench part that imports textual; ``--no-tui`` skips
+    it)."""
+    from engine.bench import print_results, run_all
+    results = run_all(args.quick, args.full_scale)
+    if not args.no_tui:
+        from game.bench_tui import measure_floor
+        # --quick: 3 s on the level with 2,000 crowd accounts, as engine.bench's quick level run
+        results["tui"] = (measure_floor(seconds=3.0, overrides=["crowd.accounts=2000"])
+                          if args.quick else measure_floor(seconds=8.0))
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    print_results(results)
+    if "tui" in results:
+        from game.bench_tui import describe
+        print(describe(results["tui"]))
+    return 0
 
 
 def cmd_check(paths: list[str]) -> int:

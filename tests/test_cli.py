@@ -418,7 +418,8 @@ def test_no_arguments_runs_the_default_level_headless(default_cli_run):
 
 # --- bench ------------------------------------------------------------------------------------
 def test_bench_quick_json(capsys):
-    """`bench --quick --json` takes ~9 s here (measured); only its shape is checked, never speed."""
+    """`bench --quick --json` takes ~9 s here plus ~4 s for the floor (measured); only its shape is
+    checked, never speed."""
     code, out, err = cli(capsys, "bench", "--quick", "--json")
     assert code == 0, err
     result = one_json_object(out)
@@ -429,3 +430,17 @@ def test_bench_quick_json(capsys):
     assert result["settle"] and all(row["settle_ms"] >= 0 for row in result["settle"])
     assert HEX32.fullmatch(result["level"]["checksum"])
     assert "full_scale" not in result
+    tui = result["tui"]  # the floor at 60x (game.bench_tui): present, shaped, never timed
+    assert tui["speed"] == 60 and 1 <= tui["keys_handled"] <= tui["key_presses"]
+    for key in ("redraws_per_s", "sim_seconds_per_wall_second", "key_latency_ms_median",
+                "key_latency_ms_max", "seconds"):
+        assert isinstance(tui[key], (int, float)) and tui[key] >= 0, key
+
+
+def test_bench_no_tui_skips_the_floor(capsys, monkeypatch):
+    """`--no-tui` leaves the floor measurement out (the engine part stubbed: shape only)."""
+    import engine.bench
+    monkeypatch.setattr(engine.bench, "run_all", lambda quick, full_scale: {"stub": quick})
+    code, out, err = cli(capsys, "bench", "--quick", "--json", "--no-tui")
+    assert code == 0, err
+    assert one_json_object(out) == {"stub": True}
