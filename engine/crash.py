@@ -80,8 +80,8 @@ class CrashRun:
             self.desk = PlayerDesk(sim, self.player, symbols.index(sym))
             sim.agents.append(self.desk)
             sim.listeners.append(self.desk.observe)
-        sim.listeners.append(lambda s, ev: self.makers.observe(s, ev))
-        sim.listeners.append(lambda s, ev: self.crowd.observe(s, ev))
+        sim.listeners.append(self.makers.observe)
+        sim.listeners.append(self.crowd.observe)
         tracked = data.get("tracked_symbol") or symbols[0]
         self.makers.act(sim)  # the books open full, before the first step
         sim.exchange.settle()

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="also run the 1,600,000-account crash (minutes)")
     bench.add_argument("--no-tui", action="store_true",
                        help="skip the floor's redraw-rate and key-latency measurement")
+    from game import cli_saves, cli_workshop
+    cli_workshop.register(sub)
+    cli_saves.register(sub)
     return p
 
 
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_levels()
         if args.command == "bench":
             return cmd_bench(args)
+        if getattr(args, "handler", None) is not None:
+            return args.handler(args)
     except LevelError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
