@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from .clock import fmt_hhmm, parse_hhmm
-from .commands import Command, apply
+from .commands import Command, apply, to_record
 from .errors import InvalidInput
 from .events import Event
 from .exchange import Exchange
@@ -63,6 +63,14 @@ class Simulation:
         self.scenario: list[Hook] = []
         self.listeners: list[Callable[["Simulation", list[Event]], None]] = []
         self._pending: list[Command] = []
+        self.command_log: list[tuple[int, dict]] = []
+        """Every command submitted, as ``(t, commands.to_record(command))``: ``t`` is the time it
+        was queued at, so it was applied by the step that started then (replays)."""
+        self.short_steps: list[tuple[int, int]] = []
+        """``(t, dt)`` of every step cut short by ``max_seconds`` (replays repeat them)."""
+        self.minute_checksums: list[tuple[int, str]] | None = None
+        """``(clock, checksum())`` at the end of every step that reaches a new minute, once
+        ``record_checksums()`` is on (replays verify them); ``None`` when off."""
 
     # --- clock ---------------------------------------------------------------------------------
     @property
@@ -88,6 +96,12 @@ class Simulation:
         if not isinstance(command, Command):
             raise InvalidInput(f"not a command: {command!r}")
         self._pending.append(command)
+        self.command_log.append((self.t, to_record(command)))
+
+    def record_checksums(self) -> None:
+        """Keep a ``checksum()`` at every sim-minute from now on (costs a few ms a minute)."""
+        if self.minute_checksums is None:
+            self.minute_checksums = []
 
     def step(self, max_seconds: int | None = None) -> list[Event]:
         """Advance one step (shortened to end exactly at the end, or after ``max_seconds``);
@@ -95,8 +109,9 @@ class Simulation:
         if self.finished:
             return []
         dt = min(self.step_seconds, self.duration - self.t)
-        if max_seconds is not None:
-            dt = max(1, min(dt, max_seconds))
+        if max_seconds is not None and max(1, max_seconds) < dt:
+            dt = max(1, max_seconds)
+            self.short_steps.append((self.t, dt))
         self.t += dt
         self.dt = dt
         ex = self.exchange
@@ -111,6 +126,8 @@ class Simulation:
         events.extend(outcomes)
         for listener in self.listeners:
             listener(self, events)
+        if self.minute_checksums is not None and self.clock // 60 != (self.clock - dt) // 60:
+            self.minute_checksums.append((self.clock, self.checksum()))
         return events
 
     def run_until(self, hhmm: str | None = None, on_step: Callable[[list[Event]], None] | None

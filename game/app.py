@@ -4,10 +4,15 @@ The App is small: it loads levels, builds the ``CrashRun`` (the engine handle is
 passed in, never inside widgets), wires the screens, and says "terminal too small" below the
 minimum size. ``CrashfloorApp(run=prepared_run, paused=True, ticking=False)`` opens straight on
 the floor of a run stepped elsewhere — how tests and screenshots get a fixed moment.
+
+Saves: the floor autosaves every 5 sim-minutes (``FloorScreen``), the app on quit and when an
+unexpected exception reaches it (then an error screen offers the title). One autosave file per
+session, renamed as the sim time moves on, with its replay beside it (``saves_dir``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -16,6 +21,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from engine.crash import CrashRun
+from engine.errors import SaveError
 from engine.level import find_level, load_level
 
 from .floor_model import FloorModel
@@ -46,13 +52,20 @@ class CrashfloorApp(App):
     def __init__(self, *, levels_dir: Path = LEVELS_DIR, level: str | None = None,
                  role: str | None = None, seed: int | None = None, speed: float | None = None,
                  run: CrashRun | None = None, model: FloorModel | None = None,
-                 overrides: Iterable[str] = (), paused: bool = False, ticking: bool = True):
+                 overrides: Iterable[str] = (), paused: bool = False, ticking: bool = True,
+                 saves_dir: Path | None = None, resumed: CrashRun | None = None, replay=None):
         super().__init__()
         self.levels_dir = Path(levels_dir)
         self.start_level, self.role, self.seed, self.speed = level, role, seed, speed
         self.overrides = list(overrides)
         self.prepared = model if model is not None else (FloorModel(run) if run else None)
+        if resumed is not None:
+            self.prepared = FloorModel(resumed, replay=replay)
         self.paused, self.ticking = paused, ticking
+        self.saves_dir = Path("saves") if saves_dir is None else Path(saves_dir)
+        self.autosaved: Path | None = None
+        """This session's autosave (replaced by each newer one)."""
+        self._recovering = False
 
     def on_mount(self) -> None:
         self._check_size()
@@ -61,7 +74,7 @@ class CrashfloorApp(App):
         elif self.start_level is not None:
             self.start_floor(self.load(self.start_level, self.role))
         else:
-            self.push_screen(TitleScreen(self.levels_dir, self.overrides))
+            self.push_screen(TitleScreen(self.levels_dir, self.overrides, self.saves_dir))
 
     # --- screens -----------------------------------------------------------------------------
     def _replace(self, screen: Screen) -> None:
@@ -74,7 +87,7 @@ class CrashfloorApp(App):
             self.push_screen(screen)
 
     def show_title(self) -> None:
-        self._replace(TitleScreen(self.levels_dir, self.overrides))
+        self._replace(TitleScreen(self.levels_dir, self.overrides, self.saves_dir))
 
     def load(self, name: str, role: str | None = None):
         return load(name, role, self.overrides, self.levels_dir)
@@ -87,7 +100,70 @@ class CrashfloorApp(App):
 
     def open_floor(self, model: FloorModel) -> None:
         speed = self.speed or model.level.data["clock"]["speed"]
+        self.autosaved = None
         self._replace(FloorScreen(model, speed=speed, paused=self.paused, ticking=self.ticking))
+
+    # --- saves -------------------------------------------------------------------------------
+    def resume(self, path: Path) -> bool:
+        """Open the floor of a saved game; a bad file is a notification, never a crash."""
+        from engine.save import load_run
+        try:
+            run = load_run(path)
+        except SaveError as exc:
+            self.notify(str(exc), title="Cannot load that save", severity="error", timeout=10)
+            return False
+        self.open_floor(FloorModel(run))
+        self.autosaved = Path(path) if Path(path).name.startswith("autosave-") else None
+        self.notify(f"{run.level.data['title']} at {run.sim.hhmm[:5]} HKT", title="Resumed",
+                    timeout=3)
+        return True
+
+    def autosave(self, model: FloorModel | None = None) -> Path | None:
+        """Save the open floor's run (and its replay) as this session's autosave; returns the
+        path, or None when there is nothing to save or the write failed (said in a notice)."""
+        from engine import replay, save
+        model = model or (self.floor.model if self.floor is not None else None)
+        if model is None or model.replay is not None:
+            return None   # a replay being watched is not a game to save
+        target = self.saves_dir / save.run_name(model.run, datetime.now(), "autosave-")
+        try:
+            save.save_run(model.run, target)
+            replay.save_replay(model.run, target.with_suffix(replay.SUFFIX))
+        except SaveError as exc:
+            self.notify(str(exc), title="Autosave failed", severity="error", timeout=8)
+            return None
+        old, self.autosaved = self.autosaved, target
+        if old is not None and old != target:
+            for stale in (old, old.with_suffix(replay.SUFFIX)):
+                stale.unlink(missing_ok=True)
+        return target
+
+    async def action_quit(self) -> None:
+        if self.floor is not None and not self._recovering:
+            self.autosave()
+        self.exit()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected exception: autosave what can be saved, say what happened, and offer the
+        title instead of dying (a second one while recovering ends the app as usual)."""
+        floor = self.floor
+        if self._recovering or floor is None or not self.is_running:
+            super()._handle_exception(error)
+            return
+        self._recovering = True
+        saved = None
+        try:
+            saved = self.autosave(floor.model)
+        except Exception:  # noqa: BLE001 - the state may be what broke; report it below
+            saved = None
+        from .screens.error import ErrorScreen
+        self.call_later(self._show_error, ErrorScreen(error, saved))
+
+    def _show_error(self, screen) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+        self._recovering = False
 
     @property
     def floor(self) -> FloorScreen | None:

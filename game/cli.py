@@ -2,8 +2,13 @@
 
     crashfloor                      open the trading floor (the Textual app); with no
                                     terminal (piped), run the default crash headless
-    crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X]
+    crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X] [--saves DIR]
+    crashfloor play --resume SAVE | --replay REPLAY
     crashfloor run LEVEL [--seed N] [--until HH:MM] [--set key=value ...] [--json]
+                         [--save [PATH]] [--record PATH] [--saves DIR]
+    crashfloor run --resume SAVE [--until HH:MM] [--json] [--save [PATH]]
+    crashfloor replay REPLAY [--until HH:MM] [--json]
+    crashfloor saves [--saves DIR] [--json]
     crashfloor check LEVEL...
     crashfloor levels
     crashfloor bench [--json] [--quick] [--full-scale] [--no-tui]
@@ -23,6 +28,7 @@ DEFAULT_LEVEL = "1011"
 
 
 def _parser() -> argparse.ArgumentParser:
+    from game import cli_saves, cli_workshop
     p = argparse.ArgumentParser(prog="crashfloor", description="The 10–11 October 2025 crypto "
                                 "crash: a trading-floor game and a headless crash engine.")
     sub = p.add_subparsers(dest="command")
@@ -34,14 +40,23 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--seed", type=int, help="random seed (default: the level's)")
     play.add_argument("--speed", type=float, metavar="X",
                       help="simulated seconds per second (default: the level's clock.speed)")
+    play.add_argument("--resume", metavar="SAVE", help="continue a saved game")
+    play.add_argument("--replay", metavar="REPLAY", help="watch a replay on the floor")
+    cli_saves.add_saves_option(play)
     run = sub.add_parser("run", help="run a level headless")
-    run.add_argument("level", nargs="?", default=DEFAULT_LEVEL,
+    run.add_argument("level", nargs="?", default=None,
                      help="a level name from levels/ or a path (default: 1011)")
     run.add_argument("--seed", type=int, help="random seed (default: the level's)")
     run.add_argument("--until", metavar="HH:MM", help="stop at this HKT time")
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="KEY=VALUE", help="override a level field, e.g. crowd.long_share=0.9")
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--save", nargs="?", const="", metavar="PATH",
+                     help="save the run where it stops (a file, or a folder: a generated name)")
+    run.add_argument("--resume", metavar="SAVE", help="continue a save to the end (or --until)")
+    run.add_argument("--record", metavar="PATH",
+                     help="also write a replay (commands and per-minute checksums)")
+    cli_saves.add_saves_option(run)
     check = sub.add_parser("check", help="validate level files")
     check.add_argument("levels", nargs="+")
     sub.add_parser("levels", help="list the shipped levels")
@@ -52,7 +67,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="also run the 1,600,000-account crash (minutes)")
     bench.add_argument("--no-tui", action="store_true",
                        help="skip the floor's redraw-rate and key-latency measurement")
-    from game import cli_saves, cli_workshop
     cli_workshop.register(sub)
     cli_saves.register(sub)
     return p
@@ -101,36 +115,60 @@ def _interactive() -> bool:
 def cmd_play(args) -> int:
     """The Textual app: the title screen, or straight onto a level's floor (``play``). The only
     path that imports textual."""
+    from game.cli_saves import saves_dir
+    prepared = None
     if args is not None:
-        overrides = [f"player.role={args.role}"] if args.role else []
-        load(args.level, overrides)  # report a bad level or override before the screen opens
         if args.speed is not None and not 0.1 <= args.speed <= 600:
             print(f"crashfloor: --speed must be 0.1 to 600, got {args.speed:g}", file=sys.stderr)
             return 2
+        prepared = _prepared_floor(args)  # a bad level, save or replay is reported right here
     if not _interactive():
         print("crashfloor: the trading floor needs a terminal; for a headless run use "
               "`crashfloor run`", file=sys.stderr)
         return 2
     from game.app import CrashfloorApp
     if args is None:
-        app = CrashfloorApp()
+        app = CrashfloorApp(saves_dir=saves_dir())
     else:
-        app = CrashfloorApp(level=args.level, role=args.role, seed=args.seed, speed=args.speed)
+        app = CrashfloorApp(level=None if prepared else args.level, role=args.role,
+                            seed=args.seed, speed=args.speed, saves_dir=saves_dir(args.saves),
+                            resumed=prepared and prepared[0], replay=prepared and prepared[1])
     app.run()
     return 0
 
 
+def _prepared_floor(args):
+    """(resumed run, replay) for ``play --resume`` / ``--replay``; None for a new game."""
+    from engine.errors import InvalidInput
+    if args.resume and args.replay:
+        raise InvalidInput("give --resume or --replay, not both")
+    if args.resume or args.replay:
+        if args.role or args.seed is not None or args.level != DEFAULT_LEVEL:
+            raise InvalidInput("--resume and --replay bring their own level, role and seed; "
+                               "give no LEVEL, --role or --seed with them")
+        if args.resume:
+            from engine.save import load_run
+            return load_run(args.resume), None
+        from engine.replay import load_replay
+        replay = load_replay(args.replay)
+        return replay.build(), replay
+    overrides = [f"player.role={args.role}"] if args.role else []
+    load(args.level, overrides)
+    return None
+
+
 def cmd_run(args) -> int:
-    from engine.crash import CrashRun
     from engine.clock import parse_hhmm
-    level = load(args.level, args.overrides)
     if args.until:
         parse_hhmm(args.until, "--until")
-    run = CrashRun(level, seed=args.seed)
+    run = _run_to_start(args)
+    if getattr(args, "record", None):
+        run.sim.record_checksums()
     if args.json or not sys.stdout.isatty():
         run.run(until=args.until)
     else:
         _run_with_progress(run, args.until)
+    _write_outputs(args, run)
     summary = run.summary()
     if args.json:
         print(json.dumps(summary))
@@ -138,6 +176,35 @@ def cmd_run(args) -> int:
         from game.report import print_summary
         print_summary(summary)
     return 0
+
+
+def _run_to_start(args):
+    """A new run of LEVEL, or the run a ``--resume`` save holds."""
+    resume = getattr(args, "resume", None)
+    if resume:
+        from engine.errors import InvalidInput
+        from engine.save import load_run
+        if args.level is not None or args.seed is not None or args.overrides:
+            raise InvalidInput("--resume continues a save with its own level and seed; give no "
+                               "LEVEL, --seed or --set with it")
+        return load_run(resume)
+    from engine.crash import CrashRun
+    return CrashRun(load(args.level or DEFAULT_LEVEL, args.overrides), seed=args.seed)
+
+
+def _write_outputs(args, run) -> None:
+    """``--save`` and ``--record``: where they went is said on stderr (stdout stays the JSON)."""
+    from game.cli_saves import save_path, saves_dir
+    folder = saves_dir(getattr(args, "saves", None))
+    if getattr(args, "save", None) is not None:
+        from engine.save import SUFFIX, save_run
+        path = save_run(run, save_path(args.save, run, folder, SUFFIX))
+        print(f"crashfloor: saved {run.level.name} at {run.sim.hhmm} HKT to {path}",
+              file=sys.stderr)
+    if getattr(args, "record", None):
+        from engine.replay import SUFFIX as REPLAY_SUFFIX, save_replay
+        path = save_replay(run, save_path(args.record, run, folder, REPLAY_SUFFIX))
+        print(f"crashfloor: replay written to {path}", file=sys.stderr)
 
 
 def _run_with_progress(run, until: str | None) -> None:

@@ -159,9 +159,18 @@ class FloorSnapshot:
 class FloorModel:
     """A ``CrashRun`` seen from the floor. Attach it before stepping to see every event."""
 
-    def __init__(self, run):
+    def __init__(self, run, replay=None):
         self.run = run
         self.sim = sim = run.sim
+        self.replay = replay
+        """An ``engine.replay.Replay`` being watched: its commands drive the player."""
+        self._feeder = None
+        if replay is not None:
+            from engine.replay import ReplayFeeder
+            self._feeder = ReplayFeeder(replay)
+            self._feeder.skip_to(sim.t)
+        elif sim.t == 0:
+            sim.record_checksums()   # a new session: its replay can be verified minute by minute
         self.ex = ex = sim.exchange
         self.level = run.level
         self.role = run.level.data["player"]["role"]
@@ -224,7 +233,10 @@ class FloorModel:
         started = time.perf_counter()
         done = 0
         while done < steps and not sim.finished:
-            sim.step()
+            if self._feeder is not None:
+                self._feeder.step(sim)
+            else:
+                sim.step()
             done += 1
             if budget_s is not None and time.perf_counter() - started > budget_s:
                 break

@@ -40,6 +40,8 @@ from ..widgets.price_chart import PriceChart
 from ..widgets.tape import Tape
 from ..widgets.too_small import TooSmall
 
+AUTOSAVE_EVERY = 300
+"""Sim seconds between autosaves."""
 TICK_SECONDS = 1 / 15
 STEP_BUDGET_SECONDS = 0.04
 COMPACT_BELOW = (118, 36)
@@ -123,6 +125,7 @@ class FloorScreen(Screen):
         self.view = "chart"
         self.snapshot = None
         self._debriefed = model.sim.finished
+        self._autosave_mark = None if model.sim.finished else model.sim.clock // AUTOSAVE_EVERY
 
     # --- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -176,12 +179,22 @@ class FloorScreen(Screen):
         steps = self.pacer.due(self.wall_clock())
         if steps and not self.model.sim.finished:
             self.model.advance(steps, STEP_BUDGET_SECONDS)
+            self._autosave_when_due()
             self.sync()
 
     def advance(self, steps: int) -> None:
         """Run ``steps`` simulation steps now and redraw (tests; no wall clock involved)."""
         self.model.advance(steps)
+        self._autosave_when_due()
         self.sync()
+
+    def _autosave_when_due(self) -> None:
+        """Every ``AUTOSAVE_EVERY`` sim seconds, and once at the end of the session."""
+        sim = self.model.sim
+        mark = sim.clock // AUTOSAVE_EVERY
+        if self._autosave_mark is not None and (sim.finished or mark != self._autosave_mark):
+            self._autosave_mark = None if sim.finished else mark
+            self.app.autosave(self.model)
 
     def sync(self) -> None:
         """One snapshot to every panel; notices to notifications; the debrief at the end."""
@@ -204,6 +217,10 @@ class FloorScreen(Screen):
         """Submit an engine command, or say why not (a ``str`` from a ticket, pause, the end)."""
         if isinstance(command, str):
             self.notify(command, title=f"Cannot {what}", severity="warning")
+            return False
+        if self.model.replay is not None:
+            self.notify("This is a replay: the recorded session's orders play by themselves.",
+                        title=f"Cannot {what}", severity="warning")
             return False
         if self.model.sim.finished:
             self.notify("The session is over: the market is closed.", title=f"Cannot {what}",

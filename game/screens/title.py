@@ -1,4 +1,5 @@
-"""The title screen: the shipped levels (title, role, difficulty, summary), help and quit."""
+"""The title screen: the shipped levels (title, role, difficulty, summary), Continue (the latest
+autosave), the saved games, help and quit."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ of 10–11 October 2025, 04:00–05:35 Hong Kong time. Play the [b]hedged trader
 profitable hedge is auto-deleveraged out from under them, or the [b]market maker[/b], who can \
 keep quoting into the cascade or pull out like everyone else.
 
-Pick a level and press enter; [b]r[/b] switches the role you play. On the floor, [b]?[/b] lists \
-every key and [b]ctrl+p[/b] finds any action by name."""
+Pick a level and press enter; [b]r[/b] switches the role you play; [b]c[/b] continues your last \
+game, [b]l[/b] lists your saves. On the floor, [b]?[/b] lists every key and [b]ctrl+p[/b] finds \
+any action by name."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,16 @@ def level_entries(levels_dir: Path, overrides: list[str] = ()) -> list[LevelEntr
 class TitleScreen(Screen):
     BINDINGS = [Binding("enter", "play", "Play", show=False),
                 Binding("r", "switch_role", "Switch role"),
+                Binding("c", "continue", "Continue"),
+                Binding("l", "load", "Load"),
                 Binding("question_mark", "about", "Help", key_display="?"),
                 Binding("q", "app.quit", "Quit")]
 
-    def __init__(self, levels_dir: Path, overrides: list[str] = ()):
+    def __init__(self, levels_dir: Path, overrides: list[str] = (), saves_dir: Path | None = None):
         super().__init__()
         self.entries = level_entries(levels_dir, overrides)
         self.role_override: str | None = None
+        self.saves_dir = saves_dir
 
     def compose(self) -> ComposeResult:
         yield Static(BANNER, id="banner")
@@ -125,10 +130,36 @@ class TitleScreen(Screen):
             return
         self.app.show_briefing(entry.name, self._role(entry))
 
+    def latest_autosave(self):
+        """The newest readable autosave (``SaveInfo``), or None."""
+        from engine.save import SaveInfo, list_saves
+        if self.saves_dir is None:
+            return None
+        return next((r for r in list_saves(self.saves_dir)
+                     if isinstance(r, SaveInfo) and r.autosave), None)
+
+    def action_continue(self) -> None:
+        latest = self.latest_autosave()
+        if latest is None:
+            self.notify("No autosave yet: play a level first.", title="Nothing to continue",
+                        severity="warning")
+            return
+        self.app.resume(latest.path)
+
+    def action_load(self) -> None:
+        from .load import LoadScreen
+        if self.saves_dir is not None:
+            self.app.push_screen(LoadScreen(self.saves_dir), self._load_chosen)
+
+    def _load_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.app.resume(path)
+
     def action_about(self) -> None:
         from .floor import key_rows
         from .help import HelpScreen
-        rows = [("enter", "Briefing, then the floor"), ("r", "Switch role"), ("q", "Quit")]
+        rows = [("enter", "Briefing, then the floor"), ("r", "Switch role"),
+                ("c", "Continue the last game"), ("l", "Load a saved game"), ("q", "Quit")]
         floor = "\n".join(f"  [b]{k:>10}[/b]  {w}" for k, w in key_rows(False))
         maker = "\n".join(f"  [b]{k:>10}[/b]  {w}" for k, w in key_rows(True)
                           if (k, w) not in key_rows(False))
