@@ -407,6 +407,8 @@ def check_restored(run, header: dict, label: str) -> None:
     resting = {oid for book in ex.books for oid in book._orders}
     if resting != set(ex._orders):
         raise SaveError(f"{label}: the order books and the order records disagree")
+    if field(header, "seed", int, label) != run.seed:
+        raise SaveError(f"{label}: the header says seed {header['seed']}, the state {run.seed}")
     if field(header, "t", int, label) != run.sim.t:
         raise SaveError(f"{label}: the header says t={header['t']}, the state t={run.sim.t}")
     if header.get("engine_build") == engine_build() and \
