@@ -143,27 +143,34 @@ class CrashfloorApp(App):
             self.autosave()
         self.exit()
 
-    def _handle_exception(self, error: Exception) -> None:
-        """An unexpected exception: autosave what can be saved, say what happened, and offer the
-        title instead of dying (a second one while recovering ends the app as usual)."""
+    def floor_failed(self, error: Exception) -> None:
+        """Something unexpected broke the floor (``FloorScreen`` guards its handlers): autosave
+        what can be saved, say what happened, and offer the title instead of dying."""
         floor = self.floor
-        if self._recovering or floor is None or not self.is_running:
-            super()._handle_exception(error)
-            return
+        if self._recovering or floor is None:
+            raise error
         self._recovering = True
-        saved = None
         try:
             saved = self.autosave(floor.model)
-        except Exception:  # noqa: BLE001 - the state may be what broke; report it below
+        except Exception:  # noqa: BLE001 - the state itself may be what broke
             saved = None
         from .screens.error import ErrorScreen
         self.call_later(self._show_error, ErrorScreen(error, saved))
 
     def _show_error(self, screen) -> None:
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.push_screen(screen)
+        self._replace(screen)
         self._recovering = False
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Anything else that escapes: autosave the floor first, then Textual's usual exit."""
+        floor = self.floor
+        if floor is not None and not self._recovering:
+            self._recovering = True
+            try:
+                self.autosave(floor.model)
+            except Exception:  # noqa: BLE001 - never mask the original error
+                pass
+        super()._handle_exception(error)
 
     @property
     def floor(self) -> FloorScreen | None:

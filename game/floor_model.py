@@ -233,6 +233,8 @@ class FloorModel:
         started = time.perf_counter()
         done = 0
         while done < steps and not sim.finished:
+            if self.replay is not None and sim.t >= self.replay.end_t:
+                break   # the recording ends here
             if self._feeder is not None:
                 self._feeder.step(sim)
             else:

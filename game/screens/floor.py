@@ -10,7 +10,7 @@ events; rejections become notifications.
 from __future__ import annotations
 
 import time
-from functools import partial
+from functools import partial, wraps
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -159,6 +159,11 @@ class FloorScreen(Screen):
             self.query_one(OrdersPanel).ticket = self.ticket
         self._apply_layout()
         self.sync()
+        replay = self.model.replay
+        if replay is not None:
+            self.notify(f"{len(replay.commands)} recorded orders play by themselves until "
+                        f"the recording ends; +/- and the palette set the speed.",
+                        title="Watching a replay", timeout=8)
         if self.ticking:
             self.set_interval(TICK_SECONDS, self.tick)
 
@@ -462,6 +467,24 @@ class FloorScreen(Screen):
     def set_speed(self, speed: float) -> None:
         self.pacer.speed = speed
         self.sync()
+
+
+def _guarded(method):
+    """Run a floor handler; an unexpected exception goes to ``app.floor_failed`` (autosave, error
+    screen, back to the title) instead of killing the screen's message loop."""
+    @wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - reported on the error screen
+            self.app.floor_failed(error)
+    return guarded
+
+
+for _name, _method in list(vars(FloorScreen).items()):
+    if callable(_method) and (_name.startswith(("action_", "on_", "_on_")) or _name in (
+            "tick", "sync", "send", "advance")) and _name not in ("on_mount",):
+        setattr(FloorScreen, _name, _guarded(_method))
 
 
 def role_allows(action: str, maker: bool) -> bool:

@@ -1,0 +1,169 @@
+"""Saves in the TUI: autosave every 5 sim-minutes and on quit, Continue and the load list on the
+title, ``play --resume``, a replay playing on the floor, and an unexpected exception that leaves
+a loadable autosave and goes back to the title."""
+
+from __future__ import annotations
+
+from engine import replay as replay_mod
+from engine import save
+from game.app import CrashfloorApp
+from game.floor_model import FloorModel
+from game.screens.error import ErrorScreen
+from game.screens.floor import FloorScreen
+from game.screens.load import LoadScreen
+from game.screens.title import TitleScreen
+
+from .conftest import FIXTURE_LEVELS, SMALL, new_model, run, shown
+
+
+def _app(tmp_path, **kw) -> CrashfloorApp:
+    return CrashfloorApp(levels_dir=FIXTURE_LEVELS, overrides=SMALL, ticking=False,
+                         saves_dir=tmp_path, **kw)
+
+
+def _autosaves(tmp_path):
+    return sorted(p.name for p in tmp_path.glob("autosave-*.cfsave"))
+
+
+def test_autosave_every_five_sim_minutes_one_file_per_session(tmp_path):
+    async def scenario():
+        app = _app(tmp_path, model=new_model())
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            floor.advance(290)
+            assert _autosaves(tmp_path) == []
+            floor.advance(15)                       # 04:05:05: the first autosave
+            (first,) = _autosaves(tmp_path)
+            assert first.startswith("autosave-1011-hedger-0405-")
+            floor.advance(300)                      # 04:10:05: replaces it
+            (second,) = _autosaves(tmp_path)
+            assert "-0410-" in second
+            assert (tmp_path / second).with_suffix(".cfreplay").exists()
+            assert save.load_run(tmp_path / second).sim.hhmm == "04:10:05"
+            await pilot.pause()
+    run(scenario())
+
+
+def test_quit_autosaves_and_continue_picks_it_up(tmp_path):
+    async def play_then_quit():
+        app = _app(tmp_path, model=new_model(until="04:07"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+    run(play_then_quit())
+    (saved,) = _autosaves(tmp_path)
+    assert "-0407-" in saved
+
+    async def continue_from_title():
+        app = _app(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, TitleScreen)
+            await pilot.press("c")
+            await pilot.pause()
+            assert isinstance(app.screen, FloorScreen)
+            assert app.screen.model.sim.hhmm == "04:07:00"
+            assert ("Resumed", "The 10–11 crash at 04:07 HKT") in [s[:2] for s in shown(app)] \
+                or any(t == "Resumed" for t, _, _ in shown(app))
+    run(continue_from_title())
+
+
+def test_the_load_list_shows_level_role_time_and_equity(tmp_path):
+    model = new_model(until="04:12")
+    save.save_run(model.run, tmp_path / "1011-hedger-0412-20251011-040000.cfsave")
+    (tmp_path / "broken.cfsave").write_bytes(b"nope")
+
+    async def scenario():
+        app = _app(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("l")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, LoadScreen)
+            text = " ".join(str(o.prompt) for o in screen.query_one("#saves").options)
+            assert "1011" in text and "hedger" in text and "04:12 HKT" in text
+            assert "equity $" in text and "unreadable" in text
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, FloorScreen)
+            assert app.screen.model.sim.hhmm == "04:12:00"
+    run(scenario())
+
+
+def test_a_bad_save_is_a_notice_not_a_crash(tmp_path):
+    bad = tmp_path / "autosave-1011-hedger-0400-20250101-000000.cfsave"
+    bad.write_bytes(b"\x89CFSAVE\nshort")
+
+    async def scenario():
+        app = _app(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.resume(bad) is False
+            await pilot.pause()
+            assert isinstance(app.screen, TitleScreen)
+            assert any(t == "Cannot load that save" for t, _, _ in shown(app))
+    run(scenario())
+
+
+def test_an_unexpected_exception_autosaves_and_goes_back_to_the_title(tmp_path, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    async def scenario():
+        app = _app(tmp_path, model=new_model(until="04:03"), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            monkeypatch.setattr(FloorModel, "snapshot", broken)
+            await pilot.press("right")          # next symbol: redraws, and the redraw breaks
+            await pilot.pause()
+            assert isinstance(app.screen, ErrorScreen)
+            assert "injected failure" in str(app.screen.query_one("#error-text").render())
+            (saved,) = list(tmp_path.glob("autosave-*.cfsave"))
+            assert save.load_run(saved).sim.hhmm == "04:03:00"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, TitleScreen)
+            assert app.is_running
+        return app
+    app = run(scenario())
+    assert app.return_code in (0, None)
+
+
+def test_play_resume_opens_the_saved_floor(tmp_path):
+    model = new_model(until="04:04")
+    path = save.save_run(model.run, tmp_path / "x.cfsave")
+
+    async def scenario():
+        app = _app(tmp_path, resumed=save.load_run(path), paused=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, FloorScreen)
+            assert app.screen.model.sim.hhmm == "04:04:00"
+    run(scenario())
+
+
+def test_a_replay_plays_back_on_the_floor(tmp_path):
+    from engine.commands import ClosePosition
+    model = new_model()
+    sim = model.run.sim
+    model.advance(30)
+    model.submit(ClosePosition(model.player, "BTC", "0.5"))
+    model.advance(400)
+    path = replay_mod.save_replay(model.run, tmp_path / "s.cfreplay")
+    loaded = replay_mod.load_replay(path)
+
+    async def scenario():
+        app = _app(tmp_path, resumed=loaded.build(), replay=loaded, paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            floor = app.screen
+            assert isinstance(floor, FloorScreen)
+            floor.advance(430)
+            assert floor.model.run.checksum() == model.run.checksum()
+            await pilot.press("b")     # the player's keys do not trade in a replay
+            await pilot.pause()
+            assert any("replay" in m for _, m, _ in shown(app))
+            assert _autosaves(tmp_path) == []
+    assert sim.t == 430
+    run(scenario())
