@@ -21,6 +21,7 @@ from .agents.player_maker import PlayerDesk
 from .clock import fmt_hhmm, parse_hhmm
 from .errors import InvalidInput
 from .instruments import Instrument
+from .objectives import score
 from .recorder import Recorder
 from .scenario import IndexPath, Scenario
 from .sim import Simulation
@@ -58,6 +59,10 @@ class CrashRun:
             shared_fund=exch["fund_shared"], fund_floor=exch["fund_floor"],
             adl_policy=exch["adl_policy"], mark_method=exch["mark_method"],
             workout_slippage_ppm=round(exch["workout_slippage_bps"] * 100))
+        sim.exchange.set_rules(adl_breaker_usd_per_min=exch["adl_breaker_usd_per_min"],
+                               halt_drop_pct=exch["halt_drop_pct"],
+                               halt_window_minutes=exch["halt_window_minutes"],
+                               halt_minutes=exch["halt_minutes"])
         self.session_end = parse_hhmm(clock["end"])
         self.scenario = self._scenario(data, instruments)
         self.scenario.start(sim)
@@ -72,13 +77,20 @@ class CrashRun:
                            [data["crowd"]["stink_bids_usd"][s] for s in symbols],
                            [data["crowd"]["stink_bid_depth_pct"][s] for s in symbols],
                            extra=self._player_legs(data, symbols))
+        self.crowd.makers = self.makers
+        if exch["fund_sizing"] == "stress":
+            self._stress_funds(exch)
         sim.scenario.append(self.scenario)
         sim.agents.extend([self.makers, self.arbs, self.crowd])
         self.desk = None
         if data["player"]["role"] == "maker":
             sym = data["player"]["maker_symbol"] or symbols[0]
-            self.desk = PlayerDesk(sim, self.player, symbols.index(sym))
+            self.desk = PlayerDesk(sim, self.player, symbols.index(sym),
+                                   data["player"]["maker_rebate_bps"],
+                                   data["player"]["obligations"])
             sim.agents.append(self.desk)
+            if data["player"]["maker_quoting"]:
+                self.desk.settings.quoting = True
             sim.listeners.append(self.desk.observe)
         sim.listeners.append(self.makers.observe)
         sim.listeners.append(self.crowd.observe)
@@ -86,7 +98,8 @@ class CrashRun:
         self.makers.act(sim)  # the books open full, before the first step
         sim.exchange.settle()
         self.recorder = Recorder(sim, tracked=symbols.index(tracked), crowd_ids=self.crowd.ids,
-                                 hedger=self.player)
+                                 hedger=self.player, groups=self._groups(),
+                                 role=data["player"]["role"], desk=self.desk)
         sim.listeners.append(self.recorder)
 
     # --- construction --------------------------------------------------------------------------
@@ -99,6 +112,61 @@ class CrashRun:
             return (Decimal(str(total)) * mult).quantize(Decimal("0.01"))
         return {sym: (Decimal(str(funds[sym])) * mult).quantize(Decimal("0.01"))
                 for sym in symbols}
+
+    def _stress_funds(self, exch: dict) -> None:
+        """Risk-sized funds: each contract's fund is the bad debt that a move of
+        ``fund_stress_pct`` against its positions would leave (the worse direction), times
+        ``fund_multiplier``. Pools are valued as they stand at the start."""
+        ex = self.sim.exchange
+        acc, n = ex.acc, ex.acc.n
+        traders = ~acc.is_fund[:n]
+        move = exch["fund_stress_pct"] / 100
+        needs = []
+        for s in range(len(ex.symbols)):
+            unit, index = ex._units[s], ex.marks.index[s]
+            worst = 0
+            for direction in (-1, 1):
+                shocked = [m for m in ex.marks.index]
+                shocked[s] = max(1, round(index * (1 + direction * move)))
+                upnl = sum(acc.qty[k, :n] * shocked[k] * ex._units[k] - acc.cost[k, :n]
+                           for k in range(len(ex.symbols)))
+                iso = acc.iso[s, :n]
+                iso_upnl = acc.qty[s, :n] * shocked[s] * unit - acc.cost[s, :n]
+                pool_iso = np.where(iso, acc.iso_margin[s, :n] + iso_upnl, 0)
+                cross_upnl = upnl - sum(np.where(acc.iso[k, :n], acc.qty[k, :n] * shocked[k]
+                                                 * ex._units[k] - acc.cost[k, :n], 0)
+                                        for k in range(len(ex.symbols)))
+                pool_cross = acc.wallet[:n] + cross_upnl
+                hit = acc.qty[s, :n] != 0
+                debt = np.where(hit & traders & ~iso, np.maximum(0, -pool_cross), 0) \
+                    + np.where(hit & traders & iso, np.maximum(0, -pool_iso), 0)
+                worst = max(worst, int(debt.sum()))
+            needs.append(worst)
+        mult = exch["fund_multiplier"]
+        if exch["fund_shared"]:
+            ex.resize_fund("shared", max(sum(needs) * mult / MONEY_PER_USD,
+                                         ex.fund_floor / MONEY_PER_USD))
+            return
+        for s, sym in enumerate(ex.symbols):
+            ex.resize_fund(sym, round(max(needs[s] * mult, ex.fund_floor) / MONEY_PER_USD, 2))
+
+    def _groups(self) -> dict[str, np.ndarray]:
+        """Accounts by who they are, for PnL by group: the crowd split by the side it starts
+        on (momentum shorts count as short, dip buyers and stink bids as long)."""
+        ex = self.sim.exchange
+        crowd = self.crowd.ids
+        net = np.zeros(len(crowd), dtype=np.int64)
+        for s in range(len(ex.symbols)):
+            net += ex.acc.qty[s, crowd] * ex.marks.index[s] * ex._units[s]
+        longs = np.concatenate([crowd[net > 0], self.crowd.dip_ids,
+                                np.asarray(self.crowd.stink_accounts, dtype=np.int64)])
+        shorts = np.concatenate([crowd[net < 0], self.crowd.chaser_ids])
+        player = [] if self.player is None else [self.player]
+        return {"crowd_long": np.sort(longs).astype(np.int64),
+                "crowd_short": np.sort(shorts).astype(np.int64),
+                "market_makers": np.asarray(self.makers.accounts, dtype=np.int64),
+                "arbitrageurs": np.asarray([self.arbs.account], dtype=np.int64),
+                "player": np.asarray(player, dtype=np.int64)}
 
     @staticmethod
     def _scenario(data: dict, instruments: list[Instrument]) -> Scenario:
@@ -163,8 +231,11 @@ class CrashRun:
         return self.sim.checksum()
 
     def summary(self) -> dict:
+        """The JSON object of ``crashfloor run --json``: what happened, and how the player
+        scored against the level's objectives (key ``objectives``)."""
         out = {"level": self.level.name, "seed": self.seed, "checksum": self.checksum()}
         out.update(self.recorder.summary(self.sim))
+        out["objectives"] = score(self.level.data, out)
         return out
 
 

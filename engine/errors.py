@@ -35,6 +35,10 @@ class OrderRejected(InvalidInput):
     """The book refused the order as asked: a post-only order that would cross, a FOK that cannot fill."""
 
 
+class TradingHalted(OrderRejected):
+    """The contract is in a trading halt: no new orders until it ends."""
+
+
 class MarginModeError(InvalidInput):
     """The margin mode cannot change now (e.g. the position or its orders are open)."""
 

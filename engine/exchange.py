@@ -20,8 +20,9 @@ from .accounts import DEFAULT_LEVERAGE, Accounts
 from .adl import AdlPolicy
 from .book import BUY, SELL, OrderBook, Tif
 from .errors import (InsufficientMargin, InvalidInput, LeverageError, MarginModeError,
-                     OrderRejected, ReduceOnlyError, UnknownAccount, UnknownOrder, UnknownSymbol)
-from .events import Event, OrderCancelled, Trade
+                     OrderRejected, ReduceOnlyError, TradingHalted, UnknownAccount, UnknownOrder,
+                     UnknownSymbol)
+from .events import Event, News, OrderCancelled, Trade
 from .instruments import PPM, Instrument
 from .marks import MarkPricer
 from .units import MONEY_PER_USD, Grid, ceil_div, to_decimal, usd_to_money
@@ -85,6 +86,105 @@ class Exchange:
         self._next_oid = 1
         self._events: list[Event] = []
         self._open_funds(insurance_fund, shared_fund, fund_floor)
+        S = len(self.symbols)
+        self.adl_breaker = 0
+        """ADL circuit breaker: money units of ADL per contract per minute (0 = none)."""
+        self.adl_minute = [-1] * S
+        self.adl_used = [0] * S
+        self.halt_drop_ppm = 0
+        """Trading halt: a fall of the mark by this much (ppm) from its high of the window."""
+        self.halt_window = 300
+        self.halt_seconds = 300
+        self.halted_until = [0] * S
+        self.halt_highs: list[list[tuple[int, int]]] = [[] for _ in range(S)]
+        """Per symbol, the window's candidate highs (t, mark), falling (a monotonic queue)."""
+        self.halts: list[tuple[int, int, int]] = []
+        """(symbol index, start t, end t) of every halt so far."""
+
+    # --- market rules ----------------------------------------------------------------------------
+    def set_rules(self, *, adl_breaker_usd_per_min: object = 0, halt_drop_pct: float = 0,
+                  halt_window_minutes: int = 5, halt_minutes: int = 5) -> None:
+        """The optional market rules: an ADL circuit breaker (at most this much notional per
+        contract per minute is auto-deleveraged; the fund keeps the rest, even into deficit) and
+        trading halts (a contract whose mark falls ``halt_drop_pct`` below its high of the last
+        ``halt_window_minutes`` stops trading and liquidating for ``halt_minutes``)."""
+        breaker = usd_to_money(adl_breaker_usd_per_min, "adl_breaker_usd_per_min",
+                               allow_zero=True)
+        if not 0 <= halt_drop_pct < 100:
+            raise InvalidInput(f"halt_drop_pct must be 0 (off) up to 99, got {halt_drop_pct!r}")
+        for name, value in (("halt_window_minutes", halt_window_minutes),
+                            ("halt_minutes", halt_minutes)):
+            if type(value) is not int or not 1 <= value <= 120:
+                raise InvalidInput(f"{name} must be a whole number of minutes 1..120, "
+                                   f"got {value!r}")
+        self.adl_breaker = breaker
+        self.halt_drop_ppm = round(halt_drop_pct * 10_000)
+        self.halt_window = halt_window_minutes * 60
+        self.halt_seconds = halt_minutes * 60
+
+    def halted(self, s: int) -> bool:
+        return self.halted_until[s] > self.t
+
+    def _check_halted(self, s: int) -> None:
+        if self.halted_until[s] > self.t:
+            left = self.halted_until[s] - self.t
+            raise TradingHalted(f"{self.symbols[s]} trading is halted for another {left} s "
+                                f"(a fall of {self.halt_drop_ppm / 10_000:g}% within "
+                                f"{self.halt_window // 60} min); orders can be cancelled")
+
+    def adl_allowance(self, s: int, price: int) -> int | None:
+        """Lots of ``s`` the ADL breaker still lets through this minute at ``price`` (None: no
+        breaker)."""
+        if not self.adl_breaker:
+            return None
+        minute = self.t // 60
+        if self.adl_minute[s] != minute:
+            self.adl_minute[s], self.adl_used[s] = minute, 0
+        return max(0, self.adl_breaker - self.adl_used[s]) // max(price * self._units[s], 1)
+
+    def note_adl(self, s: int, lots: int, price: int) -> None:
+        if self.adl_breaker:
+            self.adl_used[s] += abs(lots) * price * self._units[s]
+
+    def _update_halts(self) -> None:
+        """Start and end trading halts from the marks (called by ``settle``)."""
+        if not self.halt_drop_ppm:
+            return
+        t = self.t
+        for s, mark in enumerate(self.marks.mark):
+            if mark is None:
+                continue
+            highs = self.halt_highs[s]
+            if self.halted_until[s] > t:
+                continue  # the window starts afresh when the halt ends (cleared at its start)
+            while highs and highs[0][0] <= t - self.halt_window:
+                highs.pop(0)
+            while highs and highs[-1][1] <= mark:
+                highs.pop()
+            highs.append((t, mark))
+            high = highs[0][1]
+            if mark * 1_000_000 <= high * (1_000_000 - self.halt_drop_ppm):
+                self.halted_until[s] = t + self.halt_seconds
+                self.halts.append((s, t, t + self.halt_seconds))
+                highs.clear()
+                self._events.append(News(t, f"{self.symbols[s]} trading halted for "
+                                            f"{self.halt_seconds // 60} min: the mark fell "
+                                            f"{(1 - mark / high) * 100:.1f}% in "
+                                            f"{self.halt_window // 60} min"))
+
+    def resize_fund(self, name: str, usd: object) -> None:
+        """Set a fund's cash to ``usd`` before trading starts (the exchange adds or takes the
+        difference: a deposit, so money stays conserved)."""
+        if name not in self.fund_names:
+            raise UnknownSymbol(f"no insurance fund {name!r}; funds: {', '.join(self.fund_names)}")
+        target = usd_to_money(usd, f"insurance_fund.{name}", allow_zero=True)
+        if target < self.fund_floor:
+            raise InvalidInput(f"insurance fund {name} would be {target / MONEY_PER_USD:,} USD, "
+                               f"below its floor {self.fund_floor / MONEY_PER_USD:,} USD")
+        f = self.fund_ids[self.fund_names.index(name)]
+        delta = target - self.acc.w[f]
+        self.acc.w[f] += delta
+        self.net_deposits += delta
 
     # --- insurance funds -----------------------------------------------------------------------
     def _open_funds(self, amount: object, shared: bool, floor: object) -> None:
@@ -386,6 +486,8 @@ class Exchange:
                    reduce_only: bool = False) -> int:
         """Place an order in grid units (the agents' path). Validates margin, leverage and
         reduce-only; raises before any change."""
+        if self.halted_until[s] > self.t:
+            self._check_halted(s)
         acc = self.acc
         pos = acc.q[s, a]
         book = self.books[s]
@@ -425,6 +527,8 @@ class Exchange:
         market makers' path): one margin check for the whole ladder, then each quote is posted;
         a quote that would cross is skipped. Returns the ids of the posted quotes. Raises
         ``InsufficientMargin`` (nothing posted) if the ladder's margin exceeds what is free."""
+        if self.halted_until[s] > self.t:
+            self._check_halted(s)
         acc, book, unit = self.acc, self.books[s], self._units[s]
         lev = acc.lev[s, a]
         margins = [ceil_div(lots * ticks * unit, lev) for _, lots, ticks in quotes]
@@ -581,6 +685,7 @@ class Exchange:
         pos = self.acc.q[s, a]
         if not pos:
             raise ReduceOnlyError(f"account {a} has no {symbol} position to close")
+        self._check_halted(s)
         lots = max(1, int(abs(pos) * frac))
         resting = [o for o in self._reduce_only.get(a, ()) if self._orders[o].s == s]
         for oid in resting:  # a close replaces the account's resting reduce-only orders
@@ -621,6 +726,7 @@ class Exchange:
             book.amend(oid, ticks, lots)
             self._rereserve(oid, info, lots)
             return
+        self._check_halted(s)  # a size cut is allowed in a halt; a re-queue is not
         self._check_amend(oid, info, ticks, lots, remaining)
         fills = book.amend(oid, ticks, lots)
         info.price = ticks
@@ -677,6 +783,7 @@ class Exchange:
         position. Returns every event since the previous settle (or drain)."""
         self.marks.update(self.books)
         if all(m is not None for m in self.marks.mark):
+            self._update_halts()
             liquidation.run_waterfall(self)
             lights.update_lights(self)
         return self.drain_events()
@@ -729,5 +836,8 @@ class Exchange:
         h.update(repr(orders).encode())
         h.update(repr(self.marks.state()).encode())
         h.update(repr((self.fee_pool, self.net_deposits, self.t, self._next_oid)).encode())
+        if self.adl_breaker or self.halt_drop_ppm:
+            h.update(repr((self.adl_minute, self.adl_used, self.halted_until, self.halt_highs,
+                           self.halts)).encode())
         h.update(repr(self.rng.bit_generator.state).encode())
         return h.hexdigest()

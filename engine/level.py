@@ -63,6 +63,9 @@ class Level:
     data: dict
     sha256: str
     overrides: list[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    """The parsed TOML after ``base`` and the overrides, before defaults: enough to rebuild the
+    level without its files (``level_from_raw``)."""
 
     @property
     def name(self) -> str:
@@ -252,9 +255,15 @@ def _check_time(spec: Field, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+def _check_strings(spec: Field, value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None, "must be a list of strings, e.g. [\"exchange.fund_multiplier=20\"]"
+    return list(value), None
+
+
 _KIND_CHECKS = {"int": _check_number, "float": _check_number, "usd": _check_number,
                 "fraction": _check_number, "bool": _check_text, "str": _check_text,
-                "choice": _check_text, "time": _check_time}
+                "choice": _check_text, "time": _check_time, "strings": _check_strings}
 
 
 # --- checking a whole level -------------------------------------------------------------------
@@ -287,6 +296,11 @@ class _Checker:
             self.check_player(data)
         self.check_clock(data)
         self.check_leverage(data)
+        for key in ("objectives", "lesson_checks"):
+            for i, goal in enumerate(data[key]):
+                self.check_goal(goal, (key, i))
+        self.check_scoring(data)
+        self.check_variants(data)
         return data
 
     def node(self, node: Any, raw: Any, path: KeyPath) -> Any:
@@ -463,7 +477,9 @@ class _Checker:
                         clock[earlier[1]], related=(later,))
 
     def check_window(self, data: dict, start: str, stop: str) -> None:
-        """News and waypoints must fall inside the run: start .. (epilogue or end)."""
+        """News must fall inside the run, start .. (epilogue or end); waypoints not after it
+        (waypoints before the start are history, skipped: a level based on another may start
+        later without rewriting the path)."""
         low, high = _parse_time(start), _parse_time(stop)
         clock = (("clock", "start"), ("clock", "end"), ("clock", "epilogue"))
         message = f"must be within the clock, {start} to {stop}"
@@ -475,9 +491,9 @@ class _Checker:
         for symbol, table in data["symbols"].items():
             path = ("symbols", symbol, "waypoints")
             for i, (when, _) in enumerate(table["waypoints"] if self.ok(path) else ()):
-                if not low <= _parse_time(when) <= high:
-                    self.report(path + (i,), f"the time {message}", self.raw_value(path + (i,)),
-                                related=clock)
+                if _parse_time(when) > high:  # earlier ones are history: a later start skips them
+                    self.report(path + (i,), f"the time must be at or before the clock's stop, "
+                                f"{stop}", self.raw_value(path + (i,)), related=clock)
 
     def check_leverage(self, data: dict) -> None:
         low, high = ("crowd", "leverage_min"), ("crowd", "leverage_max")
@@ -488,6 +504,48 @@ class _Checker:
             limit = self.raw_value(other) if self.in_file(other) else crowd[other[1]]
             self.report(path, f"must be {relation} {path_text(other)} ({_toml(limit)})",
                         self.raw_value(path), related=(other,))
+
+    def check_goal(self, goal: dict, path: KeyPath) -> None:
+        """A yes/no metric takes ``is`` (or nothing); a number metric exactly one of
+        ``at_least`` / ``at_most``."""
+        from .objectives import METRICS
+        metric = METRICS.get(goal["metric"])
+        if metric is None or not self.ok(path + ("metric",)):
+            return
+        given = [k for k in ("at_least", "at_most", "is") if goal[k] is not None]
+        if metric.kind == "bool":
+            for key in given:
+                if key != "is":
+                    self.report(path + (key,), f"{goal['metric']} is a yes/no metric: use "
+                                f"is = true or is = false", goal[key])
+        elif "is" in given:
+            self.report(path + ("is",), f"{goal['metric']} is a number: use at_least or at_most",
+                        goal["is"])
+        elif len(given) != 1:
+            self.report(path + ("metric",), f"{goal['metric']} is a number: give exactly one of "
+                        f"at_least, at_most (got {', '.join(given) or 'neither'})",
+                        goal["metric"])
+
+    def check_scoring(self, data: dict) -> None:
+        sc = data["scoring"]
+        for low, high in (("star1", "star2"), ("star2", "star3")):
+            if self.ok(("scoring", low), ("scoring", high)) and sc[low] > sc[high]:
+                self.report(("scoring", high), f"must be at least scoring.{low} ({sc[low]})",
+                            sc[high], related=(("scoring", low),))
+
+    def check_variants(self, data: dict) -> None:
+        seen: dict[str, int] = {}
+        for i, variant in enumerate(data["variants"]):
+            name = variant["name"]
+            if name is not None and name in seen:
+                self.report(("variants", i, "name"), f"duplicate: variants[{seen[name]}] has "
+                            f"that name", name)
+            seen.setdefault(name, i)
+            for k, text in enumerate(variant["set"]):
+                override = _parse_override(text, self.raw)
+                if isinstance(override, str):
+                    self.report(("variants", i, "set", k),
+                                override.replace("--set ", "", 1), text)
 
     def raw_value(self, path: KeyPath) -> Any:
         node = self.raw
@@ -696,6 +754,9 @@ def load_level(path: str | Path, overrides: list[str] = ()) -> Level:
     text = _decode(content, label)
     raw = _parse_toml(text, label)
     lines = KeyLines(text, raw)
+    digest = hashlib.sha256(content)
+    if "base" in raw:
+        raw = _with_base(raw, path, label, digest, [path.resolve()])
     data, problems = validate(raw)
     merged, parsed, bad_overrides = copy.deepcopy(raw), [], []
     for item in overrides:  # in order: a later --set may index into what an earlier one set
@@ -711,7 +772,66 @@ def load_level(path: str | Path, overrides: list[str] = ()) -> Level:
         data, problems = validate(merged)
         if problems:
             raise LevelError([_override_problem_text(p, parsed, label, lines) for p in problems])
-    return Level(path, data, hashlib.sha256(content).hexdigest(), list(overrides))
+    return Level(path, data, digest.hexdigest(), list(overrides), merged)
+
+
+MAX_BASE_DEPTH = 4
+
+
+def _with_base(raw: dict, path: Path, label: str, digest, chain: list[Path]) -> dict:
+    """``raw`` laid over its base level's raw TOML (recursively); the base's bytes go into
+    ``digest``. Problems with the base itself are reported against the base file."""
+    name = raw["base"]
+    if not isinstance(name, str):
+        raise LevelError([f"{label}: base = {_toml(name)} — must be a level name or a path "
+                          f"(a string)"])
+    candidate = (path.parent / name) if name.endswith(".toml") else path.parent / f"{name}.toml"
+    if not candidate.is_file():
+        names = level_names(path.parent)
+        raise LevelError([f"{label}: base = {_toml(name)} — no such level next to this file; "
+                          f"{_suggest(name, names)}levels there: {', '.join(names) or '(none)'}"])
+    resolved = candidate.resolve()
+    if resolved in chain:
+        loop = " → ".join(p.name for p in chain + [resolved])
+        raise LevelError([f"{label}: base = {_toml(name)} — the bases form a loop: {loop}"])
+    if len(chain) > MAX_BASE_DEPTH:
+        raise LevelError([f"{label}: base = {_toml(name)} — bases nest more than "
+                          f"{MAX_BASE_DEPTH} deep"])
+    base_label = str(candidate)
+    content = _read_bytes(candidate, base_label)
+    digest.update(content)
+    base_text = _decode(content, base_label)
+    base_raw = _parse_toml(base_text, base_label)
+    if "base" in base_raw:
+        base_raw = _with_base(base_raw, candidate, base_label, digest, chain + [resolved])
+    _, problems = validate(base_raw)
+    if problems:
+        raise LevelError([f"{label}: its base has problems:"]
+                         + _file_problem_lines(problems, base_label,
+                                               KeyLines(base_text, base_raw)))
+    merged = _deep_merge(base_raw, raw)
+    merged.pop("base", None)
+    return merged
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    """Tables merge key by key; everything else (values, arrays) in ``top`` replaces."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def level_from_raw(raw: dict, path: str | Path, sha256: str = "") -> Level:
+    """A level from its raw TOML dict (``Level.raw``), as saved inside a save file."""
+    data, problems = validate(copy.deepcopy(raw))
+    label = str(path)
+    if problems:
+        raise LevelError([f"{label}: {p.subject()} — {p.message}" for p in problems])
+    return Level(Path(path), data, sha256, [], copy.deepcopy(raw))
 
 
 def level_names(levels_dir: str | Path) -> list[str]:
@@ -758,7 +878,17 @@ _EXAMPLES: dict[str, Any] = {
     "clock.epilogue": "06:00", "news[].at": "04:20",
     "news[].headline": "Tariff threat: 100% on all imports", "player.positions[].symbol":
     _SYMBOL_EXAMPLE, "player.positions[].side": "long", "player.positions[].notional_usd": 250_000,
+    "base": "1011", "objectives[].metric": "end_equity_usd", "objectives[].at_least": 400_000,
+    "objectives[].at_most": 25, "objectives[].is": True, "lesson_checks[].metric": "adl_hits",
+    "lesson_checks[].at_least": 1, "lesson_checks[].at_most": 0, "lesson_checks[].is": True,
+    "objectives[].label": "End with at least $400,000", "variants[].name": "thin",
+    "variants[].label": "A thin fund: a quarter of today's",
+    "variants[].set": ["exchange.fund_multiplier=0.25"],
 }
+_ALTERNATIVES = ("base", "objectives[].at_most", "objectives[].is", "lesson_checks[].at_most",
+                 "lesson_checks[].is")
+"""Template lines shown as ``## key = example``: alternatives, or fields whose example needs
+another file; uncommenting every ``# key = value`` line leaves them out."""
 
 
 def _bounds(spec: Field) -> tuple[float | None, float | None]:
@@ -803,7 +933,8 @@ def _template_field(key: str, spec: Field, path: str, title: str, live: bool,
     elif value != spec.default and "default" not in spec.doc:
         notes.append(f"default: {'none' if spec.default is None else _toml(spec.default)}")
     assignment = f"{key} = {_toml(value, grouped=True)}"
-    prefix = "" if live and path in _LIVE_IN_TEMPLATE else "# "
+    prefix = "" if live and path in _LIVE_IN_TEMPLATE else "## " if path in _ALTERNATIVES \
+        else "# "
     return f"{prefix}{assignment:<32}  # " + "; ".join(n for n in notes if n)
 
 

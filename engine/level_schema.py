@@ -7,7 +7,8 @@ Kinds of node:
 
 * ``Field(kind, default, ...)`` — one value. Kinds: ``int``, ``float``, ``str``, ``bool``,
   ``time`` ("HH:MM" or "HH:MM:SS", HKT), ``usd`` (a number ≥ 0), ``fraction`` (0..1),
-  ``choice`` (one of ``choices``), ``waypoints`` (a list of ["HH:MM", price] pairs, times rising).
+  ``choice`` (one of ``choices``), ``waypoints`` (a list of ["HH:MM", price] pairs, times rising),
+  ``strings`` (a list of strings).
 * ``Table({...})`` — a TOML table with fixed keys.
 * ``PerSymbol(node)`` — a table keyed by the level's symbols (each key must name one of them).
 * ``ListOf(Table)`` — an array of tables (``[[news]]``).
@@ -20,6 +21,7 @@ from typing import Any
 
 from .adl import AdlPolicy
 from .instruments import PRESET_SYMBOLS
+from .objectives import METRIC_NAMES
 
 MAX_LEVEL_BYTES = 256 * 1024
 """A level file larger than this is refused before it is parsed."""
@@ -68,11 +70,25 @@ SYMBOL = Table({
     "noise_bps": Field("float", 6.0, "per-step noise of the index path, basis points",
                        min=0, max=500),
     "waypoints": Field("waypoints", [], "the outside venues' path: [[\"HH:MM\", price], ...]; "
-                       "linear between waypoints, flat after the last"),
+                       "linear between waypoints, flat after the last; waypoints before the "
+                       "clock's start are skipped"),
 }, "one table per traded symbol, e.g. [symbols.BTC]")
+
+GOAL = {
+    "metric": Field("choice", None, "what is measured (see the objective vocabulary)",
+                    choices=METRIC_NAMES, required=True),
+    "at_least": Field("float", None, "a number metric must reach this", min=-1e12, max=1e12),
+    "at_most": Field("float", None, "a number metric must stay at or below this", min=-1e12,
+                     max=1e12),
+    "is": Field("bool", None, "a yes/no metric must be this (default true)"),
+    "label": Field("str", "", "shown in the debrief; default: made from the metric"),
+}
 
 SCHEMA = Table({
     "format": Field("int", FORMAT, "level format version", min=1, max=FORMAT),
+    "base": Field("str", None, "start from another level (a name in the same folder, or a path "
+                  "relative to this file): this file's values replace the base's key by key; "
+                  "arrays ([[news]], waypoints, [[player.positions]], ...) replace whole"),
     "title": Field("str", "Untitled level", "shown on the title screen"),
     "summary": Field("str", "", "one line for level lists"),
     "briefing": Field("str", "", "the story and the task, shown before play"),
@@ -105,6 +121,23 @@ SCHEMA = Table({
                                  min=0, max=1000),
         "workout_slippage_bps": Field("float", 50, "the fund works positions out no worse than "
                                       "this from mark", min=0, max=5000),
+        "fund_sizing": Field("choice", "fixed", "fixed: the amounts above; stress: each "
+                             "contract's fund is the bad debt its positions would leave after "
+                             "a move of fund_stress_pct against them (times fund_multiplier)",
+                             choices=("fixed", "stress")),
+        "fund_stress_pct": Field("float", 15.0, "the stress move for fund_sizing = stress, %",
+                                 min=0.1, max=95),
+        "adl_breaker_usd_per_min": Field("usd", 0, "ADL circuit breaker: at most this notional "
+                                         "per contract per minute is auto-deleveraged; the rest "
+                                         "stays with the insurance fund, which may go into "
+                                         "deficit (bad debt). 0 = no breaker"),
+        "halt_drop_pct": Field("float", 0, "trading halt: a contract whose mark falls this far "
+                               "below its high of the last halt_window_minutes stops trading "
+                               "(no matching, no liquidations) for halt_minutes. 0 = no halts",
+                               min=0, max=99),
+        "halt_window_minutes": Field("int", 5, "look-back window of the halt rule", min=1,
+                                     max=120),
+        "halt_minutes": Field("int", 5, "how long a halt lasts", min=1, max=120),
     }),
     "market_makers": Table({
         "firms": Field("int", 5, "number of market-making firms", min=0, max=50),
@@ -138,6 +171,13 @@ SCHEMA = Table({
         "rebound_pct": Field("float", 2.0, "emergent return: the worst index is this far above "
                              "its 30-minute low and liquidations have calmed", min=0, max=100),
         "stagger_seconds": Field("int", 60, "spread of firms' reaction times", min=0, max=3600),
+        "obligated_firms": Field("int", 0, "designated market makers: this many firms (the "
+                                 "first ones) are under quoting obligations and never thin "
+                                 "below them", min=0, max=50),
+        "obligation_depth": Field("fraction", 0.5, "an obligated firm keeps at least this share "
+                                  "of its calm depth on the book"),
+        "obligation_spread_bps": Field("float", 40.0, "an obligated firm's inside quotes stay "
+                                       "within this distance of fair value", min=0.1, max=5000),
     }),
     "crowd": Table({
         "accounts": Field("int", 20_000, "leveraged traders", min=0, max=5_000_000),
@@ -175,6 +215,11 @@ SCHEMA = Table({
         "rebalance_share": Field("fraction", 0.5, "share of ADL'd traders who re-hedge by selling"),
         "dip_buy_from": Field("time", "05:25", "dip buyers start"),
         "dip_buy_usd_per_min": Field("usd", 200_000, "dip-buying flow per symbol per minute"),
+        "sees_withdrawals": Field("bool", False, "transparency: traders see market makers' "
+                                  "quoted depth live and de-risk as it is withdrawn"),
+        "withdrawal_reaction": Field("float", 4.0, "with sees_withdrawals: cut and take-profit "
+                                     "rates are multiplied by 1 + this × the withdrawn share of "
+                                     "the calm depth", min=0, max=100),
     }),
     "arbitrage": Table({
         "capital_usd": Field("usd", 20_000_000, "arbitrageurs' total capital"),
@@ -191,6 +236,22 @@ SCHEMA = Table({
         "role": Field("choice", "none", "who the player is", choices=("none", "hedger", "maker")),
         "equity_usd": Field("usd", 1_000_000, "starting equity of the player's account"),
         "maker_symbol": Field("str", None, "the maker's quoted symbol; default: the first symbol"),
+        "maker_quoting": Field("bool", False, "maker: the desk is already quoting (its default "
+                               "ladder) when the session starts"),
+        "maker_rebate_bps": Field("float", 0.0, "maker: fee rebate on the desk's filled volume, "
+                                  "paid each minute (with obligations: only for minutes that "
+                                  "met them)", min=0, max=100),
+        "obligations": Table({
+            "enabled": Field("bool", False, "the maker desk is a designated market maker"),
+            "min_uptime_pct": Field("float", 90.0, "share of each minute (and of the session) "
+                                    "the desk must quote as obligated", min=0, max=100),
+            "max_spread_bps": Field("float", 50.0, "the desk's best bid and ask must be at most "
+                                    "this far apart", min=0.1, max=5000),
+            "min_depth_usd": Field("usd", 200_000, "the desk's own quotes within ±1% of the mark, "
+                                   "both sides together"),
+            "penalty_usd_per_minute": Field("usd", 2_000, "charged for each minute that misses "
+                                            "the obligations (and its rebate is withheld)"),
+        }, "maker: quoting obligations of a designated market maker"),
         "positions": ListOf(Table({
             "symbol": Field("str", None, "a level symbol", required=True),
             "side": Field("choice", None, "long or short", choices=("long", "short"),
@@ -201,6 +262,25 @@ SCHEMA = Table({
             "margin": Field("choice", "cross", "margin mode", choices=("cross", "isolated")),
         }), "the starting portfolio: [[player.positions]]", max_items=8),
     }),
+    "scoring": Table({
+        "par": Field("int", 60, "the score a facilitator expects of a good first attempt",
+                     min=0, max=100),
+        "star1": Field("int", 40, "score for one star", min=0, max=100),
+        "star2": Field("int", 70, "score for two stars", min=0, max=100),
+        "star3": Field("int", 90, "score for three stars", min=0, max=100),
+    }, "how objectives add up to a score (0–100) and stars"),
+    "objectives": ListOf(Table(dict(GOAL, weight=Field("float", 1.0, "the objective's share of "
+                                                        "the score", min=0, max=100))),
+                         "what the player is asked to do: [[objectives]]", max_items=20),
+    "lesson_checks": ListOf(Table(GOAL), "when the lesson shows up in a run: [[lesson_checks]] "
+                            "(all must hold)", max_items=10),
+    "variants": ListOf(Table({
+        "name": Field("str", None, "short name (used by --variant and the briefing)",
+                      required=True),
+        "label": Field("str", "", "shown in the briefing"),
+        "set": Field("strings", [], "overrides, as for --set: [\"exchange.fund_multiplier=20\"]"),
+    }), "choices the briefing offers before play (e.g. the fund size): [[variants]]",
+        max_items=12),
 })
 
 

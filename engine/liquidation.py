@@ -19,6 +19,11 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
    What is left in the pool (the surplus plus rounding crumbs, never negative) goes to the fund.
 3. Repeat from 1 (ADL can push a counterparty under water) until nothing is underwater.
 
+Optional market rules (``Exchange.set_rules``): a contract in a **trading halt** liquidates nothing
+(no scan of pools holding it, no work-out, no fund deleveraging) until it reopens; an **ADL
+breaker** caps tier 3 at a notional per contract per minute: the fund takes over what ADL may not
+close, even beyond its budget, and works it out at the market — a deficit is bad debt.
+
 Insurance fund accounting: a fund is an account with cash and, after takeovers, positions. Its
 *budget* is ``cash − floor``, shared over its positions in proportion to their cost basis. A
 position whose loss at mark exceeds its share is deleveraged at the price where the loss equals the
@@ -52,7 +57,8 @@ def run_waterfall(ex: "Exchange") -> None:
     for _ in range(MAX_ROUNDS):
         val = value_all(ex.instruments, ex.marks.mark, ex.acc)
         cross, isolated = _underwater(ex, val)
-        funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)]
+        funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)
+                 if not ex.halted(s) and ex.adl_allowance(s, ex.marks.mark[s]) != 0]
         if not (len(cross) or isolated or funds):
             ex.valuation = val
             return
@@ -71,9 +77,15 @@ def _underwater(ex: "Exchange", val) -> tuple[np.ndarray, list[tuple[int, int]]]
     n = acc.n
     cross = np.flatnonzero(val.has_cross & (val.cross_equity < val.cross_mm)
                            & ~acc.is_fund[:n])
+    halted = [s for s in range(len(ex.symbols)) if ex.halted(s)]
+    if halted and len(cross):  # a halted contract liquidates nothing until it reopens
+        frozen = np.zeros(len(cross), dtype=bool)
+        for s in halted:
+            frozen |= (acc.qty[s, cross] != 0) & ~acc.iso[s, cross]
+        cross = cross[~frozen]
     isolated = []
     for s, sv in enumerate(val.symbols):
-        if not sv.iso.any():
+        if not sv.iso.any() or s in halted:
             continue
         pool = acc.iso_margin[s, sv.idx] + sv.upnl
         bad = sv.iso & (pool < sv.mm)
@@ -148,8 +160,17 @@ def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
                                                 pb, loss))
             fund_qty = abs(left)
         else:
-            adl_qty = abs(left)
-            auto_deleverage(ex, a, s, left, pb)
+            allowed = ex.adl_allowance(s, pb)
+            adl_qty = abs(left) if allowed is None else min(abs(left), allowed)
+            if adl_qty:
+                auto_deleverage(ex, a, s, sign * adl_qty, pb)
+            if adl_qty < abs(left):  # the ADL breaker tripped: the fund takes the rest anyway
+                rest = acc.q[s, a]
+                loss = (pb - ex.marks.mark[s]) * rest * unit
+                acc.transfer(a, f, s, rest, pb, unit)
+                ex._events.append(InsuranceTakeover(ex.t, ex.fund_name(s), a, sym, sign,
+                                                    abs(rest), pb, loss))
+                fund_qty = abs(rest)
     ex._events.append(LiquidationFinished(ex.t, a, sym, book_qty, fund_qty, adl_qty))
     return surplus
 
@@ -236,7 +257,13 @@ def _deleverage_fund(ex: "Exchange", f: int, s: int) -> None:
     if pb is None:
         return
     before = ex.acc.w[f]
-    auto_deleverage(ex, f, s, ex.acc.q[s, f], pb)
+    q = ex.acc.q[s, f]
+    allowed = ex.adl_allowance(s, pb)
+    if allowed is not None:
+        q = (1 if q > 0 else -1) * min(abs(q), allowed)
+        if not q:
+            return
+    auto_deleverage(ex, f, s, q, pb)
     ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)], before,
                                           ex.acc.w[f], f"fund position in {ex.symbols[s]} "
                                                        "deleveraged"))
@@ -246,8 +273,12 @@ def _work_out(ex: "Exchange", f: int) -> None:
     """Sell a fund's taken-over positions back into the book, IOC, within the slippage limit."""
     acc = ex.acc
     for s, pb in _fund_bankruptcy_prices(ex, f).items():
+        if ex.halted(s):
+            continue
         q, mark = acc.q[s, f], ex.marks.mark[s]
         slip = mark * ex.workout_slippage_ppm // 1_000_000
+        if ex.adl_breaker:  # behind a breaker the fund may run a deficit: it sells regardless
+            pb = 1 if q > 0 else 2**62
         limit = max(pb, mark - slip) if q > 0 else min(pb, mark + slip)
         if (q > 0 and limit > mark) or (q < 0 and limit < mark):
             continue  # bankrupt: the scan deleverages it
@@ -274,6 +305,7 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> No
     opposite = (q < 0) if lots > 0 else (q > 0)
     traders = np.flatnonzero(opposite & ~acc.is_fund[:n])
     traders = traders[traders != a]
+    ex.note_adl(s, lots, price)
     remaining = _walk(ex, a, s, lots, price, traders)
     if remaining:
         funds = np.flatnonzero(opposite & acc.is_fund[:n])

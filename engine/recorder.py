@@ -21,9 +21,33 @@ def _usd(units) -> float:
     return round(int(units) / MONEY_PER_USD, 2)
 
 
+def equity_vector(ex, ids: np.ndarray) -> np.ndarray:
+    """Equity (wallet + isolated margins + unrealized PnL at mark) of ``ids``, money units."""
+    acc = ex.acc
+    eq = acc.wallet[ids].copy()
+    for s in range(len(ex.symbols)):
+        eq += acc.iso_margin[s, ids] + acc.qty[s, ids] * (ex.marks.mark[s] or 0) * ex._units[s] \
+            - acc.cost[s, ids]
+    return eq
+
+
 class Recorder:
-    def __init__(self, sim, *, tracked: int, crowd_ids: np.ndarray, hedger: int | None):
+    def __init__(self, sim, *, tracked: int, crowd_ids: np.ndarray, hedger: int | None,
+                 groups: dict[str, np.ndarray] | None = None, role: str = "hedger",
+                 desk=None):
         ex = sim.exchange
+        self.groups = groups or {}
+        self.group_start = {name: int(equity_vector(ex, ids).sum())
+                            for name, ids in self.groups.items()}
+        self.role = role
+        self.desk = desk
+        self.liquidated: set[int] = set()
+        self.socialized = 0
+        self.player_adl_hits = 0
+        self.player_adl_notional = 0
+        self.player_liquidations = 0
+        self.player_peak = ex.equity_units(hedger) if hedger is not None else 0
+        self.player_max_dd = 0.0
         self.tracked = tracked
         self.crowd_ids = crowd_ids
         self.hedger = hedger
@@ -105,6 +129,11 @@ class Recorder:
                 self.news.append((clock, e.headline))
         for k, f in enumerate(ex.fund_ids):
             self.fund_min[k] = min(self.fund_min[k], int(ex.acc.w[f]))
+        if self.hedger is not None:
+            eq = ex.equity_units(self.hedger)
+            self.player_peak = max(self.player_peak, eq)
+            if self.player_peak > 0:
+                self.player_max_dd = max(self.player_max_dd, 1 - eq / self.player_peak)
         self.depth_sum += self._depth(ex)
         self.depth_n += 1
         if clock // 60 != self.minute:  # a minute boundary was crossed in this step
@@ -120,8 +149,11 @@ class Recorder:
             self.liq_long += notional
         self.liq_per_minute[clock // 60 * 60] += notional
         self.liq_per_symbol[s] += notional
-        if e.account == self.hedger and self.hedger_liq_at is None:
-            self.hedger_liq_at = clock
+        self.liquidated.add(e.account)
+        if e.account == self.hedger:
+            self.player_liquidations += 1
+            if self.hedger_liq_at is None:
+                self.hedger_liq_at = clock
 
     def _adl(self, ex, e, clock) -> None:
         s = ex._sym[e.symbol]
@@ -129,10 +161,14 @@ class Recorder:
         self.adl_notional += e.qty * e.price * ex._units[s]
         self.adl_per_symbol[s] += 1
         self.adl_accounts.add(e.counterparty)
+        self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * ex._units[s]
         if self.adl_first is None:
             self.adl_first = clock
-        if e.counterparty == self.hedger and self.hedger_adl_at is None:
-            self.hedger_adl_at = clock
+        if e.counterparty == self.hedger:
+            self.player_adl_hits += 1
+            self.player_adl_notional += e.qty * e.price * ex._units[s]
+            if self.hedger_adl_at is None:
+                self.hedger_adl_at = clock
         k = ex.fund_ids.index(ex._fund_of[s])
         if self.fund_exhausted[k] is None:  # tier 3 reached: the fund could not carry it
             self.fund_exhausted[k] = clock
@@ -152,6 +188,35 @@ class Recorder:
             self.equity_curve.append((clock, ex.equity_units(self.hedger)))
 
     # --- the summary ---------------------------------------------------------------------------
+    def _player_summary(self, ex) -> dict | None:
+        """The player's account, for the debrief and the objectives (None without a player)."""
+        if self.hedger is None:
+            return None
+        start = self.hedger_equity_start
+        end = ex.equity_units(self.hedger)
+        out = {"role": self.role, "account": self.hedger, "equity_start": _usd(start),
+               "equity_end": _usd(end), "pnl_usd": _usd(end - start),
+               "pnl_pct": round((end - start) / start * 100, 2) if start else None,
+               "max_drawdown_pct": round(self.player_max_dd * 100, 2),
+               "survived": self.player_liquidations == 0, "liquidations": self.player_liquidations,
+               "adl_hits": self.player_adl_hits, "adl_notional_usd": _usd(self.player_adl_notional),
+               "maker": None}
+        desk = self.desk
+        if desk is not None:
+            out["maker"] = {
+                "uptime_pct": round(100 * desk.uptime_seconds / max(desk.session_seconds, 1), 2),
+                "spread_earned_usd": _usd(desk.spread_earned), "volume_usd": _usd(desk.volume),
+                "rebates_usd": _usd(desk.rebates), "penalties_usd": _usd(desk.penalties),
+                "obligated": desk.obligations is not None,
+                "compliant_pct": round(100 * desk.compliant_seconds
+                                       / max(desk.session_seconds, 1), 2)
+                if desk.obligations is not None else None,
+                "minutes_missed": desk.minutes_missed,
+                "inventory_pnl_usd": _usd(end - start - desk.spread_earned - desk.rebates
+                                          + desk.penalties),
+                "obligations_met": desk.obligations_met()}
+        return out
+
     def summary(self, sim) -> dict:
         ex = sim.exchange
         t = fmt_hhmm
@@ -171,6 +236,13 @@ class Recorder:
                            "end_usd": _usd(ex.acc.w[ex.fund_ids[k]]),
                            "exhausted_at": None if exhausted is None else t(exhausted)}
         oi_end = self._open_interest(ex)
+        bad_debt = 0
+        for f in ex.fund_ids:
+            bad_debt += max(0, -int(equity_vector(ex, np.array([f]))[0]))
+        groups = {}
+        for name, ids in self.groups.items():
+            end = int(equity_vector(ex, ids).sum())
+            groups[name] = {"accounts": int(len(ids)), "pnl_usd": _usd(end - self.group_start[name])}
         hedger = None
         if self.hedger is not None:
             hedger = {"adl_at": self.hedger_adl_at and t(self.hedger_adl_at),
@@ -186,6 +258,7 @@ class Recorder:
                 "series": [[t(c), _usd(d)] for c, d in self.depth_series]},
             "liquidations": {
                 "count": self.liq_count, "notional_usd": _usd(self.liq_notional),
+                "accounts": len(self.liquidated),
                 "long_share": round(self.liq_long / self.liq_notional, 4) if self.liq_notional
                 else None,
                 "peak_minute": None if peak is None else t(peak),
@@ -194,6 +267,7 @@ class Recorder:
                 "per_minute": [[t(c), _usd(v)] for c, v in sorted(self.liq_per_minute.items())]},
             "insurance_fund": funds,
             "adl": {"count": self.adl_count, "notional_usd": _usd(self.adl_notional),
+                    "socialized_usd": _usd(self.socialized),
                     "first_at": self.adl_first and t(self.adl_first),
                     "accounts": len(self.adl_accounts)},
             "open_interest": {"start_usd": _usd(self.oi_start), "end_usd": _usd(oi_end),
@@ -201,6 +275,11 @@ class Recorder:
                               if self.oi_start else None},
             "long_share_start": round(self.long_share_start, 4),
             "hedger": hedger,
+            "player": self._player_summary(ex),
+            "groups": groups,
+            "bad_debt_usd": _usd(bad_debt),
+            "halts": [{"symbol": ex.symbols[s], "from": t(sim.start + a), "to": t(sim.start + b)}
+                      for s, a, b in ex.halts],
             "market_makers": [[t(c), name, state] for c, name, state in self.maker_events],
             "conservation_error": ex.total_money() - ex.net_deposits,
         }

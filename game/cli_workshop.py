@@ -1,7 +1,230 @@
-"""Workshop subcommands: compare, new-level, results."""
+"""Workshop subcommands: ``compare`` (the same crash under different rules), ``new-level`` (a
+commented starting file) and ``results`` (a leaderboard from finished sessions)."""
 
 from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from engine.errors import InvalidInput
+
+LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
 
 
 def register(sub) -> None:
     """Add the workshop subcommands to the ``crashfloor`` parser."""
+    cmp = sub.add_parser("compare", help="run a level under rule variants across seeds and "
+                         "print the outcomes side by side")
+    cmp.add_argument("level", help="a level name from levels/ or a path")
+    cmp.add_argument("--variant", dest="variants", action="append", default=[],
+                     metavar="NAME[:KEY=VALUE,...]",
+                     help="a variant: overrides in --set syntax, or the name of one of the "
+                     "level's [[variants]]; repeat for more (the baseline is always included)")
+    cmp.add_argument("--seeds", default="1-5", help="seeds, e.g. 1-20 or 1,3,7 (default 1-5)")
+    cmp.add_argument("--workers", type=int, help="processes (default: one per core)")
+    out = cmp.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--csv", action="store_true", help="print CSV: one row per metric")
+    cmp.set_defaults(handler=cmd_compare)
+
+    new = sub.add_parser("new-level", help="write a commented starting level file")
+    new.add_argument("name", help="the level's name (file levels/NAME.toml)")
+    new.add_argument("--dir", type=Path, default=LEVELS_DIR,
+                     help="folder to write into (default: levels/)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(handler=cmd_new_level)
+
+    res = sub.add_parser("results", help="a leaderboard from finished sessions (run --json "
+                         "output files, saves or replays)")
+    res.add_argument("paths", nargs="+", type=Path, help="files, or folders to search")
+    res.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    res.set_defaults(handler=cmd_results)
+
+
+# --- compare ----------------------------------------------------------------------------------
+def cmd_compare(args) -> int:
+    from engine.compare import Variant, compare, parse_seeds
+    from game.cli import LEVELS_DIR as levels
+    from engine.level import find_level
+    path = find_level(args.level, levels)
+    variants = [Variant.parse(text) for text in args.variants]
+    seeds = parse_seeds(args.seeds)
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise InvalidInput(f"--workers must be 1..64, got {args.workers}")
+    quiet = args.json or args.csv or not sys.stderr.isatty()
+    if quiet:
+        table = compare(path, variants, seeds, args.workers)
+    else:
+        table = _with_progress(path, variants, seeds, args.workers)
+    if args.json:
+        print(json.dumps(table.to_json()))
+    elif args.csv:
+        sys.stdout.write(compare_csv(table))
+    else:
+        print_compare(table)
+    return 0
+
+
+def _with_progress(path, variants, seeds, workers):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+    from engine.compare import compare
+    with Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("runs", total=(len(variants) + 1) * len(seeds))
+        return compare(path, variants, seeds, workers,
+                       progress=lambda done, total: bar.update(task, completed=done))
+
+
+def _fmt(key: str, value: float) -> str:
+    if key.endswith("_usd"):
+        return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.0f}"
+    if key.endswith("_pct"):
+        return f"{value:.1f}"
+    return f"{value:,.1f}" if value != int(value) else f"{int(value):,}"
+
+
+def compare_rows(table) -> list[list[str]]:
+    """Header and one row per metric: 'mean ± sd' per variant."""
+    head = ["metric"] + [v.name for v in table.variants]
+    rows = [head]
+    for key, label in table.metrics:
+        row = [label + (" (USD)" if key.endswith("_usd") else "")]
+        for v in table.variants:
+            st = table.rows[v.name][key]
+            row.append(_fmt(key, st.mean) + (f" ± {_fmt(key, st.sd)}" if len(st.values) > 1
+                                             else ""))
+        rows.append(row)
+    return rows
+
+
+def print_compare(table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    rows = compare_rows(table)
+    seeds = table.seeds
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else \
+        f"{len(seeds)} seeds ({seeds[0]}–{seeds[-1]})" if seeds == list(
+            range(seeds[0], seeds[-1] + 1)) else f"seeds {', '.join(map(str, seeds))}"
+    out = Table(title=f"{table.level}: mean ± sd over {seed_text}", title_justify="left")
+    for k, name in enumerate(rows[0]):
+        out.add_column(name, justify="left" if k == 0 else "right")
+    for row in rows[1:]:
+        out.add_row(*row)
+    console = Console()
+    console.print(out)
+    for v in table.variants[1:]:
+        console.print(f"  {v.name}: {', '.join(v.overrides) or '(the level as it is)'}")
+
+
+def compare_csv(table) -> str:
+    """One row per (variant, metric): mean, sd, min, max and each seed's value."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["variant", "metric", "mean", "sd", "min", "max"]
+               + [f"seed_{s}" for s in table.seeds])
+    for v in table.variants:
+        for key, _ in table.metrics:
+            st = table.rows[v.name][key]
+            w.writerow([v.name, key, round(st.mean, 4), round(st.sd, 4), st.low, st.high,
+                        *st.values])
+    return buf.getvalue()
+
+
+# --- new-level ----------------------------------------------------------------------------------
+def cmd_new_level(args) -> int:
+    from engine.level import new_level_text
+    name = args.name
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise InvalidInput(f"new-level {name!r}: give a plain name (letters, digits, '-', '_'), "
+                           f"not a path; use --dir to choose the folder")
+    target = Path(args.dir) / f"{name.removesuffix('.toml')}.toml"
+    if target.exists() and not args.force:
+        raise InvalidInput(f"{target} already exists; pick another name or pass --force")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(new_level_text(target.stem), encoding="utf-8")
+    print(f"wrote {target}; edit it, then: crashfloor check {target}")
+    return 0
+
+
+# --- results ------------------------------------------------------------------------------------
+def _session_files(paths: list[Path]) -> list[Path]:
+    out = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.suffix in (".json", ".cfsave",
+                                                                 ".cfreplay"))
+        else:
+            out.append(p)
+    return out
+
+
+def session_summary(path: Path) -> dict:
+    """A finished session's summary (the ``run --json`` object) from a JSON file, a save or a
+    replay."""
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"{path}: not a run --json file ({exc})") from None
+        if not isinstance(data, dict) or "objectives" not in data or "level" not in data:
+            raise InvalidInput(f"{path}: not a run --json file (no 'level'/'objectives' keys)")
+        return data
+    from engine import save as saves  # saves and replays (issue 6)
+    return saves.session_summary(path)
+
+
+def results_rows(files: list[Path]) -> tuple[list[list[str]], list[str]]:
+    """Leaderboard rows sorted by score (best first), and the problems with unreadable files."""
+    rows, problems = [], []
+    for path in files:
+        try:
+            s = session_summary(path)
+        except (InvalidInput, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        o = s.get("objectives") or {}
+        p = s.get("player") or {}
+        rows.append([path.stem, s["level"], str(s.get("seed", "")), p.get("role", "—"),
+                     "" if o.get("score") is None else str(o["score"]),
+                     "★" * (o.get("stars") or 0) or "—",
+                     "" if p.get("equity_end") is None else f"{p['equity_end']:,.0f}",
+                     {True: "yes", False: "no"}.get(p.get("survived"), "—"),
+                     str(p.get("adl_hits", "—")), s.get("sim_end", ""),
+                     "" if o.get("lesson_showed") is None else
+                     ("yes" if o["lesson_showed"] else "no")])
+    rows.sort(key=lambda r: (-(int(r[4]) if r[4] else -1), r[0]))
+    return rows, problems
+
+
+RESULT_HEAD = ["session", "level", "seed", "role", "score", "stars", "equity_end_usd",
+               "survived", "adl_hits", "sim_end", "lesson_showed"]
+
+
+def cmd_results(args) -> int:
+    files = _session_files(args.paths)
+    if not files:
+        raise InvalidInput(f"no session files in {', '.join(map(str, args.paths))} (looked "
+                           f"for *.json from run --json, saves and replays)")
+    rows, problems = results_rows(files)
+    for problem in problems:
+        print(f"crashfloor: skipped {problem}", file=sys.stderr)
+    if args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(RESULT_HEAD)
+        w.writerows(rows)
+        return 0 if rows else 2
+    from rich.console import Console
+    from rich.table import Table
+    out = Table(title="Leaderboard", title_justify="left")
+    out.add_column("#", justify="right")
+    for k, name in enumerate(RESULT_HEAD):
+        out.add_column(name.replace("_", " "), justify="right" if k in (2, 4, 6, 8) else "left")
+    for rank, row in enumerate(rows, 1):
+        out.add_row(str(rank), *row)
+    Console().print(out)
+    return 0 if rows else 2

@@ -26,6 +26,12 @@ Each step the crowd acts (vectorized draws, a handful of orders):
   short it with ``chase_leverage`` (``chase_usd_per_min``): they are the shorts the rebound squeezes;
 * **dip buyers** — from ``dip_buy_from``, flat cash accounts buy at market;
 * **stink bids** — resting bids far below the market, placed at the start, that only a crash fills.
+
+**Transparency** (``sees_withdrawals``): when traders can see the market makers' stance live, the
+cut and take-profit rates are multiplied by ``1 + withdrawal_reaction × w``, where ``w`` is the
+withdrawn share of the firms' calm depth (1 − their mean depth factor): they de-risk as the makers
+leave instead of finding out from the fills. ``makers`` (the MarketMakers agent) is attached by
+the level.
 """
 
 from __future__ import annotations
@@ -89,6 +95,8 @@ class Crowd:
                                                  ex.instrument(sym_name).max_leverage))
         self.index_minutes: list[list[int]] = [[] for _ in range(self.S)]
         self._rehedge: list[tuple[int, int, int, int]] = []
+        self.makers = None
+        """The market makers whose stance the crowd sees when ``sees_withdrawals``."""
 
     # --- construction --------------------------------------------------------------------------
     def _build(self, sim, legs, buffer, notional_usd, extra) -> None:
@@ -244,6 +252,9 @@ class Crowd:
         pnl_pct = (value - ex.acc.cost[sym, ids]) / notional * 100
         p = np.where(pnl_pct < 0, -pnl_pct * self.cfg["panic_rate"],
                      pnl_pct * self.cfg["take_profit_rate"]) * minutes
+        if self.cfg.get("sees_withdrawals") and self.makers is not None and self.makers.F:
+            withdrawn = 1.0 - min(1.0, float(self.makers.factor.mean()))
+            p = p * (1.0 + self.cfg["withdrawal_reaction"] * withdrawn)
         chosen = np.flatnonzero(open_ & (sim.rng.random(len(ids)) < p))
         clip = self.cfg["cut_clip_usd"] * MONEY_PER_USD
         for i in chosen[:200].tolist():

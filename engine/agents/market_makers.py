@@ -21,6 +21,10 @@ A pulled firm keeps a token presence (``token_presence`` of its normal size) at 
 the thin "defence line" that is all an abandoned book has left. Spreads widen as depth thins, from
 1× at full depth to 2× when pulled.
 
+**Designated market makers** (``obligated_firms``, the first firms) are under quoting
+obligations: their depth factor never falls below ``obligation_depth`` and their inside quotes stay
+within ``obligation_spread_bps`` of fair value, however high the risk signal goes.
+
 Quotes on the side that would grow inventory beyond ``inventory_limit_x`` times the firm's calm
 quoted depth are dropped. Firms run at 2× leverage: well capitalised, inside every bracket.
 """
@@ -84,6 +88,7 @@ class MarketMakers:
         self.lows: list[deque] = [deque() for _ in range(self.S)]
         self.calm_depth = sum(depth_usd) * MONEY_PER_USD
         self.risk = 0.0
+        self.obligated = min(self.F, int(cfg.get("obligated_firms", 0)))
 
     # --- signals ---------------------------------------------------------------------------------
     def observe(self, sim, events) -> None:
@@ -171,6 +176,8 @@ class MarketMakers:
                 factor, spread = self._stance_scripted(f, sim.clock)
             else:
                 factor, spread = self._stance_emergent(f, sim, risk)
+            if f < self.obligated:
+                factor = max(factor, self.cfg["obligation_depth"])
             state = self._new_state(f, factor, spread)
             if state != self.state[f]:
                 if state == "pulled":
@@ -184,6 +191,8 @@ class MarketMakers:
     def _quote(self, sim, f: int, s: int) -> None:
         """Re-centre the firm's ladder when fair value, stance or fills call for it."""
         ex = sim.exchange
+        if ex.halted_until[s] > ex.t:
+            return  # quotes rest through a halt; they are re-centred when it ends
         a = self.accounts[f]
         # fair value: halfway between the outside index and the local mark (firms hedge outside,
         # but the local book is where their inventory has to go)
@@ -210,7 +219,10 @@ class MarketMakers:
         lots_per_level = int(self.level_usd[s] * factor * MONEY_PER_USD / (index * unit))
         if lots_per_level <= 0:
             return
-        widen = self.spread[f] * (2.0 - min(1.0, self.factor[f])) * 1e-4
+        mult = self.spread[f] * (2.0 - min(1.0, self.factor[f]))
+        if f < self.obligated:
+            mult = min(mult, self.cfg["obligation_spread_bps"] / self.level_bps[0])
+        widen = mult * 1e-4
         quotes = []
         for side in (BUY, SELL):
             if (side == BUY and inventory >= limit) or (side == SELL and inventory <= -limit):

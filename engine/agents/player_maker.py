@@ -10,6 +10,16 @@ setting changes; "pull" cancels everything at once and stops quoting.
 What the desk measures for the UI and the scoring: inventory, spread earned (each fill's distance
 from the mid it was quoted around, times its size), mark-to-market PnL (equity change), and uptime
 (seconds with quotes on both sides within ±1% of mid).
+
+**Rebates and obligations.** With ``rebate_bps`` the exchange pays the desk a rebate on its maker
+volume at the end of every minute, out of the fee pool. A designated market maker
+(``obligations``) must, for at least ``min_uptime_pct`` of each minute, quote both sides with its
+best bid and ask at most ``max_spread_bps`` apart and at least ``min_depth_usd`` of its own quotes
+within ±1% of the mark; a minute that misses forfeits its rebate and costs
+``penalty_usd_per_minute`` (paid into the fee pool). The session's obligations are met when the
+compliant share of the whole session reaches ``min_uptime_pct``. The settlement runs in
+``observe`` at each minute's close (and at the end), so the money moves inside the step that
+closes the minute, identically on every run.
 """
 
 from __future__ import annotations
@@ -61,9 +71,22 @@ class PlayerDesk:
     """One account quoting one symbol. Registered on the exchange (``ex.desks[account]``) so
     that quote commands can reach it."""
 
-    def __init__(self, sim, account: int, s: int):
+    def __init__(self, sim, account: int, s: int, rebate_bps: float = 0.0,
+                 obligations: dict | None = None):
         self.account = account
         self.s = s
+        self.rebate_ppm = round(rebate_bps * 100)
+        self.obligations = dict(obligations) if obligations and obligations.get("enabled") \
+            else None
+        self.minute_volume = 0
+        self.minute_seconds = 0
+        self.minute_compliant = 0
+        self.compliant_seconds = 0
+        self.volume = 0
+        self.rebates = 0
+        self.penalties = 0
+        self.minutes_missed = 0
+        self.minutes_settled = 0
         self.settings = QuoteSettings()
         self.center = 0
         self.dirty = True
@@ -95,12 +118,70 @@ class PlayerDesk:
         unit = ex._units[self.s]
         mid = self.quoted_mid
         for e in events:
-            if type(e) is Trade and e.maker == self.account and mid is not None:
-                self.spread_earned += abs(e.price - mid) * e.qty * unit
+            if type(e) is Trade and e.maker == self.account:
+                notional = e.price * e.qty * unit
+                self.volume += notional
+                self.minute_volume += notional
+                if mid is not None:
+                    self.spread_earned += abs(e.price - mid) * e.qty * unit
                 self.dirty = True
         self.session_seconds += sim.dt
+        self.minute_seconds += sim.dt
         if self._two_sided(ex):
             self.uptime_seconds += sim.dt
+        if self.obligations is not None and self._compliant(ex):
+            self.compliant_seconds += sim.dt
+            self.minute_compliant += sim.dt
+        if sim.t % 60 < sim.dt or sim.finished:
+            self._settle_minute(ex)
+
+    def _compliant(self, ex) -> bool:
+        """Quoting as obligated right now: both sides, tight enough, deep enough."""
+        ob = self.obligations
+        book = ex.books[self.s]
+        mark = ex.marks.mark[self.s]
+        best = {BUY: None, SELL: None}
+        depth = 0
+        for oid in book.orders_of(self.account):
+            _, side, price, qty = book.order(oid)
+            if best[side] is None or (price > best[side] if side == BUY else price < best[side]):
+                best[side] = price
+            if abs(price - mark) * 100 <= mark:
+                depth += price * qty
+        bid, ask = best[BUY], best[SELL]
+        if bid is None or ask is None:
+            return False
+        if (ask - bid) * 10_000 > ob["max_spread_bps"] * mark:
+            return False
+        return depth * ex._units[self.s] >= ob["min_depth_usd"] * MONEY_PER_USD
+
+    def _settle_minute(self, ex) -> None:
+        """Pay the minute's rebate, or (a designated maker that missed) charge the penalty."""
+        ok = True
+        if self.obligations is not None:
+            need = self.obligations["min_uptime_pct"] / 100 * self.minute_seconds
+            ok = self.minute_compliant >= need
+        if self.minute_seconds:
+            self.minutes_settled += 1
+        if ok:
+            rebate = self.minute_volume * self.rebate_ppm // 1_000_000
+            if rebate:
+                ex.fee_pool -= rebate
+                ex.acc.w[self.account] += rebate
+                self.rebates += rebate
+        elif self.minute_seconds:
+            penalty = round(self.obligations["penalty_usd_per_minute"] * MONEY_PER_USD)
+            ex.fee_pool += penalty
+            ex.acc.w[self.account] -= penalty
+            self.penalties += penalty
+            self.minutes_missed += 1
+        self.minute_volume = self.minute_seconds = self.minute_compliant = 0
+
+    def obligations_met(self) -> bool | None:
+        if self.obligations is None:
+            return None
+        need = self.obligations["min_uptime_pct"] / 100 * self.session_seconds
+        return self.compliant_seconds >= need
 
     def _two_sided(self, ex) -> bool:
         book = ex.books[self.s]
@@ -160,12 +241,20 @@ class PlayerDesk:
                 "mtm_pnl_usd": (ex.equity_units(self.account) - self.start_equity)
                 / MONEY_PER_USD,
                 "uptime_pct": 100 * self.uptime_seconds / max(self.session_seconds, 1),
-                "quotes": len(ex.books[self.s].orders_of(self.account))}
+                "quotes": len(ex.books[self.s].orders_of(self.account)),
+                "rebates_usd": self.rebates / MONEY_PER_USD,
+                "penalties_usd": self.penalties / MONEY_PER_USD,
+                "obligated": self.obligations is not None,
+                "compliant_pct": 100 * self.compliant_seconds / max(self.session_seconds, 1)
+                if self.obligations is not None else None,
+                "minutes_missed": self.minutes_missed}
 
     def state_digest(self) -> bytes:
         return repr((vars(self.settings), self.center, self.dirty, self.spread_earned,
                      self.uptime_seconds, self.session_seconds, self.placed,
-                     self.quoted_mid)).encode()
+                     self.quoted_mid, self.volume, self.minute_volume, self.minute_seconds,
+                     self.minute_compliant, self.compliant_seconds, self.rebates,
+                     self.penalties, self.minutes_missed)).encode()
 
 
 def _desk_stopped(ex, desk: PlayerDesk, why: str):
