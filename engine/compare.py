@@ -25,7 +25,27 @@ from .errors import InvalidInput, LevelError
 from .level import load_level
 
 BASELINE = "baseline"
-_SPLIT = re.compile(r",(?=\s*[A-Za-z_][\w.\[\]]*\s*=)")
+_KEY_AHEAD = re.compile(r"\s*[A-Za-z_][\w.\[\]]*\s*=")
+
+
+def _split(text: str) -> list[str]:
+    """Split ``key=value,key=value`` at the commas that start a new key, outside brackets,
+    braces and quotes (values may be TOML arrays or inline tables)."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0 and _KEY_AHEAD.match(text, i + 1):
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
@@ -45,7 +65,7 @@ class Variant:
                                f"breaker:exchange.adl_breaker_usd_per_min=50000)")
         if not colon:
             return Variant(name, ())
-        parts = [p.strip() for p in _SPLIT.split(rest) if p.strip()]
+        parts = [p.strip() for p in _split(rest) if p.strip()]
         if not parts:
             raise InvalidInput(f"--variant {text!r}: no key=value after the ':'")
         for part in parts:

@@ -517,10 +517,10 @@ class _Checker:
             for key in given:
                 if key != "is":
                     self.report(path + (key,), f"{goal['metric']} is a yes/no metric: use "
-                                f"is = true or is = false", goal[key])
+                                f"is = true or is = false", self.raw_value(path + (key,)))
         elif "is" in given:
             self.report(path + ("is",), f"{goal['metric']} is a number: use at_least or at_most",
-                        goal["is"])
+                        self.raw_value(path + ("is",)))
         elif len(given) != 1:
             self.report(path + ("metric",), f"{goal['metric']} is a number: give exactly one of "
                         f"at_least, at_most (got {', '.join(given) or 'neither'})",

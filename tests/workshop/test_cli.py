@@ -1,0 +1,81 @@
+"""crashfloor compare, new-level and results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from engine.compare import Variant, parse_seeds, run_metrics
+from engine.level import load_level
+from game.cli import main
+
+
+def test_compare_table_equals_the_separate_runs(small_level, capsys):
+    path = small_level("hedge")
+    code = main(["compare", str(path), "--variant", "cap:exchange.adl_breaker_usd_per_min=50000",
+                 "--seeds", "1-2", "--json", "--workers", "2"])
+    assert code == 0
+    table = json.loads(capsys.readouterr().out)
+    assert [v["name"] for v in table["variants"]] == ["baseline", "cap"]
+    assert table["seeds"] == [1, 2]
+    for name, overrides, seed in (("baseline", (), 1), ("cap", ("exchange.adl_breaker_usd_per_min"
+                                                                "=50000",), 2)):
+        alone = run_metrics(str(path), overrides, seed)
+        for key, cell in table["results"][name].items():
+            assert cell["values"][seed - 1] == alone[key], (name, key)
+    adl = table["results"]["baseline"]["adl_count"]
+    assert adl["mean"] == sum(adl["values"]) / 2 and adl["min"] <= adl["mean"] <= adl["max"]
+    keys = {m["key"] for m in table["metrics"]}
+    assert {"liquidated_usd", "liquidated_accounts", "adl_count", "adl_usd", "bad_debt_usd",
+            "fund_end_usd", "pnl_crowd_long_usd", "pnl_crowd_short_usd",
+            "pnl_market_makers_usd", "pnl_player_usd", "max_drawdown_BTC_pct"} <= keys
+
+
+def test_compare_names_a_bad_variant_before_running(capsys):
+    assert main(["compare", "hedge", "--variant", "x:exchange.adl_brekaer=1"]) == 2
+    err = capsys.readouterr().err
+    assert "--variant x: exchange.adl_brekaer=1: unknown key exchange.adl_brekaer; valid keys in " \
+           "[exchange]:" in err
+    assert main(["compare", "hedge", "--variant", "thin"]) == 2
+    assert "the level defines no variant of that name" in capsys.readouterr().err
+    assert main(["compare", "hedge", "--seeds", "5-x"]) == 2
+    assert "expected seeds like 1-20" in capsys.readouterr().err
+
+
+def test_variant_and_seed_syntax():
+    v = Variant.parse("reforms:exchange.fund_multiplier=20,market_makers.obligated_firms=3")
+    assert v == Variant("reforms", ("exchange.fund_multiplier=20",
+                                    "market_makers.obligated_firms=3"))
+    assert Variant.parse('w:player.positions=[{symbol="BTC",side="long",notional_usd=1}]') \
+        .overrides == ('player.positions=[{symbol="BTC",side="long",notional_usd=1}]',)
+    assert parse_seeds("1-3,7,2") == [1, 2, 3, 7]
+
+
+def test_new_level_writes_a_loadable_commented_file(tmp_path, capsys):
+    assert main(["new-level", "flash", "--dir", str(tmp_path)]) == 0
+    level = load_level(tmp_path / "flash.toml")
+    assert level.get("title") == "flash"
+    assert main(["new-level", "flash", "--dir", str(tmp_path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["new-level", "../up", "--dir", str(tmp_path)]) == 2
+
+
+def _session(tmp_path, name, score, stars, equity, survived):
+    data = {"level": "hedge", "seed": 1, "sim_end": "05:35",
+            "player": {"role": "hedger", "equity_end": equity, "survived": survived,
+                       "adl_hits": 0 if survived else 1},
+            "objectives": {"score": score, "stars": stars, "lesson_showed": not survived}}
+    (tmp_path / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_results_ranks_sessions_and_skips_bad_files(tmp_path, capsys):
+    _session(tmp_path, "ana", 40, 1, 150_000.0, False)
+    _session(tmp_path, "bo", 91, 3, 310_000.0, True)
+    (tmp_path / "junk.json").write_text("{not json", encoding="utf-8")
+    assert main(["results", str(tmp_path), "--csv"]) == 0
+    captured = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(captured.out)))
+    assert rows[0][:5] == ["session", "level", "seed", "role", "score"]
+    assert [r[0] for r in rows[1:]] == ["bo", "ana"] and rows[1][5] == "★★★"
+    assert "skipped" in captured.err and "junk.json" in captured.err

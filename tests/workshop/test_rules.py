@@ -1,0 +1,113 @@
+"""The market rules the workshop levels switch: ADL breaker, trading halt, stress-sized funds,
+designated market makers, transparency, maker rebates and obligations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from engine.commands import CommandRejected, PlaceOrder
+from engine.events import AdlFill, LiquidationStarted, MakerStateChange, Trade
+
+from .conftest import conserving, small_run
+
+
+def _collect(run, kinds):
+    seen = []
+    run.sim.listeners.append(lambda sim, events: seen.extend(
+        (sim.t, e) for e in events if isinstance(e, kinds)))
+    return seen
+
+
+def test_adl_breaker_caps_adl_per_contract_per_minute_and_leaves_bad_debt():
+    run = conserving(small_run("breaker", 1))
+    fills = _collect(run, (AdlFill,))
+    run.run()
+    ex = run.sim.exchange
+    cap = 50_000 * 1_000_000
+    per_minute = defaultdict(int)
+    for t, e in fills:
+        s = ex._sym[e.symbol]
+        per_minute[(e.symbol, e.t // 60)] += e.qty * e.price * ex._units[s]
+    assert per_minute and max(per_minute.values()) <= cap
+    s = run.summary()
+    assert s["bad_debt_usd"] >= 0 and s["conservation_error"] == 0
+    assert s["adl"]["count"] == len(fills)
+
+
+def test_a_halted_contract_neither_trades_nor_liquidates_and_refuses_orders():
+    run = conserving(small_run("breaker", 1, ["exchange.adl_breaker_usd_per_min=0",
+                                              "exchange.halt_drop_pct=4"]))
+    seen = _collect(run, (Trade, LiquidationStarted, CommandRejected))
+    sim, ex = run.sim, run.sim.exchange
+    tried = False
+    while not sim.finished:
+        if not tried and any(ex.halted(s) for s in range(len(ex.symbols))):
+            s = next(s for s in range(len(ex.symbols)) if ex.halted(s))
+            sim.submit(PlaceOrder(run.player, ex.symbols[s], "buy", "1", None, "ioc"))
+            tried = True
+        sim.step()
+    assert ex.halts and tried
+    for s, start, end in ex.halts:
+        symbol = ex.symbols[s]
+        inside = [e for t, e in seen if start < t < end and getattr(e, "symbol", None) == symbol
+                  and isinstance(e, (Trade, LiquidationStarted))]
+        assert not inside, (symbol, start, end, inside[:3])
+    rejected = [e for _, e in seen if isinstance(e, CommandRejected)]
+    assert rejected and rejected[0].error == "TradingHalted" and "halted" in rejected[0].message
+    assert run.summary()["halts"][0]["symbol"] == ex.symbols[ex.halts[0][0]]
+
+
+def test_stress_sized_funds_follow_the_positions_and_keep_money_conserved():
+    fixed = small_run("fund", 1)
+    stress = small_run("fund", 1, ['exchange.fund_sizing="stress"', "exchange.fund_stress_pct=35"])
+    milder = small_run("fund", 1, ['exchange.fund_sizing="stress"', "exchange.fund_stress_pct=10"])
+    for run in (fixed, stress, milder):
+        ex = run.sim.exchange
+        assert ex.total_money() == ex.net_deposits
+    funds = [[int(r.sim.exchange.acc.w[f]) for f in r.sim.exchange.fund_ids]
+             for r in (fixed, stress, milder)]
+    assert funds[0] != funds[1]
+    assert all(hi >= lo for hi, lo in zip(funds[1], funds[2])) and sum(funds[1]) > sum(funds[2])
+
+
+def test_designated_market_makers_never_pull():
+    run = small_run("free", 1, ["market_makers.obligated_firms=2"])
+    changes = _collect(run, (MakerStateChange,))
+    run.run(until="05:20")
+    states = {(e.firm, e.state) for _, e in changes}
+    assert not {(0, "pulled"), (1, "pulled")} & states
+    assert any(state == "pulled" for firm, state in states if firm >= 2)
+    assert min(run.makers.factor[:2]) >= 0.5
+
+
+def test_transparency_makes_the_crowd_de_risk_as_makers_leave():
+    blind = small_run("free", 1)
+    seeing = small_run("free", 1, ["crowd.sees_withdrawals=true", "crowd.withdrawal_reaction=20"])
+    for run in (blind, seeing):
+        run.run(until="05:05")
+    ex_b, ex_s = blind.sim.exchange, seeing.sim.exchange
+    open_b = int(abs(ex_b.acc.qty[:, blind.crowd.ids]).sum())
+    open_s = int(abs(ex_s.acc.qty[:, seeing.crowd.ids]).sum())
+    assert open_s < open_b  # more positions cut before the cascade
+    assert ex_s.total_money() == ex_s.net_deposits
+
+
+def test_designated_maker_desk_earns_rebates_and_pays_penalties_per_minute():
+    run = conserving(small_run("dmm", 1))
+    run.run(until="05:10")
+    m = run.summary()["player"]["maker"]
+    assert m["obligated"] and m["volume_usd"] > 0 and m["rebates_usd"] > 0
+    assert m["penalties_usd"] == pytest.approx(5_000 * m["minutes_missed"])
+    desk = run.desk
+    assert desk.rebates <= desk.volume * 3 // 10_000
+    assert m["obligations_met"] == (desk.compliant_seconds >= 0.8 * desk.session_seconds)
+
+
+def test_maker_without_obligations_is_paid_every_minute_and_never_fined():
+    run = conserving(small_run("maker", 1))
+    run.run(until="05:00")
+    m = run.summary()["player"]["maker"]
+    assert m["obligated"] is False and m["penalties_usd"] == 0 and m["obligations_met"] is None
+    assert m["rebates_usd"] == pytest.approx(m["volume_usd"] / 10_000, abs=40)
