@@ -268,6 +268,9 @@ class Recorder:
             "insurance_fund": funds,
             "adl": {"count": self.adl_count, "notional_usd": _usd(self.adl_notional),
                     "socialized_usd": _usd(self.socialized),
+                    "by_group": {name: int(np.isin(ids, np.fromiter(
+                        sorted(self.adl_accounts), np.int64, len(self.adl_accounts))).sum())
+                        for name, ids in self.groups.items()},
                     "first_at": self.adl_first and t(self.adl_first),
                     "accounts": len(self.adl_accounts)},
             "open_interest": {"start_usd": _usd(self.oi_start), "end_usd": _usd(oi_end),

@@ -1,7 +1,7 @@
 """What the debrief says: the player's own timeline, what the market did, one what-if to try.
 
-Built from the run's recorder (``CrashRun.summary()``) and the floor's event log. No score: the
-objectives come with a later issue. Pure Python: no textual.
+Built from the run's recorder (``CrashRun.summary()``) and the floor's event log; the score is
+the level's objectives measured on the run (``engine.objectives``). Pure Python: no textual.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class Debrief:
     what_if: tuple[str, str]          # (why, command line)
     lesson: str
     window: tuple[int, int]
+    score: tuple[str, ...] = ()
+    """Score and stars, then one line per objective (✓ / ✗, value against target)."""
+    lesson_showed: str = ""
 
 
 def _clock(text: str | None) -> int | None:
@@ -48,9 +51,38 @@ def build(model) -> Debrief:
         title=f"{run.level.data['title']} · level {run.level.name} · seed {run.seed} · "
               f"{s['sim_start']}–{fmt.hhmm(sim.clock, seconds=True)} HKT",
         equity=equity, marks=tuple(_marks(s, model)), yours=tuple(your_lines(model, s)),
-        market=tuple(market_lines(s)), what_if=what_if(s, run.level.name, run.seed, model.role),
+        market=tuple(market_lines(s)), what_if=what_if(s, run.level.name, run.seed, model.role,
+                                         [v for v in run.level.data["variants"] if v["set"]]),
         lesson=" ".join(run.level.data.get("lesson", "").split()),
-        window=(sim.start, sim.end))
+        window=(sim.start, sim.end), score=tuple(score_lines(s["objectives"], sim.finished)),
+        lesson_showed=lesson_line(s["objectives"]))
+
+
+def score_lines(o: dict, finished: bool = True) -> list[str]:
+    """The score line, then each objective with its measured value."""
+    if not o["items"]:
+        return []
+    stars = "★" * o["stars"] + "☆" * (3 - o["stars"])
+    head = f"Score {o['score']}/100  {stars}  (par {o['par']}; stars at " \
+           f"{', '.join(map(str, o['stars_at']))})"
+    if not finished:
+        head += " — so far: the session is not over"
+    lines = [head]
+    for item in o["items"]:
+        mark = "✓" if item["met"] else "✗"
+        lines.append(f"{mark} {item['label']}: {item['value_text']} (target {item['target']})")
+    return lines
+
+
+def lesson_line(o: dict) -> str:
+    """Whether the level's lesson showed up in this run, and the evidence."""
+    checks = o.get("lesson_checks") or []
+    if not checks:
+        return ""
+    evidence = "; ".join(f"{c['label']}: {c['value_text']}" for c in checks)
+    if o["lesson_showed"]:
+        return f"It showed up in your run — {evidence}."
+    return f"It did not show up in your run — {evidence}. Try the passive line, or compare."
 
 
 def _marks(s: dict, model) -> list[ChartMark]:
@@ -86,6 +118,11 @@ def your_lines(model, s: dict) -> list[str]:
     return lines
 
 
+GROUP_NAMES = {"crowd_long": "crowd longs", "crowd_short": "crowd shorts",
+               "market_makers": "market makers", "arbitrageurs": "arbitrageurs",
+               "player": "you"}
+
+
 def market_lines(s: dict) -> list[str]:
     out = []
     for sym, v in s["symbols"].items():
@@ -110,7 +147,23 @@ def market_lines(s: dict) -> list[str]:
     adl = s["adl"]
     out.append(f"ADL: {adl['count']:,} fills on {adl['accounts']:,} accounts, "
                f"{fmt.usd_short(adl['notional_usd'])}" +
-               (f", first at {adl['first_at']}." if adl.get("first_at") else "."))
+               (f", first at {adl['first_at']}" if adl.get("first_at") else "") +
+               (f"; winners gave up {fmt.usd_short(adl['socialized_usd'])} to it."
+                if adl.get("socialized_usd") else "."))
+    hit = {k: v for k, v in (adl.get("by_group") or {}).items() if v}
+    if hit:
+        out.append("Who ADL hit: " + ", ".join(f"{GROUP_NAMES.get(k, k)} {v:,}"
+                                               for k, v in hit.items()) + ".")
+    if s.get("bad_debt_usd"):
+        out.append(f"Bad debt left with the exchange: {fmt.usd_short(s['bad_debt_usd'])} (the "
+                   f"insurance funds' deficit).")
+    for h in s.get("halts") or []:
+        out.append(f"Trading halt: {h['symbol']} {h['from']}–{h['to']}.")
+    groups = s.get("groups") or {}
+    if groups:
+        out.append("PnL by group: " + ", ".join(
+            f"{GROUP_NAMES.get(k, k)} {fmt.usd_short(v['pnl_usd'])}" for k, v in groups.items()
+            if v["accounts"]) + ".")
     oi = s["open_interest"]
     if oi.get("change_pct") is not None:
         out.append(f"Open interest {fmt.usd_short(oi['start_usd'])} → "
@@ -126,9 +179,14 @@ def market_lines(s: dict) -> list[str]:
     return out
 
 
-def what_if(s: dict, level: str, seed: int, role: str) -> tuple[str, str]:
+def what_if(s: dict, level: str, seed: int, role: str,
+            variants: list[dict] = ()) -> tuple[str, str]:
     """One counterfactual worth replaying, chosen from what happened."""
     base = f"crashfloor run {level} --seed {seed}"
+    if variants:
+        flags = " ".join(f"--variant {v['name']}" for v in variants)
+        return ("The same crash under this level's other rules, side by side over five seeds:",
+                f"crashfloor compare {level} {flags} --seeds 1-5")
     if s["adl"]["count"]:
         return ("A BitMEX-sized insurance fund (×20) absorbs the bad debt, so ADL should hardly "
                 "fire:", f"{base} --set exchange.fund_multiplier=20")

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, RadioButton, RadioSet, Static
 
 from .. import fmt
 from ..widgets.too_small import TooSmall
@@ -32,6 +32,23 @@ def portfolio_text(level) -> str:
     return "\n".join(lines)
 
 
+def objectives_text(data: dict) -> str:
+    """What the level asks, with the weights and the stars."""
+    from engine.objectives import describe
+    goals = data.get("objectives") or []
+    if not goals:
+        return "[b]Objectives[/b]: none — free play; the debrief tells what happened."
+    total = sum(g["weight"] for g in goals) or 1
+    lines = ["[b]Objectives[/b]"]
+    for g in goals:
+        lines.append(f"  • {escape(describe(g))}  [dim]({g['weight'] / total:.0%} of the "
+                     f"score)[/dim]")
+    sc = data["scoring"]
+    lines.append(f"  Stars at {sc['star1']}, {sc['star2']} and {sc['star3']} points; par "
+                 f"{sc['par']}.")
+    return "\n".join(lines)
+
+
 def story(text: str) -> str:
     """The briefing's paragraphs, each re-flowed onto one line (the screen wraps them)."""
     paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
@@ -47,12 +64,15 @@ def keys_text(maker: bool) -> str:
 class BriefingScreen(Screen):
     """Before play (``Start`` opens the floor) or, with ``overlay``, a reminder from the floor."""
 
-    BINDINGS = [Binding("enter", "start", "Start"), Binding("escape", "back", "Back")]
+    BINDINGS = [Binding("enter", "start", "Start"), Binding("s", "start", "Start", show=False),
+                Binding("escape", "back", "Back")]
 
     def __init__(self, level, *, overlay: bool = False):
         super().__init__()
         self.level = level
         self.overlay = overlay
+        self.variants = [] if overlay else list(level.data["variants"])
+        self.choice = 0
 
     def compose(self) -> ComposeResult:
         data = self.level.data
@@ -64,6 +84,13 @@ class BriefingScreen(Screen):
             yield Static(escape(story(data["briefing"]) or data["summary"]),
                          classes="briefing-story")
             yield Static(portfolio_text(self.level), classes="briefing-section")
+            if self.variants:
+                yield Static("[b]Choose the market's rules[/b] (↑↓ and enter, then [b]s[/b] "
+                             "to start)", classes="briefing-section")
+                with RadioSet(id="variants"):
+                    for k, v in enumerate(self.variants):
+                        yield RadioButton(v["label"] or v["name"], value=k == 0)
+            yield Static(objectives_text(data), classes="briefing-section")
             yield Static(keys_text(maker), classes="briefing-section")
         with Horizontal(id="briefing-buttons"):
             yield Button("Back to the floor" if self.overlay else "Start ⏎", id="start",
@@ -73,11 +100,29 @@ class BriefingScreen(Screen):
         yield Footer()
         yield TooSmall()
 
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.choice = event.index
+
+    def chosen_level(self):
+        """The level with the chosen variant's overrides applied."""
+        if not self.variants or not self.variants[self.choice]["set"]:
+            return self.level
+        from engine.level import load_level
+        return load_level(self.level.path, list(self.level.overrides)
+                          + list(self.variants[self.choice]["set"]))
+
     def action_start(self) -> None:
         if self.overlay:
             self.dismiss()
-        else:
-            self.app.start_floor(self.level)
+            return
+        from engine.errors import LevelError
+        try:
+            level = self.chosen_level()
+        except LevelError as exc:
+            self.notify("\n".join(exc.problems), title="This variant does not load",
+                        severity="error")
+            return
+        self.app.start_floor(level)
 
     def action_back(self) -> None:
         if self.overlay:

@@ -39,11 +39,17 @@ class DebriefScreen(Screen):
         chart.empty_text = "no equity curve: this level has no player account"
         yield chart
         with VerticalScroll(id="debrief-body"):
+            if d.score:
+                yield Static(f"[b]{escape(d.score[0])}[/b]\n" + "\n".join(
+                    f"  {escape(line)}" for line in d.score[1:]), classes="debrief-section",
+                    id="score")
             yield Static(self._section("Your timeline", d.yours), classes="debrief-section")
             yield Static(self._section("What the market did", d.market),
                          classes="debrief-section")
             if d.lesson:
-                yield Static(f"[b]The lesson[/b]\n{d.lesson}", classes="debrief-section")
+                shown = f"\n{escape(d.lesson_showed)}" if d.lesson_showed else ""
+                yield Static(f"[b]The lesson[/b]\n{escape(d.lesson)}{shown}",
+                             classes="debrief-section", id="lesson")
             why, command = d.what_if
             yield Static(f"[b]What if?[/b]\n{why}\n  [$text-accent]{command}[/]",
                          classes="debrief-section", id="what-if")
