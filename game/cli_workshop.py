@@ -174,8 +174,20 @@ def session_summary(path: Path) -> dict:
         if not isinstance(data, dict) or "objectives" not in data or "level" not in data:
             raise InvalidInput(f"{path}: not a run --json file (no 'level'/'objectives' keys)")
         return data
-    from engine import save as saves  # saves and replays (issue 6)
-    return saves.session_summary(path)
+    from engine.errors import SaveError
+    from engine.replay import load_replay, verify
+    from engine.save import load_run
+    try:
+        if path.suffix == ".cfreplay":  # re-run the recorded commands, checked minute by minute
+            check = verify(load_replay(path))
+            if not check.ok:
+                at = check.divergence[0]
+                raise InvalidInput(f"{path}: the replay diverges at {at // 3600:02d}:"
+                                   f"{at // 60 % 60:02d}; its results cannot be trusted")
+            return check.run.summary()
+        return load_run(path).summary()  # a save: the session as far as it went
+    except SaveError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def results_rows(files: list[Path]) -> tuple[list[list[str]], list[str]]:
@@ -222,9 +234,11 @@ def cmd_results(args) -> int:
     from rich.table import Table
     out = Table(title="Leaderboard", title_justify="left")
     out.add_column("#", justify="right")
-    for k, name in enumerate(RESULT_HEAD):
-        out.add_column(name.replace("_", " "), justify="right" if k in (2, 4, 6, 8) else "left")
+    short = ["session", "level", "seed", "role", "score", "stars", "equity $", "survived",
+             "ADL'd", "at", "lesson"]
+    for k, name in enumerate(short):
+        out.add_column(name, justify="right" if k in (2, 4, 6, 8) else "left", no_wrap=k < 2)
     for rank, row in enumerate(rows, 1):
         out.add_row(str(rank), *row)
-    Console().print(out)
+    Console(width=None if sys.stdout.isatty() else 160).print(out)
     return 0 if rows else 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 from engine.compare import Variant, parse_seeds, run_metrics
 from engine.level import load_level
@@ -79,3 +80,17 @@ def test_results_ranks_sessions_and_skips_bad_files(tmp_path, capsys):
     assert rows[0][:5] == ["session", "level", "seed", "role", "score"]
     assert [r[0] for r in rows[1:]] == ["bo", "ana"] and rows[1][5] == "★★★"
     assert "skipped" in captured.err and "junk.json" in captured.err
+
+
+def test_results_reads_saves(tmp_path, capsys):
+    from engine.crash import CrashRun
+    from engine.save import save_run
+    short = load_level(Path(__file__).resolve().parents[1] / "game" / "fixtures" / "short.toml")
+    run = CrashRun(short)
+    run.run(until="04:02")
+    save_run(run, tmp_path / "cleo.cfsave")
+    _session(tmp_path, "dan", 10, 0, 5.0, False)
+    assert main(["results", str(tmp_path), "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    cleo = next(r for r in rows if r[0] == "cleo")
+    assert cleo[1] == "short" and cleo[2] == "7" and cleo[9] == "04:02"
