@@ -1003,8 +1003,21 @@ def _reference_sections(node: Table, path: str, title: str, doc: str):
         yield from _reference_sections(*args)
 
 
+def objective_vocabulary_markdown() -> list[str]:
+    """The metrics ``[[objectives]]`` and ``[[lesson_checks]]`` may name, as a Markdown table."""
+    from .objectives import METRICS
+    out = ["### The objective vocabulary", "",
+           "| Metric | Kind | Meaning |", "|---|---|---|"]
+    for m in METRICS.values():
+        kind = "yes/no (`is`)" if m.kind == "bool" else \
+            f"number{f' ({m.unit})' if m.unit else ''} (`at_least` / `at_most`)"
+        out.append(f"| `{m.name}` | {kind} | {m.doc} |")
+    return out + [""]
+
+
 def schema_reference_markdown() -> str:
-    """The field reference: one Markdown table per section, generated from the schema."""
+    """The field reference: one Markdown table per section, generated from the schema, then the
+    objective vocabulary."""
     out = []
     for title, doc, rows in _reference_sections(SCHEMA, "", "Top level", ""):
         if not rows:
@@ -1019,4 +1032,5 @@ def schema_reference_markdown() -> str:
             cells = [f"`{path}`", spec.kind, default, _allowed(spec), meaning]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
+    out += objective_vocabulary_markdown()
     return "\n".join(out)
