@@ -157,6 +157,9 @@ def market_lines(s: dict) -> list[str]:
     if s.get("bad_debt_usd"):
         out.append(f"Bad debt left with the exchange: {fmt.usd_short(s['bad_debt_usd'])} (the "
                    f"insurance funds' deficit).")
+    elif adl["count"]:
+        out.append("Bad debt left with the exchange: none — what the insurance funds could not "
+                   "carry was socialized by ADL.")
     for h in s.get("halts") or []:
         out.append(f"Trading halt: {h['symbol']} {h['from']}–{h['to']}.")
     groups = s.get("groups") or {}
