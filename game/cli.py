@@ -4,7 +4,7 @@
                                     terminal (piped), run the default crash headless
     crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X] [--saves DIR]
     crashfloor play --resume SAVE | --replay REPLAY
-    crashfloor run LEVEL [--seed N] [--until HH:MM] [--set key=value ...] [--json]
+    crashfloor run LEVEL [--seed N] [--until HH:MM] [--variant NAME] [--set key=value ...] [--json]
                          [--save [PATH]] [--record PATH] [--saves DIR]
     crashfloor run --resume SAVE [--until HH:MM] [--json] [--save [PATH]]
     crashfloor replay REPLAY [--until HH:MM] [--json]
@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--until", metavar="HH:MM", help="stop at this HKT time")
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="KEY=VALUE", help="override a level field, e.g. crowd.long_share=0.9")
+    run.add_argument("--variant", metavar="NAME",
+                     help="apply one of the level's [[variants]] (before any --set)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--save", nargs="?", const="", metavar="PATH",
                      help="save the run where it stops (a file, or a folder: a generated name)")
@@ -184,12 +186,26 @@ def _run_to_start(args):
     if resume:
         from engine.errors import InvalidInput
         from engine.save import load_run
-        if args.level is not None or args.seed is not None or args.overrides:
+        if args.level is not None or args.seed is not None or args.overrides or args.variant:
             raise InvalidInput("--resume continues a save with its own level and seed; give no "
-                               "LEVEL, --seed or --set with it")
+                               "LEVEL, --seed, --variant or --set with it")
         return load_run(resume)
     from engine.crash import CrashRun
-    return CrashRun(load(args.level or DEFAULT_LEVEL, args.overrides), seed=args.seed)
+    name = args.level or DEFAULT_LEVEL
+    overrides = variant_overrides(name, args.variant) + list(args.overrides)
+    return CrashRun(load(name, overrides), seed=args.seed)
+
+
+def variant_overrides(level: str, variant: str | None) -> list[str]:
+    """The ``--set`` overrides of the level's ``[[variants]]`` entry named ``variant``."""
+    if not variant:
+        return []
+    from engine.errors import InvalidInput
+    named = {v["name"]: v["set"] for v in load(level).data["variants"]}
+    if variant not in named:
+        raise InvalidInput(f"--variant {variant}: the level defines no variant of that name; "
+                           f"its variants: {', '.join(named) or 'none'}")
+    return list(named[variant])
 
 
 def _write_outputs(args, run) -> None:

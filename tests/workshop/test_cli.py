@@ -94,3 +94,12 @@ def test_results_reads_saves(tmp_path, capsys):
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     cleo = next(r for r in rows if r[0] == "cleo")
     assert cleo[1] == "short" and cleo[2] == "7" and cleo[9] == "04:02"
+
+
+def test_run_applies_a_named_variant(capsys):
+    assert main(["run", "fund", "--variant", "nope"]) == 2
+    assert "its variants: thin, as-is, bitmex, stress" in capsys.readouterr().err
+    assert main(["run", "fund", "--variant", "bitmex", "--set", "crowd.accounts=1500",
+                 "--until", "05:01", "--json"]) == 0
+    funds = json.loads(capsys.readouterr().out)["insurance_fund"]
+    assert funds["BTC"]["start_usd"] == 60_000_000
