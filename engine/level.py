@@ -854,7 +854,8 @@ def find_level(name_or_path: str, levels_dir: str | Path) -> Path:
 
 
 def list_levels(levels_dir: str | Path) -> list[tuple[str, str, str]]:
-    """(name, title, summary) for every level, by name; an invalid one shows its first problem."""
+    """(name, title, summary) for every level, by ``order`` then name; an invalid one shows its
+    first problem (at the default order, 100)."""
     out = []
     for name in level_names(levels_dir):
         file = Path(levels_dir) / f"{name}.toml"
@@ -864,8 +865,9 @@ def list_levels(levels_dir: str | Path) -> list[tuple[str, str, str]]:
             first = error.problems[0].removeprefix(f"{file}: ")
             out.append((name, f"(invalid: {first})", ""))
         else:
-            out.append((name, level.data["title"], level.data["summary"]))
-    return out
+            out.append((name, level.data["title"], level.data["summary"], level.data["order"]))
+    return [row[:3] for row in sorted(out, key=lambda r: (r[3] if len(r) > 3 else 100,
+                                                          r[0]))]
 
 
 # --- documentation generated from the schema --------------------------------------------------

@@ -93,6 +93,8 @@ SCHEMA = Table({
     "summary": Field("str", "", "one line for level lists"),
     "briefing": Field("str", "", "the story and the task, shown before play"),
     "lesson": Field("str", "", "the lesson the level teaches (named in the debrief)"),
+    "order": Field("int", 100, "place in level lists: smaller first, ties by name", min=0,
+                   max=10_000),
     "difficulty": Field("choice", "normal", "shown on the title screen",
                         choices=("easy", "normal", "hard")),
     "seed": Field("int", 1, "default random seed", min=0, max=2**32 - 1),

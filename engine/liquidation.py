@@ -58,7 +58,7 @@ def run_waterfall(ex: "Exchange") -> None:
         val = value_all(ex.instruments, ex.marks.mark, ex.acc)
         cross, isolated = _underwater(ex, val)
         funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)
-                 if not ex.halted(s) and ex.adl_allowance(s, ex.marks.mark[s]) != 0]
+                 if not ex.halted(s) and _fund_may_deleverage(ex, f, s)]
         if not (len(cross) or isolated or funds):
             ex.valuation = val
             return
@@ -250,6 +250,15 @@ def _bankrupt_fund_positions(ex: "Exchange", f: int) -> list[int]:
         if (q > 0 and mark < pb) or (q < 0 and mark > pb):
             out.append(s)
     return out
+
+
+def _fund_may_deleverage(ex: "Exchange", f: int, s: int) -> bool:
+    """False when the ADL breaker lets no lot of the fund's position through this minute (at
+    the price ``_deleverage_fund`` would use), so the scan does not come back to it."""
+    if not ex.adl_breaker:
+        return True
+    pb = _fund_bankruptcy_prices(ex, f).get(s)
+    return pb is not None and ex.adl_allowance(s, pb) != 0
 
 
 def _deleverage_fund(ex: "Exchange", f: int, s: int) -> None:

@@ -55,7 +55,7 @@ def level_entries(levels_dir: Path, overrides: list[str] = ()) -> list[LevelEntr
         d = level.data
         out.append(LevelEntry(name, d["title"], d["player"]["role"], d["difficulty"],
                               d["summary"], level))
-    return out
+    return sorted(out, key=lambda e: (e.level.data["order"] if e.level else 100, e.name))
 
 
 class TitleScreen(Screen):
