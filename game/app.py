@@ -62,7 +62,10 @@ class CrashfloorApp(App):
         if resumed is not None:
             self.prepared = FloorModel(resumed, replay=replay)
         self.paused, self.ticking = paused, ticking
-        self.saves_dir = Path("saves") if saves_dir is None else Path(saves_dir)
+        if saves_dir is None:
+            from .cli_saves import saves_dir as default_saves  # $CRASHFLOOR_SAVES or saves/
+            saves_dir = default_saves()
+        self.saves_dir = Path(saves_dir)
         self.autosaved: Path | None = None
         """This session's autosave (replaced by each newer one)."""
         self._recovering = False

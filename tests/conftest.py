@@ -65,3 +65,11 @@ def default_cli_run(tmp_path_factory) -> subprocess.CompletedProcess:
     directory: the default level at full size. Shared by every test that needs a full run."""
     cwd = tmp_path_factory.mktemp("elsewhere")
     return run_cli_subprocess([], cwd=cwd, timeout=600)
+
+
+@pytest.fixture(autouse=True)
+def _saves_out_of_the_repository(tmp_path_factory, monkeypatch):
+    """Autosaves made by tests go to a temporary folder, never into the checkout's saves/
+    (a test that wants a folder of its own passes saves_dir or sets CRASHFLOOR_SAVES itself)."""
+    if "CRASHFLOOR_SAVES" not in os.environ:
+        monkeypatch.setenv("CRASHFLOOR_SAVES", str(tmp_path_factory.mktemp("saves")))
