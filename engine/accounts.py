@@ -11,7 +11,10 @@ Money bookkeeping (all integers, money units of 1e-6 USD):
   opened the position, scaled down in proportion when it is reduced. Average entry = cost / qty.
 * Unrealized PnL at mark ``m``: ``qty × m × unit − cost``.
 * ``adl_light[s, a]`` and ``adl_score[s, a]``: the position's ADL light (1–5, 0 when flat) and
-  score, as of the last settle.
+  score, as of the last ``Exchange.refresh_lights()`` (the views call it).
+* ``touched``: ids of accounts whose positions or money changed since the last margin scan
+  (``scan.py``); every write to an account's wallet, positions or isolated margin must go through
+  ``apply_fill`` or be followed by ``touch``.
 
 Because every fill adds ``q × p × unit`` to the buyer's cost and the same to the seller's with the
 other sign, and a reduction moves exactly ``new_cost − (cost + q × p × unit)`` into the margin pool,
@@ -44,9 +47,13 @@ def fill_result(old_q: int, old_c: int, dq: int, price: int, unit: int) -> tuple
 class Accounts:
     """The account and position arrays for ``n_symbols`` symbols, grown by doubling."""
 
+    _not_state = ("touched",)
+    """Derived, not saved (``state.py``): the scan is rebuilt after a load."""
+
     def __init__(self, n_symbols: int, capacity: int = 1024):
         self.n_symbols = n_symbols
         self.n = 0
+        self.touched: list[int] = []
         self._alloc(max(16, capacity))
 
     # --- storage --------------------------------------------------------------------------------
@@ -120,6 +127,7 @@ class Accounts:
         money units (negative = rebate). Returns the realized PnL; both go to the position's pool
         (the isolated margin if the position is isolated, else the cross wallet)."""
         q, c = self.q, self.c
+        self.touched.append(a)
         old_q = q[s, a]
         new_q, new_c, realized = fill_result(old_q, c[s, a], dq, price, unit)
         q[s, a] = new_q
@@ -148,6 +156,10 @@ class Accounts:
             keep = im[s, a] * abs(new_q) // abs(old_q)
             w[a] += im[s, a] - keep
             im[s, a] = keep
+
+    def touch(self, a: int) -> None:
+        """Note that account ``a``'s money or positions changed outside ``apply_fill``."""
+        self.touched.append(a)
 
     def transfer(self, frm: int, to: int, s: int, lots: int, price: int, unit: int) -> None:
         """Move ``lots`` of ``frm``'s position in ``s`` to ``to`` at ``price``, with no fee: the

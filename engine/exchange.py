@@ -25,6 +25,7 @@ from .errors import (InsufficientMargin, InvalidInput, LeverageError, MarginMode
 from .events import Event, News, OrderCancelled, Trade
 from .instruments import PPM, Instrument
 from .marks import MarkPricer
+from .scan import MarginScan
 from .units import MONEY_PER_USD, Grid, ceil_div, to_decimal, usd_to_money
 from .views import AccountView, OrderView, PositionView, account_view, position_view
 
@@ -53,6 +54,9 @@ class Exchange:
     that never fall below ``fund_floor`` USD.
     """
 
+    _not_state = ("scan",)
+    """Derived, not saved (``state.py``); ``_after_restore`` rebuilds it."""
+
     def __init__(self, instruments: Iterable[Instrument], insurance_fund: object = 0, *,
                  shared_fund: bool = False, fund_floor: object = 0, adl_policy: str = "article",
                  rng: np.random.Generator | None = None, workout_slippage_ppm: int = 5_000,
@@ -73,9 +77,12 @@ class Exchange:
         self.books = [OrderBook() for _ in self.instruments]
         self.acc = Accounts(len(self.symbols), capacity)
         self.marks = MarkPricer(len(self.symbols), mark_ema_steps, mark_method)
-        self.valuation = None
+        self.scan = MarginScan(len(self.symbols))
+        """Which pools may be under water (scan.py): derived, rebuilt after a load."""
         self.lit_positions = [np.zeros(0, np.int64) for _ in self.symbols]
-        """Per symbol, the accounts whose ADL light the last settle set (lights.py)."""
+        """Per symbol, the accounts whose ADL light the last refresh set (lights.py)."""
+        self.lights_stale = True
+        """Set by every settle; ``refresh_lights`` recomputes the lights when someone looks."""
         self.fee_pool = 0
         self.net_deposits = 0
         self.t = 0
@@ -279,6 +286,7 @@ class Exchange:
         a = self._a(account)
         units = usd_to_money(usd, "deposit")
         self.acc.w[a] += units
+        self.acc.touch(a)
         self.net_deposits += units
 
     def withdraw(self, account: int, usd: object) -> None:
@@ -290,6 +298,7 @@ class Exchange:
             raise InsufficientMargin(f"account {a}: cannot withdraw {units / MONEY_PER_USD:,} USD; "
                                      f"at most {max(free, 0) / MONEY_PER_USD:,} USD is free")
         self.acc.w[a] -= units
+        self.acc.touch(a)
         self.net_deposits -= units
 
     def set_leverage(self, account: int, symbol: str, leverage: int) -> None:
@@ -316,6 +325,7 @@ class Exchange:
             raise MarginModeError(f"account {a}: cannot switch {symbol} to {mode} with an open "
                                   "position or open orders there; close or cancel them first")
         self.acc.isov[s, a] = mode == "isolated"
+        self.acc.touch(a)
 
     def add_margin(self, account: int, symbol: str, usd: object) -> None:
         """Move USD from the cross wallet into an isolated position's margin."""
@@ -329,6 +339,7 @@ class Exchange:
                                      f"{max(free, 0) / MONEY_PER_USD:,} USD is free")
         self.acc.w[a] -= units
         self.acc.im[s, a] += units
+        self.acc.touch(a)
 
     def remove_margin(self, account: int, symbol: str, usd: object) -> None:
         """Move USD from an isolated position back to the wallet, keeping its initial margin."""
@@ -344,6 +355,7 @@ class Exchange:
                                      f"can leave the isolated {symbol} position")
         self.acc.im[s, a] -= units
         self.acc.w[a] += units
+        self.acc.touch(a)
 
     def seed_positions(self, s: int, accounts: np.ndarray, lots: np.ndarray,
                        entry_ticks: np.ndarray, isolated_margin: np.ndarray | None = None) -> None:
@@ -377,6 +389,7 @@ class Exchange:
         self.acc.qty[s, accounts] = lots
         self.acc.cost[s, accounts] = cost
         self.net_deposits -= int(cost.sum())
+        self.scan.reset()
 
     # --- valuation (scalar) ---------------------------------------------------------------------
     def _mark_or(self, s: int, default: int) -> int:
@@ -785,8 +798,23 @@ class Exchange:
         if all(m is not None for m in self.marks.mark):
             self._update_halts()
             liquidation.run_waterfall(self)
-            lights.update_lights(self)
+        self.lights_stale = True
         return self.drain_events()
+
+    def refresh_lights(self) -> None:
+        """Bring every open position's ADL score and light up to date (``acc.adl_light``,
+        ``acc.adl_score``), if anything settled since the last refresh. Lights are for looking
+        at, so they are computed when looked at: the views call this; the waterfall's ADL walk
+        ranks afresh anyway."""
+        if self.lights_stale and all(m is not None for m in self.marks.mark):
+            lights.update_lights(self)
+            self.lights_stale = False
+
+    def _after_restore(self) -> None:
+        """After a load (``state.py``): derived state is rebuilt from the restored arrays."""
+        self.scan.reset()
+        self.acc.touched.clear()
+        self.lights_stale = True
 
     def drain_events(self) -> list[Event]:
         events, self._events = self._events, []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .adl import SIDE_FREE, AdlPolicy, adl_lights, adl_scores, scores_both_sides
-from .margin import mm_vector
+from .margin import mm_vector, value_all
 
 if TYPE_CHECKING:
     from .exchange import Exchange
@@ -63,13 +63,22 @@ def _fresh(ex: "Exchange", s: int, idx: np.ndarray):
     return (*out, cross_equity, cross_mm)
 
 
+def _lights_start(ex: "Exchange") -> int:
+    """The dYdX start account the lights rank from: the walk draws its own when ADL runs, so the
+    lights show a queue whose start moves every second (without drawing from the generator:
+    looking at the lights must not change the simulation)."""
+    if ex.adl_policy is not AdlPolicy.DYDX:
+        return 0
+    return ex.t * 2_654_435_761 % max(ex.acc.n, 1)
+
+
 def update_lights(ex: "Exchange") -> None:
-    """Recompute every open position's ADL score and 1–5 light (0 when flat), from the
-    valuation the waterfall left behind. Side-free policies score a symbol in one pass; the
-    ranking is always per side."""
+    """Recompute every open position's ADL score and 1–5 light (0 when flat) at the current
+    marks (``Exchange.refresh_lights`` calls this when someone looks). Side-free policies score
+    a symbol in one pass; the ranking is always per side."""
     acc = ex.acc
-    val = ex.valuation
-    start = _walk_start(ex)
+    val = value_all(ex.instruments, ex.marks.mark, acc)
+    start = _lights_start(ex)
     lit = ex.lit_positions
     side_free = ex.adl_policy in SIDE_FREE
     for s, sv in enumerate(val.symbols):

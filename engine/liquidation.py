@@ -4,9 +4,10 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
 
 0. **Fund work-out.** Each insurance fund sells what it took over back into the book (IOC, every
    step), no worse than ``workout_slippage_ppm`` from mark and never past its own bankruptcy price.
-1. **Scan** (vectorized over all accounts): cross pools with equity < maintenance margin, isolated
-   positions whose margin + uPnL < their maintenance margin, and fund positions whose loss at mark
-   exceeds their share of the fund (below).
+1. **Scan**: cross pools with equity < maintenance margin, isolated positions whose margin + uPnL
+   < their maintenance margin (``scan.py`` finds them without valuing every position: only pools
+   whose trigger prices were crossed or whose account changed are valued), and fund positions
+   whose loss at mark exceeds their share of the fund (below).
 2. For each underwater pool, in ascending account id: **cancel its orders**; give every position its
    **bankruptcy price** (``margin.py``); then per position:
    * **tier 1** — an IOC into the book limited at the bankruptcy price (the whole position: no
@@ -55,12 +56,12 @@ def run_waterfall(ex: "Exchange") -> None:
     for f in ex.fund_ids:
         _work_out(ex, f)
     for _ in range(MAX_ROUNDS):
-        val = value_all(ex.instruments, ex.marks.mark, ex.acc)
-        cross, isolated = _underwater(ex, val)
+        cross, isolated = ex.scan.underwater(ex)
+        if ex.scan.verify:
+            _check_scan(ex, cross, isolated)
         funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)
                  if not ex.halted(s) and _fund_may_deleverage(ex, f, s)]
         if not (len(cross) or isolated or funds):
-            ex.valuation = val
             return
         for f, s in funds:
             _deleverage_fund(ex, f, s)
@@ -68,11 +69,20 @@ def run_waterfall(ex: "Exchange") -> None:
             _liquidate(ex, int(a), None)
         for a, s in isolated:
             _liquidate(ex, a, s)
-    ex.valuation = value_all(ex.instruments, ex.marks.mark, ex.acc)
+
+
+def _check_scan(ex: "Exchange", cross: np.ndarray, isolated: list[tuple[int, int]]) -> None:
+    """The incremental scan against a full valuation (``MarginScan.verify``)."""
+    full_cross, full_isolated = _underwater(ex, value_all(ex.instruments, ex.marks.mark, ex.acc))
+    if cross.tolist() != full_cross.tolist() or isolated != full_isolated:
+        raise AssertionError(f"margin scan at t={ex.t} found cross {cross.tolist()[:10]}, "
+                             f"isolated {isolated[:10]}; a full valuation finds cross "
+                             f"{full_cross.tolist()[:10]}, isolated {full_isolated[:10]}")
 
 
 def _underwater(ex: "Exchange", val) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Cross accounts below maintenance, and (account, symbol) of isolated positions below it."""
+    """Cross accounts below maintenance, and (account, symbol) of isolated positions below it,
+    from a full valuation (the reference the incremental scan is checked against)."""
     acc = ex.acc
     n = acc.n
     cross = np.flatnonzero(val.has_cross & (val.cross_equity < val.cross_mm)
@@ -181,6 +191,7 @@ def _pay_residual(ex: "Exchange", a: int, syms: list[int], surplus: list[int],
     the crumbs to the first. ``residual`` ≥ 0 by construction of the bankruptcy prices."""
     acc = ex.acc
     acc.w[a] -= residual
+    acc.touch(a)
     rest = residual
     for k, s in enumerate(syms):
         part = rest if k == len(syms) - 1 else min(max(surplus[k], 0), rest)

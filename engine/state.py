@@ -57,7 +57,8 @@ _MAX_NDIM = 8
 _FACTORIES = {"int": int, "float": float, "list": list, "dict": dict, "set": set}
 _SKIP_CLASSES = {"engine.level:Level"}
 """Engine objects that are inputs, not state: the fresh graph's own stays."""
-_AFTER_RESTORE = {"engine.accounts:Accounts": "_views"}
+_AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
+                  "engine.exchange:Exchange": "_after_restore"}
 """Methods called on an object once its fields are restored (rebuild derived wiring)."""
 
 
@@ -93,9 +94,10 @@ def resolve_class(name: object, where: str) -> type:
 
 
 def attributes(obj: object) -> list[tuple[str, Any]]:
-    """An object's fields in a fixed order: slots along the MRO (base first), then ``__dict__``."""
+    """An object's fields in a fixed order: slots along the MRO (base first), then ``__dict__``.
+    Fields a class names in ``_not_state`` (caches it rebuilds itself) are left out."""
     out: list[tuple[str, Any]] = []
-    seen = set()
+    seen = set(getattr(type(obj), "_not_state", ()))
     for cls in reversed(type(obj).__mro__):
         slots = cls.__dict__.get("__slots__", ())
         for name in (slots,) if isinstance(slots, str) else slots:

@@ -93,6 +93,7 @@ def _pool(ex: "Exchange", a: int, s: int) -> tuple[int, list[int], list[int]]:
 
 
 def position_view(ex: "Exchange", a: int, s: int) -> PositionView:
+    ex.refresh_lights()
     acc, inst = ex.acc, ex.instruments[s]
     lots, cost = acc.q[s, a], acc.c[s, a]
     grid = ex._price_grid[s]

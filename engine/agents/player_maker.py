@@ -168,11 +168,13 @@ class PlayerDesk:
             if rebate:
                 ex.fee_pool -= rebate
                 ex.acc.w[self.account] += rebate
+                ex.acc.touch(self.account)
                 self.rebates += rebate
         elif self.minute_seconds:
             penalty = round(self.obligations["penalty_usd_per_minute"] * MONEY_PER_USD)
             ex.fee_pool += penalty
             ex.acc.w[self.account] -= penalty
+            ex.acc.touch(self.account)
             self.penalties += penalty
             self.minutes_missed += 1
         self.minute_volume = self.minute_seconds = self.minute_compliant = 0

@@ -46,7 +46,8 @@ def _play_hedge(policy: str) -> dict:
         if policy == "good":
             # the article's advice: watch the hedge's ADL light and take profit before ADL
             # does; de-lever the longs early
-            if "doge" not in done and ex.acc.q[doge, a] and ex.acc.adl_light[doge, a] >= 4:
+            if "doge" not in done and ex.acc.q[doge, a] \
+                    and ex.position(a, "DOGE").adl_light >= 4:
                 sim.submit(ClosePosition(a, "DOGE", "1"))
                 done.add("doge")
             if "cut" not in done and sim.clock >= 5 * 3600 + 3 * 60:

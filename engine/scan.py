@@ -1,0 +1,230 @@
+"""Which margin pools can be below maintenance, without valuing every position every step.
+
+The waterfall needs, every step, the pools (cross accounts and isolated positions) whose equity is
+below their maintenance margin. Valuing every position at every step costs a pass over the whole
+population; with a million accounts that was most of a step. Instead every healthy pool gets
+**trigger prices**: how far each of its marks may move before the pool could possibly be under
+water. Only pools whose trigger was crossed, pools that traded or moved money since they were last
+valued (``Accounts.touched``) and *hot* pools are valued, exactly; every other pool is provably
+healthy.
+
+The bound. A pool valued at marks m⁰ has slack ``B₀ = equity − Σ MM ≥ 0``. When the mark of leg s
+moves Δ ticks, the pool's equity moves by exactly ``q·u·Δ`` and the leg's maintenance margin
+``MM(|q|·u·m)``, which grows with the price, by at most ``|q|·u·|Δ|·r`` (r, the top bracket's MMR,
+is below 1) plus rounding: the ceiling and the integer maintenance amounts at bracket edges, at
+most ``C`` units per leg. So a move *for* a position costs the slack at most ``C`` (a long's gain
+outgrows its margin; a short's margin shrinks), and a move against it at most ``f·|q|·u·|Δ| + C``,
+with ``f = 1`` for a long (its margin shrinks as it loses) and ``f = 1 + r`` for a short. With
+``B = B₀ − C·legs`` shared over the legs in proportion to ``f·N`` (N: notional), leg s may move
+against its position by ``d_s = ⌊B·m_s / Σ f·N⌋`` ticks (the same percentage for every leg), since
+then ``Σ f_s·|q_s|·u_s·d_s ≤ B``. Its trigger is one tick past that: ``m_s − d_s − 1`` for a long
+(it fires when the mark is at or below it), ``m_s + d_s + 1`` for a short (at or above). A pool with
+``B < 0`` (within rounding of maintenance) and a pool under water are *hot*: valued at every scan
+until they are neither (a liquidation touches its pool anyway; a trading halt may keep one waiting).
+
+Storage, per symbol and direction: trigger prices sorted so that the ones that fire are a suffix
+(the shorts' stored negated), with each entry's pool key (``account × (S+1) + k``; ``k = S`` is the
+cross pool, ``k = s`` the isolated position in s) and generation. Valuing an account bumps the
+generation of all its pools, so their older triggers are dropped when they fire or at the next
+merge. New triggers wait in an unsorted buffer that every scan checks in full, merged into the
+sorted arrays when it outgrows a quarter of them.
+
+Exactness is checked, not hoped for: with ``verify`` on, ``liquidation.run_waterfall`` compares
+every scan with a full valuation and raises on any difference (the tests run whole levels so).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .margin import mm_vector
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+_SAFETY = 1.0 - 1e-9
+"""Float headroom on ``B·m/ΣN``: its relative error is ~1e-16, so bands never exceed the bound."""
+_FAR = 2**61
+"""Band cap in ticks (a pool with no leverage would otherwise never fire)."""
+
+
+class _Triggers:
+    """Trigger prices of one symbol and direction: entries fire when ``T ≥ threshold``."""
+
+    __slots__ = ("price", "key", "gen", "new_price", "new_key", "new_gen")
+
+    def __init__(self) -> None:
+        empty = np.zeros(0, dtype=np.int64)
+        self.price, self.key, self.gen = empty, empty, empty
+        self.new_price, self.new_key, self.new_gen = empty, empty, empty
+
+    def add(self, price: np.ndarray, key: np.ndarray, gen: np.ndarray) -> None:
+        self.new_price = np.concatenate([self.new_price, price])
+        self.new_key = np.concatenate([self.new_key, key])
+        self.new_gen = np.concatenate([self.new_gen, gen])
+
+    def fire(self, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remove and return (key, gen) of every entry with price ≥ threshold."""
+        i = int(np.searchsorted(self.price, threshold, side="left"))
+        keys, gens = [self.key[i:]], [self.gen[i:]]
+        self.price, self.key, self.gen = self.price[:i], self.key[:i], self.gen[:i]
+        hit = self.new_price >= threshold
+        if hit.any():
+            keys.append(self.new_key[hit])
+            gens.append(self.new_gen[hit])
+            keep = ~hit
+            self.new_price, self.new_key = self.new_price[keep], self.new_key[keep]
+            self.new_gen = self.new_gen[keep]
+        return np.concatenate(keys), np.concatenate(gens)
+
+    def merge_if_due(self, current_gen: np.ndarray) -> None:
+        if len(self.new_price) <= max(4096, len(self.price) // 4):
+            return
+        price = np.concatenate([self.price, self.new_price])
+        key = np.concatenate([self.key, self.new_key])
+        gen = np.concatenate([self.gen, self.new_gen])
+        live = current_gen[key] == gen
+        price, key, gen = price[live], key[live], gen[live]
+        order = np.argsort(price, kind="stable")
+        self.price, self.key, self.gen = price[order], key[order], gen[order]
+        empty = np.zeros(0, dtype=np.int64)
+        self.new_price, self.new_key, self.new_gen = empty, empty, empty
+
+    def __len__(self) -> int:
+        return len(self.price) + len(self.new_price)
+
+
+class MarginScan:
+    """The incremental under-water scan of an exchange (derived state: rebuilt, never saved)."""
+
+    def __init__(self, n_symbols: int):
+        self.S = n_symbols
+        self.verify = False
+        """Compare every scan with a full valuation (tests; ``liquidation.run_waterfall``)."""
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: the next scan values every pool."""
+        self.built = False
+        self.triggers = [[_Triggers(), _Triggers()] for _ in range(self.S)]
+        self.gen = np.zeros(0, dtype=np.int64)
+        self.hot = np.zeros(0, dtype=np.int64)
+        self.valued = 0
+        """Accounts valued by the last scan (for benchmarks and tests)."""
+
+    def pending(self) -> int:
+        return sum(len(t) for pair in self.triggers for t in pair)
+
+    # --- the scan --------------------------------------------------------------------------------
+    def underwater(self, ex: "Exchange") -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Cross accounts below maintenance (ascending) and (account, symbol) of isolated positions
+        below it (sorted), leaving out pools a trading halt freezes: exactly what a full
+        valuation finds."""
+        acc = ex.acc
+        n = acc.n
+        K = self.S + 1
+        if len(self.gen) < acc.capacity * K:
+            grown = np.zeros(acc.capacity * K, dtype=np.int64)
+            grown[: len(self.gen)] = self.gen
+            self.gen = grown
+        touched = np.asarray(acc.touched, dtype=np.int64)
+        acc.touched.clear()
+        if not self.built:
+            ids = np.flatnonzero(~acc.is_fund[:n])
+            self.built = True
+        else:
+            parts = [touched, self.hot // K]
+            for s, mark in enumerate(ex.marks.mark):
+                for side, threshold in ((0, mark), (1, -mark)):
+                    key, gen = self.triggers[s][side].fire(threshold)
+                    if len(key):
+                        parts.append(key[self.gen[key] == gen] // K)
+            ids = np.unique(np.concatenate(parts))
+            ids = ids[(ids < n)]
+            ids = ids[~acc.is_fund[ids]]
+        self.valued = len(ids)
+        cross, isolated = self._value(ex, ids)
+        for pair in self.triggers:
+            for t in pair:
+                t.merge_if_due(self.gen)
+        return cross, isolated
+
+    def _value(self, ex: "Exchange", ids: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Value every pool of accounts ``ids`` (ascending) exactly; set triggers for the healthy
+        ones, keep the rest hot; return the ones under water, halts applied."""
+        acc, S, K = ex.acc, self.S, self.S + 1
+        keys = ids[:, None] * K + np.arange(K, dtype=np.int64)
+        self.gen[keys] += 1
+        marks = ex.marks.mark
+        slack_c = [4 + 2 * len(inst.brackets) for inst in ex.instruments]
+        short_f = [1.0 + max(b.mmr_ppm for b in inst.brackets) / 1e6 for inst in ex.instruments]
+        equity = acc.wallet[ids].copy()
+        mm_sum = np.zeros(len(ids), dtype=np.int64)
+        exposure = np.zeros(len(ids), dtype=np.float64)
+        rounding = np.zeros(len(ids), dtype=np.int64)
+        legs = []
+        hot = []
+        isolated: list[tuple[int, int]] = []
+        halted = [s for s in range(S) if ex.halted(s)]
+        for s, inst in enumerate(ex.instruments):
+            q = acc.qty[s, ids]
+            value = q * (marks[s] * inst.unit_per_tick_lot)
+            notional = np.abs(value)
+            upnl = value - acc.cost[s, ids]
+            mm = mm_vector(inst, notional)
+            open_ = q != 0
+            iso = acc.iso[s, ids] & open_
+            cross = open_ & ~iso
+            weighted = notional * np.where(q < 0, short_f[s], 1.0)
+            equity += np.where(cross, upnl, 0)
+            mm_sum += np.where(cross, mm, 0)
+            exposure += np.where(cross, weighted, 0.0)
+            rounding += cross * slack_c[s]
+            legs.append((q, cross))
+            if iso.any():
+                rows = np.flatnonzero(iso)
+                slack = acc.iso_margin[s, ids[rows]] + upnl[rows] - mm[rows]
+                under = slack < 0
+                if under.any() and s not in halted:
+                    isolated.extend((int(a), s) for a in ids[rows[under]])
+                band = slack - slack_c[s]
+                ok = band >= 0
+                hot.append(ids[rows[~ok]] * K + s)
+                r = rows[ok]
+                self._set(s, ids[r] * K + s, q[r], band[ok], np.full(len(r), marks[s]),
+                          weighted[r])
+        has_cross = exposure > 0
+        slack = equity - mm_sum
+        under = has_cross & (slack < 0)
+        band = slack - rounding
+        ok = has_cross & (band >= 0)
+        hot.append(ids[has_cross & ~ok] * K + S)
+        for s, (q, cross) in enumerate(legs):
+            r = np.flatnonzero(ok & cross)
+            if len(r):
+                self._set(s, ids[r] * K + S, q[r], band[r], np.full(len(r), marks[s]),
+                          exposure[r])
+        under_ids = ids[under]
+        if halted and len(under_ids):
+            frozen = np.zeros(len(under_ids), dtype=bool)
+            for s in halted:
+                frozen |= (acc.qty[s, under_ids] != 0) & ~acc.iso[s, under_ids]
+            under_ids = under_ids[~frozen]
+        self.hot = np.concatenate(hot)
+        isolated.sort()
+        return under_ids, isolated
+
+    def _set(self, s: int, keys: np.ndarray, q: np.ndarray, band: np.ndarray, mark: np.ndarray,
+             exposure: np.ndarray) -> None:
+        """Triggers of leg s for pools ``keys`` with slack ``band`` over the pool's ``Σ f·N``."""
+        d = np.minimum(band.astype(np.float64) * mark / exposure * _SAFETY, _FAR)
+        d = d.astype(np.int64)
+        gen = self.gen[keys]
+        long_ = q > 0
+        if long_.any():
+            self.triggers[s][0].add(mark[long_] - d[long_] - 1, keys[long_], gen[long_])
+        short = ~long_
+        if short.any():
+            self.triggers[s][1].add(-(mark[short] + d[short] + 1), keys[short], gen[short])
