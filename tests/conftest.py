@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("CRASHFLOOR_VERIFY_SCAN", "1")
+"""Every margin scan in the tests (and their subprocesses) is checked against a full valuation."""
+
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS_DIR = ROOT / "levels"
 FIXTURES = ROOT / "tests" / "levels" / "fixtures"

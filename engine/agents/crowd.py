@@ -18,8 +18,11 @@ Construction (all draws from the simulation's generator):
 Each step the crowd acts (vectorized draws, a handful of orders):
 
 * **cut / take profit** — every 2 s, each losing trader cuts with probability ``panic_rate`` per
-  minute per 1% of drawdown, each winner takes profit at ``take_profit_rate`` per minute per 1%,
-  at most ``cut_clip_usd`` at a time;
+  minute per 1% of drawdown, each winner takes profit at ``take_profit_rate`` per minute per 1%
+  (the percentage counted up to 100), at most ``cut_clip_usd`` at a time. The draw is thinned, so
+  its cost follows the few who act, not the crowd's size: accounts are first picked with the
+  highest chance anyone can have (a Bernoulli process walked by geometric gaps), then each pick is
+  kept with its own chance over that one — every account still acts with exactly its own chance;
 * **re-hedge after ADL** — a share ``rebalance_share`` of traders whose position was closed by ADL
   re-open part of it at market the next step (the article's extra selling);
 * **momentum shorts** — while an index is down more than 1% over five minutes, fresh accounts
@@ -240,22 +243,26 @@ class Crowd:
 
     def _cut_and_take_profit(self, sim, minutes: float) -> None:
         ex = sim.exchange
-        ids, sym = self.ids, self.symbol
-        qty = ex.acc.qty[sym, ids]
-        open_ = qty != 0
-        if not open_.any():
+        rate = minutes
+        if self.cfg.get("sees_withdrawals") and self.makers is not None and self.makers.F:
+            withdrawn = 1.0 - min(1.0, float(self.makers.factor.mean()))
+            rate *= 1.0 + self.cfg["withdrawal_reaction"] * withdrawn
+        panic, profit = self.cfg["panic_rate"] * rate, self.cfg["take_profit_rate"] * rate
+        top = max(panic, profit) * 100  # the highest chance: a 100% move
+        if top <= 0:
             return
+        rows = _bernoulli_rows(sim.rng, len(self.ids), min(top, 1.0))
+        ids, sym = self.ids[rows], self.symbol[rows]
+        qty = ex.acc.qty[sym, ids]
         marks = np.array([m or 0 for m in ex.marks.mark], dtype=np.int64)
         units = np.array(ex._units, dtype=np.int64)
         value = qty * marks[sym] * units[sym]
         notional = np.maximum(np.abs(value), 1)
-        pnl_pct = (value - ex.acc.cost[sym, ids]) / notional * 100
-        p = np.where(pnl_pct < 0, -pnl_pct * self.cfg["panic_rate"],
-                     pnl_pct * self.cfg["take_profit_rate"]) * minutes
-        if self.cfg.get("sees_withdrawals") and self.makers is not None and self.makers.F:
-            withdrawn = 1.0 - min(1.0, float(self.makers.factor.mean()))
-            p = p * (1.0 + self.cfg["withdrawal_reaction"] * withdrawn)
-        chosen = np.flatnonzero(open_ & (sim.rng.random(len(ids)) < p))
+        pnl_pct = np.clip((value - ex.acc.cost[sym, ids]) / notional * 100, -100, 100)
+        p = np.where(pnl_pct < 0, -pnl_pct * panic, pnl_pct * profit)
+        keep = sim.rng.random(len(rows)) * min(top, 1.0) < p
+        chosen = rows[keep & (qty != 0)]
+        ids, sym = self.ids, self.symbol
         clip = self.cfg["cut_clip_usd"] * MONEY_PER_USD
         for i in chosen[:200].tolist():
             a, s = int(ids[i]), int(sym[i])
@@ -290,3 +297,21 @@ class Crowd:
 
     def state_digest(self) -> bytes:
         return repr((self._rehedge, self.index_minutes)).encode()
+
+
+def _bernoulli_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Ascending rows of 0..n-1, each in with chance ``p``, independently: the gaps between
+    successes of a Bernoulli process are geometric, so the cost is the expected n·p draws."""
+    if p >= 1.0:
+        return np.arange(n)
+    out = []
+    pos = -1
+    while True:
+        batch = max(16, int(n * p * 1.1) + 16)
+        steps = np.cumsum(rng.geometric(p, batch)) + pos
+        if steps[-1] >= n:
+            out.append(steps[steps < n])
+            break
+        out.append(steps)
+        pos = int(steps[-1])
+    return np.concatenate(out)
