@@ -6,8 +6,11 @@ Prints, in one run:
   through a plain ``SortedDict``-of-deques book on the same operations, with the ratio;
 * the same mix through the public ``Exchange.place`` / ``Exchange.cancel`` path (human units in,
   margin checks included);
-* settle-step time (marks, margin scan, liquidation scan, ADL scores and lights) for 10k, 100k and
-  1M accounts holding positions across 4 symbols;
+* settle-step time (marks, the incremental margin scan, the waterfall) for 10k, 100k and 1M
+  accounts holding positions across 4 symbols, with the index moving a tick; the same step with
+  the scan rebuilt (every pool valued, its triggers sorted: the first step, and after a load);
+  and the ADL lights' refresh for every position
+  (``Exchange.refresh_lights``, run when a view looks at them);
 * the default level's full headless run: wall time and simulated seconds per wall second;
 * with ``--full-scale``: the same crash with 1,600,000 crowd accounts, time and peak memory.
 """
@@ -100,13 +103,18 @@ def bench_settle(n_accounts: int, repeats: int = 5, seed: int = 3) -> dict:
             lots[0] -= 1
         ex.seed_positions(s, acc, lots, np.full(len(acc), prices[s]))
     ex.settle()
-    times = []
+    times, full, lights = [], [], []
     for k in range(repeats):
         for s, p in enumerate(prices):
             ex.set_index_ticks(s, p + (k % 3) - 1)
         times.append(_timed(ex.settle))
+        lights.append(_timed(ex.refresh_lights))
+        ex.scan.reset()  # the same step with every pool valued
+        full.append(_timed(ex.settle))
     return {"accounts": n_accounts, "positions": int((ex.acc.qty[:, :ex.acc.n] != 0).sum()),
-            "settle_ms": round(median(times) * 1000, 2)}
+            "settle_ms": round(median(times) * 1000, 2),
+            "settle_full_scan_ms": round(median(full) * 1000, 2),
+            "lights_ms": round(median(lights) * 1000, 2)}
 
 
 def bench_level(level_name: str = "1011", crowd_accounts: int | None = None,
@@ -162,7 +170,8 @@ def print_results(results: dict) -> None:
           f"(money conserved: {p['conserved']})")
     for s in results["settle"]:
         print(f"settle: {s['settle_ms']} ms at {s['accounts']:,} accounts "
-              f"({s['positions']:,} positions)")
+              f"({s['positions']:,} positions); rebuilding the scan: "
+              f"{s['settle_full_scan_ms']} ms; ADL lights refresh: {s['lights_ms']} ms")
     for key in ("level", "full_scale"):
         if key in results:
             lv = results[key]

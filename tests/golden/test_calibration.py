@@ -15,10 +15,7 @@ from engine.facts import check_f10, check_facts
 LEVEL = Path(__file__).resolve().parents[2] / "levels" / "1011.toml"
 SEEDS = (1, 2, 3, 4, 5)
 
-KNOWN_MISSES = {
-    (2, "F6"): "seed 2: the DOGE fund runs dry at 05:08, three minutes before the BTC/ETH "
-               "liquidation peak at 05:11 (ADL precedes the peak instead of following it)",
-}
+KNOWN_MISSES: dict[tuple[int, str], str] = {}
 
 
 def _run(job):
