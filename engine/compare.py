@@ -168,7 +168,6 @@ def resolve(level_path: str, variants: list[Variant]) -> list[Variant]:
     ``[[variants]]``); every variant's level is loaded once here so that a bad key is reported
     before anything runs."""
     level = load_level(level_path)
-    named = {v["name"]: tuple(v["set"]) for v in level.data["variants"]}
     out = [Variant(BASELINE)]
     seen = {BASELINE}
     for v in variants:
@@ -177,12 +176,7 @@ def resolve(level_path: str, variants: list[Variant]) -> list[Variant]:
                                f"always '{BASELINE}')")
         seen.add(v.name)
         if not v.overrides:
-            if v.name not in named:
-                have = ", ".join(named) or "none"
-                raise InvalidInput(f"--variant {v.name}: the level defines no variant of that "
-                                   f"name (its variants: {have}); give overrides as "
-                                   f"{v.name}:key=value,...")
-            v = Variant(v.name, named[v.name])
+            v = Variant(v.name, tuple(level.variant_overrides(v.name)))
         try:
             load_level(level_path, list(v.overrides))
         except LevelError as exc:

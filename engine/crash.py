@@ -123,23 +123,22 @@ class CrashRun:
         move = exch["fund_stress_pct"] / 100
         needs = []
         for s in range(len(ex.symbols)):
-            unit, index = ex._units[s], ex.marks.index[s]
+            index = ex.marks.index[s]
             worst = 0
             for direction in (-1, 1):
-                shocked = [m for m in ex.marks.index]
+                shocked = list(ex.marks.index)
                 shocked[s] = max(1, round(index * (1 + direction * move)))
-                upnl = sum(acc.qty[k, :n] * shocked[k] * ex._units[k] - acc.cost[k, :n]
-                           for k in range(len(ex.symbols)))
+                pool_cross = acc.wallet[:n].copy()  # wallet + uPnL of the cross positions
+                for k in range(len(ex.symbols)):
+                    upnl = acc.qty[k, :n] * shocked[k] * ex._units[k] - acc.cost[k, :n]
+                    iso = acc.iso[k, :n]
+                    pool_cross += np.where(iso, 0, upnl)
+                    if k == s:
+                        pool_iso = np.where(iso, acc.iso_margin[k, :n] + upnl, 0)
                 iso = acc.iso[s, :n]
-                iso_upnl = acc.qty[s, :n] * shocked[s] * unit - acc.cost[s, :n]
-                pool_iso = np.where(iso, acc.iso_margin[s, :n] + iso_upnl, 0)
-                cross_upnl = upnl - sum(np.where(acc.iso[k, :n], acc.qty[k, :n] * shocked[k]
-                                                 * ex._units[k] - acc.cost[k, :n], 0)
-                                        for k in range(len(ex.symbols)))
-                pool_cross = acc.wallet[:n] + cross_upnl
-                hit = acc.qty[s, :n] != 0
-                debt = np.where(hit & traders & ~iso, np.maximum(0, -pool_cross), 0) \
-                    + np.where(hit & traders & iso, np.maximum(0, -pool_iso), 0)
+                hit = (acc.qty[s, :n] != 0) & traders
+                debt = np.where(hit & ~iso, np.maximum(0, -pool_cross), 0) \
+                    + np.where(hit & iso, np.maximum(0, -pool_iso), 0)
                 worst = max(worst, int(debt.sum()))
             needs.append(worst)
         mult = exch["fund_multiplier"]

@@ -421,6 +421,15 @@ class Exchange:
         acc = self.acc
         return acc.w[a] + sum(acc.im[s, a] + self._upnl(s, a) for s in range(len(self.symbols)))
 
+    def equity_vector(self, ids: np.ndarray) -> np.ndarray:
+        """``equity_units`` of many accounts at once (trusted ids, funds allowed)."""
+        acc = self.acc
+        eq = acc.wallet[ids].copy()
+        for s in range(len(self.symbols)):
+            eq += acc.iso_margin[s, ids] + acc.qty[s, ids] * (self.marks.mark[s] or 0) \
+                * self._units[s] - acc.cost[s, ids]
+        return eq
+
     def equity(self, account: int) -> Decimal:
         """Total equity in USD."""
         return Decimal(self.equity_units(account)) / MONEY_PER_USD

@@ -80,6 +80,15 @@ class Level:
     def tracked_symbol(self) -> str:
         return self.data["tracked_symbol"]
 
+    def variant_overrides(self, name: str) -> list[str]:
+        """The ``--set`` overrides of the level's ``[[variants]]`` entry ``name``."""
+        named = {v["name"]: v["set"] for v in self.data["variants"]}
+        if name not in named:
+            raise InvalidInput(f"--variant {name}: the level defines no variant of that name "
+                               f"(its variants: {', '.join(named) or 'none'}); give overrides "
+                               f"as {name}:key=value,...")
+        return list(named[name])
+
     @property
     def times(self) -> ClockTimes:
         clock = self.data["clock"]

@@ -21,23 +21,13 @@ def _usd(units) -> float:
     return round(int(units) / MONEY_PER_USD, 2)
 
 
-def equity_vector(ex, ids: np.ndarray) -> np.ndarray:
-    """Equity (wallet + isolated margins + unrealized PnL at mark) of ``ids``, money units."""
-    acc = ex.acc
-    eq = acc.wallet[ids].copy()
-    for s in range(len(ex.symbols)):
-        eq += acc.iso_margin[s, ids] + acc.qty[s, ids] * (ex.marks.mark[s] or 0) * ex._units[s] \
-            - acc.cost[s, ids]
-    return eq
-
-
 class Recorder:
     def __init__(self, sim, *, tracked: int, crowd_ids: np.ndarray, hedger: int | None,
                  groups: dict[str, np.ndarray] | None = None, role: str = "hedger",
                  desk=None):
         ex = sim.exchange
         self.groups = groups or {}
-        self.group_start = {name: int(equity_vector(ex, ids).sum())
+        self.group_start = {name: int(ex.equity_vector(ids).sum())
                             for name, ids in self.groups.items()}
         self.role = role
         self.desk = desk
@@ -238,10 +228,10 @@ class Recorder:
         oi_end = self._open_interest(ex)
         bad_debt = 0
         for f in ex.fund_ids:
-            bad_debt += max(0, -int(equity_vector(ex, np.array([f]))[0]))
+            bad_debt += max(0, -int(ex.equity_vector(np.array([f]))[0]))
         groups = {}
         for name, ids in self.groups.items():
-            end = int(equity_vector(ex, ids).sum())
+            end = int(ex.equity_vector(ids).sum())
             groups[name] = {"accounts": int(len(ids)), "pnl_usd": _usd(end - self.group_start[name])}
         hedger = None
         if self.hedger is not None:

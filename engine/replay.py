@@ -24,8 +24,8 @@ from . import __version__
 from .clock import fmt_hhmm, parse_hhmm
 from .commands import Command, from_record
 from .errors import CrashfloorError, SaveError
-from .save import (REPLAY_MAGIC, build_run, engine_build, field, level_record, pack_container,
-                   read_container, rebuild_level, write_atomic)
+from .save import (REPLAY_MAGIC, build_run, engine_build, field, level_record, open_container,
+                   pack_container, rebuild_level, write_atomic)
 
 SUFFIX = ".cfreplay"
 FORMAT_VERSION = 1
@@ -97,9 +97,7 @@ def save_replay(run, path: str | Path) -> Path:
 def load_replay(path: str | Path) -> Replay:
     path = Path(path)
     label = str(path)
-    header, payload = read_container(path, REPLAY_MAGIC, "replay")
-    if field(header, "kind", str, label) != "replay":
-        raise SaveError(f"{label}: a {header['kind']!r} file, not a replay")
+    header, payload = open_container(path, REPLAY_MAGIC, "replay")
     version = field(header, "format_version", int, label)
     if version != FORMAT_VERSION:
         raise SaveError(f"{label}: replay format {version}; this crashfloor reads format "

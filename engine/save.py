@@ -358,13 +358,19 @@ def migrate(header: dict, tree: Any, label: str) -> tuple[dict, Any]:
     return header, tree
 
 
+def open_container(path: Path, magic: bytes, kind: str) -> tuple[dict, bytes]:
+    """(header, payload) of a save or replay file whose header says it is a ``kind``."""
+    header, payload = read_container(path, magic, kind)
+    if field(header, "kind", str, str(path)) != kind:
+        raise SaveError(f"{path}: a {header['kind']!r} file, not a {kind}")
+    return header, payload
+
+
 def load_run(path: str | Path):
     """The ``CrashRun`` a save holds, ready to step on; ``SaveError`` if anything is off."""
     path = Path(path)
     label = str(path)
-    header, payload = read_container(path, MAGIC, "save")
-    if field(header, "kind", str, label) != "save":
-        raise SaveError(f"{label}: a {header['kind']!r} file, not a save")
+    header, payload = open_container(path, MAGIC, "save")
     version = field(header, "format_version", int, label)
     if version > FORMAT_VERSION or version < 1:
         migrate(header, None, label)  # raises the version error

@@ -200,12 +200,7 @@ def variant_overrides(level: str, variant: str | None) -> list[str]:
     """The ``--set`` overrides of the level's ``[[variants]]`` entry named ``variant``."""
     if not variant:
         return []
-    from engine.errors import InvalidInput
-    named = {v["name"]: v["set"] for v in load(level).data["variants"]}
-    if variant not in named:
-        raise InvalidInput(f"--variant {variant}: the level defines no variant of that name; "
-                           f"its variants: {', '.join(named) or 'none'}")
-    return list(named[variant])
+    return load(level).variant_overrides(variant)
 
 
 def _write_outputs(args, run) -> None:
