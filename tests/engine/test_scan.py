@@ -166,3 +166,31 @@ def test_whole_level_scan_equals_full_valuation(name, overrides):
     assert summary["liquidations"]["count"] > 100
     if overrides:
         assert summary["halts"]
+
+
+@pytest.mark.parametrize("policy", ["article", "dydx"])
+def test_looking_at_the_lights_changes_nothing(policy):
+    """Lights are computed when a view asks for them: a run whose lights are read every step ends
+    with the same checksum as one nobody watched (dYdX's lights draw nothing from the generator),
+    and the lights read are those of a fresh full ranking."""
+    from engine.lights import update_lights
+
+    def play(watch: bool) -> str:
+        level = load_level(LEVELS / "1011.toml", ["crowd.accounts=800", "clock.step_seconds=5",
+                                                  f"exchange.adl_policy={policy}"])
+        run = CrashRun(level, seed=2)
+        ex = run.sim.exchange
+        while run.sim.t < 3_600:
+            run.sim.step()
+            if watch:
+                seen = [ex.position(run.player, sym).adl_light for sym in ex.symbols]
+                assert not ex.lights_stale
+                if run.sim.t % 600 == 0:
+                    before = ex.acc.adl_light.copy()
+                    update_lights(ex)
+                    assert np.array_equal(before, ex.acc.adl_light)
+                    assert seen == [int(ex.acc.adl_light[s, run.player])
+                                    for s in range(len(ex.symbols))]
+        return run.checksum()
+
+    assert play(True) == play(False)
