@@ -77,7 +77,7 @@ class Exchange:
         self.books = [OrderBook() for _ in self.instruments]
         self.acc = Accounts(len(self.symbols), capacity)
         self.marks = MarkPricer(len(self.symbols), mark_ema_steps, mark_method)
-        self.scan = MarginScan(len(self.symbols))
+        self.scan = MarginScan(self.instruments)
         """Which pools may be under water (scan.py): derived, rebuilt after a load."""
         self.lit_positions = [np.zeros(0, np.int64) for _ in self.symbols]
         """Per symbol, the accounts whose ADL light the last refresh set (lights.py)."""
@@ -821,8 +821,7 @@ class Exchange:
 
     def _after_restore(self) -> None:
         """After a load (``state.py``): derived state is rebuilt from the restored arrays."""
-        self.scan.reset()
-        self.acc.touched.clear()
+        self.scan.reset()  # its first scan values every pool (and forgets what was touched)
         self.lights_stale = True
 
     def drain_events(self) -> list[Event]:

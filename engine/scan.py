@@ -94,15 +94,17 @@ class _Triggers:
         empty = np.zeros(0, dtype=np.int64)
         self.new_price, self.new_key, self.new_gen = empty, empty, empty
 
-    def __len__(self) -> int:
-        return len(self.price) + len(self.new_price)
-
 
 class MarginScan:
     """The incremental under-water scan of an exchange (derived state: rebuilt, never saved)."""
 
-    def __init__(self, n_symbols: int):
-        self.S = n_symbols
+    def __init__(self, instruments: list):
+        self.S = len(instruments)
+        self.rounding = [4 + 2 * len(inst.brackets) for inst in instruments]
+        """C per leg: the ceiling and the maintenance amounts' integer rounding at bracket edges."""
+        self.short_factor = [1.0 + max(b.mmr_ppm for b in inst.brackets) / 1e6
+                             for inst in instruments]
+        """1 + r: what a move against a short costs per unit of notional."""
         self.verify = os.environ.get("CRASHFLOOR_VERIFY_SCAN") == "1"
         """Compare every scan with a full valuation and raise on a difference
         (``liquidation.run_waterfall``); the test suite turns it on with
@@ -117,9 +119,6 @@ class MarginScan:
         self.hot = np.zeros(0, dtype=np.int64)
         self.valued = 0
         """Accounts valued by the last scan (for benchmarks and tests)."""
-
-    def pending(self) -> int:
-        return sum(len(t) for pair in self.triggers for t in pair)
 
     # --- the scan --------------------------------------------------------------------------------
     def underwater(self, ex: "Exchange") -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -146,7 +145,7 @@ class MarginScan:
                     if len(key):
                         parts.append(key[self.gen[key] == gen] // K)
             ids = np.unique(np.concatenate(parts))
-            ids = ids[(ids < n)]
+            ids = ids[ids < n]
             ids = ids[~acc.is_fund[ids]]
         self.valued = len(ids)
         cross, isolated = self._value(ex, ids)
@@ -162,8 +161,7 @@ class MarginScan:
         keys = ids[:, None] * K + np.arange(K, dtype=np.int64)
         self.gen[keys] += 1
         marks = ex.marks.mark
-        slack_c = [4 + 2 * len(inst.brackets) for inst in ex.instruments]
-        short_f = [1.0 + max(b.mmr_ppm for b in inst.brackets) / 1e6 for inst in ex.instruments]
+        slack_c, short_f = self.rounding, self.short_factor
         equity = acc.wallet[ids].copy()
         mm_sum = np.zeros(len(ids), dtype=np.int64)
         exposure = np.zeros(len(ids), dtype=np.float64)

@@ -248,10 +248,10 @@ class Crowd:
             withdrawn = 1.0 - min(1.0, float(self.makers.factor.mean()))
             rate *= 1.0 + self.cfg["withdrawal_reaction"] * withdrawn
         panic, profit = self.cfg["panic_rate"] * rate, self.cfg["take_profit_rate"] * rate
-        top = max(panic, profit) * 100  # the highest chance: a 100% move
+        top = min(1.0, max(panic, profit) * 100)  # the highest chance: a 100% move
         if top <= 0:
             return
-        rows = _bernoulli_rows(sim.rng, len(self.ids), min(top, 1.0))
+        rows = _bernoulli_rows(sim.rng, len(self.ids), top)
         ids, sym = self.ids[rows], self.symbol[rows]
         qty = ex.acc.qty[sym, ids]
         marks = np.array([m or 0 for m in ex.marks.mark], dtype=np.int64)
@@ -260,9 +260,8 @@ class Crowd:
         notional = np.maximum(np.abs(value), 1)
         pnl_pct = np.clip((value - ex.acc.cost[sym, ids]) / notional * 100, -100, 100)
         p = np.where(pnl_pct < 0, -pnl_pct * panic, pnl_pct * profit)
-        keep = sim.rng.random(len(rows)) * min(top, 1.0) < p
-        chosen = rows[keep & (qty != 0)]
-        ids, sym = self.ids, self.symbol
+        keep = sim.rng.random(len(rows)) * top < p
+        chosen = np.flatnonzero(keep & (qty != 0))
         clip = self.cfg["cut_clip_usd"] * MONEY_PER_USD
         for i in chosen[:200].tolist():
             a, s = int(ids[i]), int(sym[i])
