@@ -156,6 +156,12 @@ class Accounts:
             keep = im[s, a] * abs(new_q) // abs(old_q)
             w[a] += im[s, a] - keep
             im[s, a] = keep
+        if im[s, a] < 0:
+            # a close (or flip) at a loss beyond the isolated margin: the position stays open on
+            # no margin and the shortfall falls to the wallet, as a full close's would; a wallet
+            # left below zero with nothing open is a deficit the waterfall covers (liquidation.py)
+            w[a] += im[s, a]
+            im[s, a] = 0
 
     def touch(self, a: int) -> None:
         """Note that account ``a``'s money or positions changed outside ``apply_fill``."""

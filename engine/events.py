@@ -87,6 +87,16 @@ class InsuranceFundChange(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class BadDebt(Event):
+    """A trader's deficit (a wallet below zero with nothing open, money units) that the insurance
+    funds could not cover: the exchange is owed it and will not be paid. ``covered`` is what the
+    funds did pay of the deficit this time."""
+    account: int
+    amount: int
+    covered: int
+
+
+@dataclass(frozen=True, slots=True)
 class AdlFill(Event):
     """Tier 3: a counterparty's position force-closed against a bankrupt position at its
     bankruptcy price. ``rank`` is the counterparty's place in the queue (0 = first)."""

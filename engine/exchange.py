@@ -19,14 +19,15 @@ from . import liquidation, lights
 from .accounts import DEFAULT_LEVERAGE, Accounts
 from .adl import AdlPolicy
 from .book import BUY, SELL, OrderBook, Tif
-from .errors import (InsufficientMargin, InvalidInput, LeverageError, MarginModeError,
-                     OrderRejected, ReduceOnlyError, TradingHalted, UnknownAccount, UnknownOrder,
-                     UnknownSymbol)
+from .errors import (CrashfloorError, InsufficientMargin, InvalidInput, LeverageError,
+                     MarginModeError, OrderRejected, ReduceOnlyError, TradingHalted, UnknownAccount,
+                     UnknownOrder, UnknownSymbol)
 from .events import Event, News, OrderCancelled, Trade
 from .instruments import PPM, Instrument
 from .marks import MarkPricer
 from .scan import MarginScan
-from .units import MONEY_PER_USD, Grid, ceil_div, to_decimal, usd_to_money
+from .units import (MAX_MONEY, MAX_NOTIONAL, MAX_PRICE_TICKS, MONEY_PER_USD, Grid, ceil_div,
+                    to_decimal, usd_to_money)
 from .views import AccountView, OrderView, PositionView, account_view, position_view
 
 _SIDES = {"buy": BUY, "sell": SELL, "long": BUY, "short": SELL, BUY: BUY, SELL: SELL}
@@ -285,6 +286,9 @@ class Exchange:
     def deposit(self, account: int, usd: object) -> None:
         a = self._a(account)
         units = usd_to_money(usd, "deposit")
+        if self.acc.w[a] + units > MAX_MONEY:
+            raise InvalidInput(f"account {a}: a deposit of {usd!r} USD would take the wallet past "
+                               f"{MAX_MONEY // MONEY_PER_USD:,} USD")
         self.acc.w[a] += units
         self.acc.touch(a)
         self.net_deposits += units
@@ -440,6 +444,16 @@ class Exchange:
     def position(self, account: int, symbol: str) -> PositionView:
         return position_view(self, self._a(account), self._s(symbol))
 
+    def bad_debt_units(self) -> int:
+        """Money the exchange is owed and will not be paid, in money units: every trader wallet
+        below zero with no cross position open (a deficit the funds could not cover), plus every
+        fund's equity below zero (only an ADL breaker lets a fund run a deficit)."""
+        acc, n = self.acc, self.acc.n
+        crossed = ((acc.qty[:, :n] != 0) & ~acc.iso[:, :n]).any(axis=0)
+        owed = acc.wallet[:n][~crossed & ~acc.is_fund[:n] & (acc.wallet[:n] < 0)]
+        funds = self.equity_vector(np.array(self.fund_ids, dtype=np.int64))
+        return -int(owed.sum()) + -int(funds[funds < 0].sum())
+
     def total_money(self) -> int:
         """Σ wallets + Σ isolated margin − Σ cost basis + fee pool, in money units: the cash plus
         unrealized PnL of everyone at any common mark. Only deposits and withdrawals change it."""
@@ -451,11 +465,12 @@ class Exchange:
     def set_index(self, symbol: str, usd: object) -> None:
         """Set the outside venues' index price for a symbol (USD, on the tick grid)."""
         s = self._s(symbol)
-        self.marks.set_index(s, self._price_grid[s].steps(usd, f"{symbol} index price"))
+        self.set_index_ticks(s, self._price_grid[s].steps(usd, f"{symbol} index price"))
 
     def set_index_ticks(self, s: int, ticks: int) -> None:
-        if ticks <= 0:
-            raise InvalidInput(f"index price must be > 0 ticks, got {ticks}")
+        if type(ticks) is not int or not 0 < ticks <= MAX_PRICE_TICKS:
+            raise InvalidInput(f"{self.symbols[s]} index price must be 1..{MAX_PRICE_TICKS:,} "
+                               f"ticks, got {ticks!r}")
         self.marks.set_index(s, ticks)
 
     def mark_price(self, symbol: str) -> Decimal | None:
@@ -481,10 +496,10 @@ class Exchange:
         a = account
         if type(a) is not int or not 0 <= a < self.acc.n or self.acc.fund[a]:
             a = self._a(account)
-        sd = _SIDES.get(side)
+        sd = _SIDES.get(side) if isinstance(side, (str, int)) else None
         if sd is None:
             raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
-        tf = _TIFS.get(tif)
+        tf = _TIFS.get(tif) if isinstance(tif, str) else None
         if tf is None:
             raise InvalidInput(f"tif must be one of {', '.join(_TIFS)}, got {tif!r}")
         lots = self._qty_grid[s].steps(qty)
@@ -500,7 +515,7 @@ class Exchange:
             self.set_leverage(a, symbol, leverage)
         try:
             return self.place_lots(a, s, sd, lots, ticks, tf, reduce_only)
-        except InvalidInput:
+        except CrashfloorError:
             self.acc.lev[s, a] = old
             raise
 
@@ -518,6 +533,7 @@ class Exchange:
             if opp is not None and (ticks >= opp if side > 0 else ticks <= opp):
                 raise OrderRejected(f"post-only {('buy', 'sell')[side < 0]} at {ticks} ticks would "
                                     f"cross the best {('ask', 'bid')[side < 0]} at {opp}")
+        self._check_price(s, ticks, lots)
         lev = acc.lev[s, a]
         if reduce_only:
             self._check_reduce_only(a, s, side, lots, pos)
@@ -525,7 +541,8 @@ class Exchange:
         else:
             opening = lots if pos * side >= 0 else lots - abs(pos)
             if opening > 0:
-                self._check_opening(a, s, side, opening, ticks, lev, pos)
+                self._check_opening(a, s, side, opening, ticks, lev, pos,
+                                    tif is Tif.GTC or tif is Tif.POST_ONLY)
             margin_rate = 1
         oid = self._next_oid
         self._next_oid = oid + 1
@@ -577,6 +594,29 @@ class Exchange:
             posted.append(oid)
         return posted
 
+    def _check_price(self, s: int, ticks: int | None, lots: int) -> None:
+        """The price band around the mark (``Instrument.band``) and the notional cap
+        (``MAX_NOTIONAL``): an order no market could mean is refused before it reserves margin."""
+        mark = self.marks.mark[s]
+        ref = ticks if ticks is not None else mark
+        if ref is not None and lots * ref * self._units[s] > MAX_NOTIONAL:
+            raise OrderRejected(f"{self.symbols[s]}: an order of {self._qty_grid[s].value(lots)} "
+                                f"at {self._price_grid[s].value(ref)} is over the "
+                                f"{MAX_NOTIONAL // MONEY_PER_USD:,} USD notional cap")
+        if ticks is None:
+            return
+        if mark is None:
+            if ticks > MAX_PRICE_TICKS:
+                raise OrderRejected(f"{self.symbols[s]}: price {ticks} ticks is over the cap "
+                                    f"{MAX_PRICE_TICKS:,}")
+            return
+        lo, hi = self.instruments[s].band(mark)
+        if not lo <= ticks <= hi:
+            grid = self._price_grid[s]
+            raise OrderRejected(f"{self.symbols[s]}: limit price {grid.value(ticks)} is outside the "
+                                f"price band {grid.value(lo)}..{grid.value(hi)} around the mark "
+                                f"{grid.value(mark)}")
+
     def _check_reduce_only(self, a: int, s: int, side: int, lots: int, pos: int) -> None:
         if pos == 0 or (pos > 0) == (side > 0):
             raise ReduceOnlyError(f"account {a}: reduce-only {('buy', 'sell')[side < 0]} of {lots} "
@@ -590,7 +630,11 @@ class Exchange:
                                   f"lots ({abs(pos)} held, {resting} in reduce-only orders)")
 
     def _check_opening(self, a: int, s: int, side: int, opening: int, ticks: int | None,
-                       lev: int, pos: int) -> None:
+                       lev: int, pos: int, resting: bool = False) -> None:
+        """Initial margin for the opening part of an order, at its limit (a market order: the
+        worse of mark and touch). A limit that may rest (``resting``) and is priced through the
+        mark also needs its *open loss*, what filling at its own price loses at once against the
+        mark (Binance's open loss), so no order can leave its account bankrupt on arrival."""
         unit = self._units[s]
         ref = ticks
         if ref is None:  # market order: margin at the worse of mark and the touch
@@ -600,6 +644,9 @@ class Exchange:
             if not ref:
                 raise OrderRejected(f"{self.symbols[s]}: no price to size a market order against")
         need = -(-opening * ref * unit // lev)
+        mark = self.marks.mark[s]
+        if resting and mark is not None and (ref - mark) * side > 0:
+            need += opening * (ref - mark) * side * unit
         notional = (abs(pos) + opening) * ref * unit
         inst = self.instruments[s]
         if lev > inst.bracket(notional).max_leverage:
@@ -659,9 +706,10 @@ class Exchange:
         room = abs(pos)
         for oid in list(ro):
             info = self._orders[oid]
-            if info.s != s:
-                continue
-            size = book.order(oid)[3]
+            rest = book.order(oid) if info.s == s else None
+            if rest is None:
+                continue  # another symbol, or the order being filled right now (its caller forgets it)
+            size = rest[3]
             if pos == 0 or (pos > 0) == (info.side > 0) or room <= 0:
                 self._cancel(oid, "reduce-only outgrew position")
             elif size > room:
@@ -744,6 +792,8 @@ class Exchange:
         remaining = book.order(oid)[3]
         ticks = info.price if price is None else self._price_grid[s].steps(price)
         lots = remaining if qty is None else self._qty_grid[s].steps(qty)
+        if ticks != info.price or lots > remaining:
+            self._check_price(s, ticks, lots)
         if ticks == info.price and lots <= remaining:
             book.amend(oid, ticks, lots)
             self._rereserve(oid, info, lots)
@@ -756,6 +806,8 @@ class Exchange:
             self._drain_stp(s)
         if fills:
             self._settle_fills(s, a, info.side, oid, fills, False)
+        if oid not in self._orders:
+            return  # a reduce-only order its own fills left nothing to reduce: already cancelled
         rest = book.order(oid)
         if rest is None:
             self._forget(oid, None, None)
@@ -781,7 +833,7 @@ class Exchange:
         try:
             opening = lots if pos * info.side >= 0 else lots - abs(pos)
             if opening > 0:
-                self._check_opening(a, s, info.side, opening, ticks, info.leverage, pos)
+                self._check_opening(a, s, info.side, opening, ticks, info.leverage, pos, True)
         finally:
             self.acc.om[a] += info.margin
 
@@ -832,6 +884,8 @@ class Exchange:
     def l2(self, symbol: str, n: int = 10) -> dict[str, list[tuple[Decimal, Decimal]]]:
         """Top ``n`` price levels each side, in USD and coins, best first."""
         s = self._s(symbol)
+        if type(n) is not int or not 1 <= n <= 10_000:
+            raise InvalidInput(f"l2 depth n must be a whole number 1..10000, got {n!r}")
         pg, qg = self._price_grid[s], self._qty_grid[s]
         book = self.books[s]
         return {side: [(pg.value(p), qg.value(q)) for p, q in book.levels(sd, n)]
@@ -853,8 +907,11 @@ class Exchange:
         return book.notional_within(lo, hi) * self._units[s]
 
     def depth_usd(self, symbol: str, pct: float = 1.0) -> Decimal:
-        """Resting notional in USD within ±pct % of mid, both sides."""
-        return Decimal(self.depth_units(self._s(symbol), round(pct * 10_000))) / MONEY_PER_USD
+        """Resting notional in USD within ±pct % of mid, both sides (0 < pct ≤ 100)."""
+        s = self._s(symbol)
+        if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 < pct <= 100:
+            raise InvalidInput(f"depth pct must be a number in (0, 100], got {pct!r}")
+        return Decimal(self.depth_units(s, round(pct * 10_000))) / MONEY_PER_USD
 
     # --- determinism ----------------------------------------------------------------------------
     def checksum(self) -> str:

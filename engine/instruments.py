@@ -56,6 +56,13 @@ class Instrument:
     maker_fee_ppm: int = 200
     taker_fee_ppm: int = 500
     liquidation_fee_ppm: int = 5_000
+    band_up_ppm: int = 1_000_000
+    """Price band: a limit price may be at most this far above the mark (ppm; 100% = 2× mark)."""
+    band_down_ppm: int = 900_000
+    """Price band: a limit price may be at most this far below the mark (ppm; 90% = 0.1× mark).
+    Wide on purpose: the crowd's stink bids sit far below the market and its market orders are
+    IOCs limited 50% through the mark; what the band stops is a price no market could mean (a
+    sell at 1e15, a buy at 2⁶³ ticks) and the order margin such a price would reserve."""
     unit_per_tick_lot: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +80,10 @@ class Instrument:
         object.__setattr__(self, "unit_per_tick_lot", int(per))
         if not self.brackets:
             raise InvalidInput(f"{self.symbol}: at least one margin bracket is needed")
+        if not (0 < self.band_up_ppm <= 10 * PPM and 0 < self.band_down_ppm < PPM):
+            raise InvalidInput(f"{self.symbol}: price band must be 0 < up ≤ 1000% and "
+                               f"0 < down < 100%, got up {self.band_up_ppm} ppm, down "
+                               f"{self.band_down_ppm} ppm")
         caps = [b.notional_cap for b in self.brackets]
         if caps != sorted(caps) or len(set(caps)) != len(caps):
             raise InvalidInput(f"{self.symbol}: bracket caps must increase, got {caps}")
@@ -101,6 +112,11 @@ class Instrument:
             raise LeverageError(
                 f"{self.symbol}: leverage {leverage}× is not allowed for a notional of "
                 f"{notional / MONEY_PER_USD:,.0f} USD; allowed 1× to {cap}×")
+
+    def band(self, mark: int) -> tuple[int, int]:
+        """The lowest and highest limit price (ticks) the band allows around ``mark``."""
+        return (max(1, ceil_div(mark * (PPM - self.band_down_ppm), PPM)),
+                mark * (PPM + self.band_up_ppm) // PPM)
 
     # --- conversions --------------------------------------------------------------------------
     def price_usd(self, ticks: int) -> float:

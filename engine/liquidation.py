@@ -17,8 +17,19 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
    * **tier 3** — otherwise ADL: opposite positions of the same symbol, ranked by the exchange's
      policy, are closed in queue order at the bankruptcy price until nothing is left (Drift: pro
      rata over all of them).
-   What is left in the pool (the surplus plus rounding crumbs, never negative) goes to the fund.
-3. Repeat from 1 (ADL can push a counterparty under water) until nothing is underwater.
+   What is left in the pool (the surplus plus rounding crumbs) goes to the fund.
+3. **Deficits**: a trader left with a wallet below zero and nothing open in it (a close at a loss
+   beyond its margin, a pool bankrupt past what its counterparties could carry) is made whole by
+   the insurance funds, in proportion to what each can spare above its floor; what they cannot
+   pay stays on the account as **bad debt** (``Exchange.bad_debt_units``, a ``BadDebt`` event).
+4. Repeat from 1 (ADL can push a counterparty below maintenance) until nothing is underwater.
+
+ADL never takes from a counterparty more than its pool can carry: a position closed at a
+bankruptcy price worse than the mark for the counterparty is cut to the lots that leave its pool
+at zero or above, and the queue moves on. Only when every opposite position is spent that way does
+the rest close at the mark, where a counterparty loses nothing; the bankrupt pool keeps the
+difference as a deficit (step 3). A fund's own bankrupt position is never closed at the mark: what
+no counterparty can carry stays with the fund until one can.
 
 Optional market rules (``Exchange.set_rules``): a contract in a **trading halt** liquidates nothing
 (no scan of pools holding it, no work-out, no fund deleveraging) until it reopens; an **ADL
@@ -40,7 +51,7 @@ import numpy as np
 from .accounts import fill_result
 from .adl import AdlPolicy, adl_order, pro_rata
 from .book import Tif
-from .events import (AdlFill, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
+from .events import (AdlFill, BadDebt, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
                      LiquidationFinished, LiquidationStarted)
 from .lights import _walk_start, position_scores
 from .margin import bankruptcy_price, share_equity, value_all
@@ -55,16 +66,20 @@ MAX_ROUNDS = 64
 def run_waterfall(ex: "Exchange") -> None:
     for f in ex.fund_ids:
         _work_out(ex, f)
+    stuck: list[tuple[int, int]] = []
     for _ in range(MAX_ROUNDS):
         cross, isolated = ex.scan.underwater(ex)
         if ex.scan.verify:
             _check_scan(ex, cross, isolated)
+        for a in ex.scan.deficits.tolist():
+            _cover_deficit(ex, a)
         funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)
-                 if not ex.halted(s) and _fund_may_deleverage(ex, f, s)]
+                 if not ex.halted(s) and _fund_may_deleverage(ex, f, s) and (f, s) not in stuck]
         if not (len(cross) or isolated or funds):
             return
         for f, s in funds:
-            _deleverage_fund(ex, f, s)
+            if not _deleverage_fund(ex, f, s):
+                stuck.append((f, s))  # nobody can carry it this step: not again until the next
         for a in cross:
             _liquidate(ex, int(a), None)
         for a, s in isolated:
@@ -139,7 +154,8 @@ def _liquidate(ex: "Exchange", a: int, iso_s: int | None) -> None:
                                              iso_s is not None))
         surplus.append(_close_position(ex, a, s, pb))
     residual = acc.w[a] - (wallet_before if iso_s is not None else 0)
-    _pay_residual(ex, a, syms, surplus, residual)
+    if residual > 0:  # below zero: a deficit, covered (or left as bad debt) by the next scan
+        _pay_residual(ex, a, syms, surplus, residual)
 
 
 def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
@@ -187,8 +203,8 @@ def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
 
 def _pay_residual(ex: "Exchange", a: int, syms: list[int], surplus: list[int],
                   residual: int) -> None:
-    """Move what is left of a liquidated pool to the funds: each symbol's surplus to its fund,
-    the crumbs to the first. ``residual`` ≥ 0 by construction of the bankruptcy prices."""
+    """Move what is left of a liquidated pool (``residual`` > 0) to the funds: each symbol's
+    surplus to its fund, the crumbs to the first."""
     acc = ex.acc
     acc.w[a] -= residual
     acc.touch(a)
@@ -198,6 +214,39 @@ def _pay_residual(ex: "Exchange", a: int, syms: list[int], surplus: list[int],
         rest -= part
         if part:
             _fund_cash(ex, ex._fund_of[s], part, f"liquidation surplus of account {a}")
+
+
+def _cover_deficit(ex: "Exchange", a: int) -> None:
+    """Make a trader's negative wallet (nothing open in it) whole from the insurance funds, in
+    proportion to what each can spare above its floor after its positions' losses at mark; what
+    they cannot pay stays on the account as bad debt (a ``BadDebt`` event says how much)."""
+    acc = ex.acc
+    need = -acc.w[a]
+    if need <= 0:
+        return
+    spare = [max(0, _spare(ex, f)) for f in ex.fund_ids]
+    total = sum(spare)
+    pay = min(need, total)
+    parts = [pay * x // total if total else 0 for x in spare]
+    rest = pay - sum(parts)
+    for k in range(len(parts)):  # the floor division's remainder, a unit at a time where it fits
+        extra = min(rest, spare[k] - parts[k])
+        parts[k] += extra
+        rest -= extra
+    for f, part in zip(ex.fund_ids, parts):
+        if part:
+            _fund_cash(ex, f, -part, f"covered the deficit of account {a}")
+    acc.w[a] += pay
+    acc.touch(a)
+    if pay < need:
+        ex._events.append(BadDebt(ex.t, a, need - pay, pay))
+
+
+def _spare(ex: "Exchange", f: int) -> int:
+    """What fund f can pay out: cash above its floor less its positions' losses at mark."""
+    acc = ex.acc
+    losses = sum(max(0, -ex._upnl(s, f)) for s in _fund_positions(ex, f))
+    return acc.w[f] - ex.fund_floor - losses
 
 
 def _fund_cash(ex: "Exchange", f: int, amount: int, reason: str) -> None:
@@ -272,21 +321,26 @@ def _fund_may_deleverage(ex: "Exchange", f: int, s: int) -> bool:
     return pb is not None and ex.adl_allowance(s, pb) != 0
 
 
-def _deleverage_fund(ex: "Exchange", f: int, s: int) -> None:
+def _deleverage_fund(ex: "Exchange", f: int, s: int) -> bool:
+    """ADL of a fund's bankrupt position at its bankruptcy price; False if nothing could be
+    closed (no counterparty can carry the loss)."""
     pb = _fund_bankruptcy_prices(ex, f).get(s)
     if pb is None:
-        return
+        return False
     before = ex.acc.w[f]
     q = ex.acc.q[s, f]
     allowed = ex.adl_allowance(s, pb)
     if allowed is not None:
         q = (1 if q > 0 else -1) * min(abs(q), allowed)
         if not q:
-            return
-    auto_deleverage(ex, f, s, q, pb)
+            return False
+    left = auto_deleverage(ex, f, s, q, pb)
+    if left == q:
+        return False
     ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)], before,
                                           ex.acc.w[f], f"fund position in {ex.symbols[s]} "
                                                        "deleveraged"))
+    return True
 
 
 def _work_out(ex: "Exchange", f: int) -> None:
@@ -317,27 +371,50 @@ def _work_out(ex: "Exchange", f: int) -> None:
 
 
 # --- tier 3 ----------------------------------------------------------------------------------------
-def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> None:
+def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> int:
     """Close ``lots`` (signed, the bankrupt side) of position (s, a) against opposite positions in
-    ADL queue order, all at ``price``. Funds are used only if no trader is left."""
+    ADL queue order at ``price``, each counterparty no further than its pool can carry. Funds are
+    used only if no trader is left. What nobody can carry at ``price`` closes at the mark (a
+    trader's pool keeps the deficit), except for a fund's own position: that rest is returned."""
+    remaining = _walk_all(ex, a, s, lots, price)
+    mark = ex.marks.mark[s]
+    if remaining and price != mark and not ex.acc.fund[a]:
+        remaining = _walk_all(ex, a, s, remaining, mark)
+    if remaining and not ex.acc.fund[a]:
+        raise AssertionError(f"ADL found no counterparty for {remaining} lots of {ex.symbols[s]}")
+    ex.note_adl(s, lots - remaining, price)
+    return remaining
+
+
+def _walk_all(ex: "Exchange", a: int, s: int, lots: int, price: int) -> int:
+    """The traders' queue, then the funds'; returns the signed lots nobody took."""
     acc, n = ex.acc, ex.acc.n
     q = acc.qty[s, :n]
     opposite = (q < 0) if lots > 0 else (q > 0)
     traders = np.flatnonzero(opposite & ~acc.is_fund[:n])
-    traders = traders[traders != a]
-    ex.note_adl(s, lots, price)
-    remaining = _walk(ex, a, s, lots, price, traders)
+    remaining = _walk(ex, a, s, lots, price, traders[traders != a])
     if remaining:
         funds = np.flatnonzero(opposite & acc.is_fund[:n])
         remaining = _walk(ex, a, s, remaining, price, funds[funds != a])
-    if remaining:
-        raise AssertionError(f"ADL found no counterparty for {remaining} lots of {ex.symbols[s]}")
+    return remaining
+
+
+def _carry(ex: "Exchange", c: int, s: int, loss_per_lot: int) -> int:
+    """Lots of its position in s that counterparty c can close at a price ``loss_per_lot`` money
+    units worse than the mark and keep its pool at zero or above (a fund: at its floor)."""
+    acc = ex.acc
+    iso = acc.isov[s, c] and not acc.fund[c]
+    equity = _pool_now(ex, c, s if iso else None)[0]
+    if acc.fund[c]:
+        equity -= ex.fund_floor
+    return max(0, equity) // loss_per_lot
 
 
 def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray) -> int:
     if idx.size == 0 or not lots:
         return lots
     acc, unit, sign = ex.acc, ex._units[s], 1 if lots > 0 else -1
+    loss_per_lot = sign * (price - ex.marks.mark[s]) * unit  # > 0: each lot costs its taker
     scores = position_scores(ex, s, idx, _walk_start(ex))
     need = abs(lots)
     if ex.adl_policy is AdlPolicy.DRIFT:
@@ -349,6 +426,10 @@ def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray
     for rank, (i, share) in enumerate(queue):
         c = int(idx[i])
         x = min(abs(acc.q[s, c]), need) if share is None else share
+        if loss_per_lot > 0:
+            x = min(x, _carry(ex, c, s, loss_per_lot))
+            if not x:
+                continue
         acc.transfer(a, c, s, sign * x, price, unit)
         ex._events.append(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
                                   float(scores[i]), ex.adl_policy.value))

@@ -90,8 +90,9 @@ _LIST = [
            lambda s: s["adl"]["notional_usd"]),
     Metric("socialized_loss_usd", "number", "usd", "market: what ADL'd traders gave up (mark − "
            "bankruptcy price), USD", lambda s: s["adl"]["socialized_usd"]),
-    Metric("bad_debt_usd", "number", "usd", "market: the insurance funds' deficit at the end, "
-           "USD (only an ADL breaker lets a fund go below zero)", lambda s: s["bad_debt_usd"]),
+    Metric("bad_debt_usd", "number", "usd", "market: what the exchange is owed and will not be "
+           "paid at the end, USD: trader deficits the funds could not cover, and a fund's deficit "
+           "(only an ADL breaker lets a fund go below zero)", lambda s: s["bad_debt_usd"]),
     Metric("fund_end_usd", "number", "usd", "market: the insurance funds' cash at the end, USD",
            _funds_end),
     Metric("fund_used_pct", "number", "pct", "market: the funds' deepest fall from the start, %",

@@ -226,9 +226,7 @@ class Recorder:
                            "end_usd": _usd(ex.acc.w[ex.fund_ids[k]]),
                            "exhausted_at": None if exhausted is None else t(exhausted)}
         oi_end = self._open_interest(ex)
-        bad_debt = 0
-        for f in ex.fund_ids:
-            bad_debt += max(0, -int(ex.equity_vector(np.array([f]))[0]))
+        bad_debt = ex.bad_debt_units()
         groups = {}
         for name, ids in self.groups.items():
             end = int(ex.equity_vector(ids).sum())

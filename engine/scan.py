@@ -119,6 +119,9 @@ class MarginScan:
         self.hot = np.zeros(0, dtype=np.int64)
         self.valued = 0
         """Accounts valued by the last scan (for benchmarks and tests)."""
+        self.deficits = np.zeros(0, np.int64)
+        """Accounts the last scan found with a wallet below zero and no cross position open:
+        deficits for the insurance funds to cover (``liquidation._cover_deficit``)."""
 
     # --- the scan --------------------------------------------------------------------------------
     def underwater(self, ex: "Exchange") -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -198,6 +201,7 @@ class MarginScan:
                 self._set(s, ids[r] * K + s, q[r], band[ok], np.full(len(r), marks[s]),
                           weighted[r])
         has_cross = exposure > 0
+        self.deficits = ids[~has_cross & (acc.wallet[ids] < 0)]
         slack = equity - mm_sum
         under = has_cross & (slack < 0)
         band = slack - rounding

@@ -19,6 +19,16 @@ MONEY_PER_USD = 1_000_000
 
 _MONEY_STEP = Decimal(1) / MONEY_PER_USD
 
+MAX_USD = 10**12
+"""The largest USD amount any one input may name (a deposit, a fund, a level's USD field): one
+trillion dollars, so that sums of balances stay far inside int64 money units."""
+MAX_MONEY = MAX_USD * MONEY_PER_USD
+"""``MAX_USD`` in money units (1e18, about a ninth of int64's range)."""
+MAX_PRICE_TICKS = 10**12
+"""The largest price, in ticks, that the exchange accepts (an order, an index, a mark)."""
+MAX_NOTIONAL = MAX_MONEY // 10
+"""The largest notional (money units) one order, or the position it leaves, may have: $100B."""
+
 
 def to_decimal(value: object, what: str) -> Decimal:
     """A finite Decimal from an int, float, Decimal or numeric string, or ``InvalidInput``."""
@@ -48,8 +58,11 @@ def to_steps(value: object, step: Decimal, what: str, *, allow_zero: bool = Fals
 
 
 def usd_to_money(value: object, what: str = "amount", *, allow_zero: bool = False) -> int:
-    """USD (human number) to integer money units; at most 6 decimals."""
-    return to_steps(value, _MONEY_STEP, f"{what} (USD)", allow_zero=allow_zero)
+    """USD (human number) to integer money units; at most 6 decimals and at most ``MAX_USD``."""
+    units = to_steps(value, _MONEY_STEP, f"{what} (USD)", allow_zero=allow_zero)
+    if units > MAX_MONEY:
+        raise InvalidInput(f"{what} (USD) must be at most {MAX_USD:,}, got {value!r}")
+    return units
 
 
 def money_to_usd(units: int) -> float:

@@ -155,8 +155,8 @@ def market_lines(s: dict) -> list[str]:
         out.append("Who ADL hit: " + ", ".join(f"{GROUP_NAMES.get(k, k)} {v:,}"
                                                for k, v in hit.items()) + ".")
     if s.get("bad_debt_usd"):
-        out.append(f"Bad debt left with the exchange: {fmt.usd_short(s['bad_debt_usd'])} (the "
-                   f"insurance funds' deficit).")
+        out.append(f"Bad debt left with the exchange: {fmt.usd_short(s['bad_debt_usd'])} (what "
+                   f"the insurance funds could not cover).")
     elif adl["count"]:
         out.append("Bad debt left with the exchange: none — what the insurance funds could not "
                    "carry was socialized by ADL.")
