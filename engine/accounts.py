@@ -111,16 +111,6 @@ class Accounts:
         out.update({name: getattr(self, name)[:, : self.n] for name in self._MATRICES})
         return out
 
-    def load(self, arrays: dict[str, np.ndarray]) -> None:
-        """Replace the contents with ``arrays()`` output."""
-        n = len(arrays["wallet"])
-        self.n = 0
-        self._alloc(max(16, n))
-        self.n = n
-        for name, arr in arrays.items():
-            getattr(self, name)[..., :n] = arr
-        self._views()
-
     # --- exact position arithmetic ---------------------------------------------------------------
     def apply_fill(self, a: int, s: int, dq: int, price: int, unit: int, fee: int) -> int:
         """Apply a signed fill of ``dq`` lots at ``price`` ticks to position (s, a), paying ``fee``

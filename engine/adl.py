@@ -11,7 +11,7 @@ Bybit-style five lights and ``adl_rank`` one position's place (for the UI), with
 
 Scores are computed one ufunc at a time into preallocated float64 buffers, with no temporary per
 operator and no ``where=`` masks over mixed data (both cost more than the arithmetic at 1M
-positions; ``docs/performance.md``). Division by a bankrupt pool's equity is done and then
+positions; ``../shared/docs/performance.md``). Division by a bankrupt pool's equity is done and then
 overwritten with -inf, so it runs under ``np.errstate``.
 """
 
@@ -29,7 +29,7 @@ LIGHTS = 5
 
 
 class AdlPolicy(enum.StrEnum):
-    """Which venue's rule orders the ADL queue; a level picks one (``docs/crash.md``)."""
+    """Which venue's rule orders the ADL queue; a level picks one (``../shared/docs/crash.md``)."""
 
     ARTICLE = "article"
     """The article's formula, the default: ``PnL% × effective leverage`` with

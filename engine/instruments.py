@@ -118,17 +118,6 @@ class Instrument:
         return (max(1, ceil_div(mark * (PPM - self.band_down_ppm), PPM)),
                 mark * (PPM + self.band_up_ppm) // PPM)
 
-    # --- conversions --------------------------------------------------------------------------
-    def price_usd(self, ticks: int) -> float:
-        return float(ticks * self.tick_size)
-
-    def qty_coins(self, lots: int) -> float:
-        return float(lots * self.lot_size)
-
-    def notional(self, ticks: int, lots: int) -> int:
-        """|ticks × lots| in money units."""
-        return abs(ticks * lots) * self.unit_per_tick_lot
-
     @staticmethod
     def preset(symbol: str) -> "Instrument":
         """The shipped contract for BTC, ETH, DOGE or ALT (a thin altcoin)."""

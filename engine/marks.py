@@ -74,5 +74,3 @@ class MarkPricer:
         return (tuple(self.index), tuple(self.mark), tuple(self.basis), tuple(self.traded),
                 tuple(self.fresh))
 
-    def load(self, state) -> None:
-        self.index, self.mark, self.basis, self.traded, self.fresh = (list(x) for x in state)

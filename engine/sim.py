@@ -130,16 +130,6 @@ class Simulation:
             self.minute_checksums.append((self.clock, self.checksum()))
         return events
 
-    def run_until(self, hhmm: str | None = None, on_step: Callable[[list[Event]], None] | None
-                  = None) -> None:
-        """Step until the clock reaches ``hhmm`` (HKT) or the end."""
-        stop = self.duration if hhmm is None else min(self.duration,
-                                                      parse_hhmm(hhmm, "until") - self.start)
-        while self.t < stop:
-            events = self.step(stop - self.t)
-            if on_step is not None:
-                on_step(events)
-
     def checksum(self) -> str:
         """The exchange's checksum plus the clock and every agent's private state."""
         h = hashlib.blake2b(digest_size=16)

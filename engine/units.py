@@ -65,11 +65,6 @@ def usd_to_money(value: object, what: str = "amount", *, allow_zero: bool = Fals
     return units
 
 
-def money_to_usd(units: int) -> float:
-    """Money units to USD, for display and JSON only (never fed back into balances)."""
-    return int(units) / MONEY_PER_USD
-
-
 def ceil_div(a: int, b: int) -> int:
     """Ceiling of a / b for ints, b > 0."""
     return -((-a) // b)

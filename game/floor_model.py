@@ -10,6 +10,7 @@ Pure Python: no textual, so it is tested and timed on its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -226,11 +227,12 @@ class FloorModel:
     def submit(self, command: Command) -> None:
         self.sim.submit(command)
 
-    def advance(self, steps: int, budget_s: float | None = None) -> int:
-        """Run up to ``steps`` steps (fewer when ``budget_s`` wall seconds run out or the run
-        ends); returns how many ran."""
+    def advance(self, steps: int, budget_s: float | None = None,
+                clock: Callable[[], float] = time.perf_counter) -> int:
+        """Run up to ``steps`` steps (fewer when ``budget_s`` seconds of ``clock`` run out or the
+        run ends); returns how many ran. The floor passes its own (injectable) wall clock."""
         sim = self.sim
-        started = time.perf_counter()
+        started = clock()
         done = 0
         while done < steps and not sim.finished:
             if self.replay is not None and sim.t >= self.replay.end_t:
@@ -240,7 +242,7 @@ class FloorModel:
             else:
                 sim.step()
             done += 1
-            if budget_s is not None and time.perf_counter() - started > budget_s:
+            if budget_s is not None and clock() - started > budget_s:
                 break
         return done
 

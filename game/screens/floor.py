@@ -183,7 +183,7 @@ class FloorScreen(Screen):
     def tick(self) -> None:
         steps = self.pacer.due(self.wall_clock())
         if steps and not self.model.sim.finished:
-            self.model.advance(steps, STEP_BUDGET_SECONDS)
+            self.model.advance(steps, STEP_BUDGET_SECONDS, self.wall_clock)
             self._autosave_when_due()
             self.sync()
 
