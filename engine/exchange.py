@@ -27,7 +27,7 @@ from .instruments import PPM, Instrument
 from .marks import MarkPricer
 from .scan import MarginScan
 from .units import (MAX_MONEY, MAX_NOTIONAL, MAX_PRICE_TICKS, MONEY_PER_USD, Grid, ceil_div,
-                    to_decimal, usd_to_money)
+                    exact_sum, to_decimal, usd_to_money)
 from .views import AccountView, OrderView, PositionView, account_view, position_view
 
 _SIDES = {"buy": BUY, "sell": SELL, "long": BUY, "short": SELL, BUY: BUY, SELL: SELL}
@@ -118,7 +118,8 @@ class Exchange:
         ``halt_window_minutes`` stops trading and liquidating for ``halt_minutes``)."""
         breaker = usd_to_money(adl_breaker_usd_per_min, "adl_breaker_usd_per_min",
                                allow_zero=True)
-        if not 0 <= halt_drop_pct < 100:
+        if isinstance(halt_drop_pct, bool) or not isinstance(halt_drop_pct, (int, float)) \
+                or not 0 <= halt_drop_pct < 100:
             raise InvalidInput(f"halt_drop_pct must be 0 (off) up to 99, got {halt_drop_pct!r}")
         for name, value in (("halt_window_minutes", halt_window_minutes),
                             ("halt_minutes", halt_minutes)):
@@ -272,11 +273,13 @@ class Exchange:
     def open_accounts(self, deposits: np.ndarray, *, leverage: int = DEFAULT_LEVERAGE) -> range:
         """Open many accounts at once; ``deposits`` is an int64 array of money units (≥ 0)."""
         deposits = np.asarray(deposits)
-        if deposits.dtype.kind not in "iu" or deposits.ndim != 1 or (deposits < 0).any():
-            raise InvalidInput("deposits must be a 1-D integer array of money units, all ≥ 0")
+        if deposits.dtype.kind not in "iu" or deposits.ndim != 1 or (deposits < 0).any() \
+                or (deposits > MAX_MONEY).any():
+            raise InvalidInput(f"deposits must be a 1-D integer array of money units, each 0.."
+                               f"{MAX_MONEY:,}")
         self._check_default_leverage(leverage)
         ids = self.acc.add(len(deposits), deposits.astype(np.int64), leverage=leverage)
-        self.net_deposits += int(deposits.sum())
+        self.net_deposits += exact_sum(deposits)
         return ids
 
     def _check_default_leverage(self, leverage: object) -> None:
@@ -452,14 +455,14 @@ class Exchange:
         crossed = ((acc.qty[:, :n] != 0) & ~acc.iso[:, :n]).any(axis=0)
         owed = acc.wallet[:n][~crossed & ~acc.is_fund[:n] & (acc.wallet[:n] < 0)]
         funds = self.equity_vector(np.array(self.fund_ids, dtype=np.int64))
-        return -int(owed.sum()) + -int(funds[funds < 0].sum())
+        return -exact_sum(owed) - exact_sum(funds[funds < 0])
 
     def total_money(self) -> int:
         """Σ wallets + Σ isolated margin − Σ cost basis + fee pool, in money units: the cash plus
         unrealized PnL of everyone at any common mark. Only deposits and withdrawals change it."""
         n = self.acc.n
-        return (int(self.acc.wallet[:n].sum()) + int(self.acc.iso_margin[:, :n].sum())
-                - int(self.acc.cost[:, :n].sum()) + self.fee_pool)
+        return (exact_sum(self.acc.wallet[:n]) + exact_sum(self.acc.iso_margin[:, :n])
+                - exact_sum(self.acc.cost[:, :n]) + self.fee_pool)
 
     # --- prices -------------------------------------------------------------------------------
     def set_index(self, symbol: str, usd: object) -> None:
@@ -496,7 +499,7 @@ class Exchange:
         a = account
         if type(a) is not int or not 0 <= a < self.acc.n or self.acc.fund[a]:
             a = self._a(account)
-        sd = _SIDES.get(side) if isinstance(side, (str, int)) else None
+        sd = _SIDES.get(side) if type(side) in (str, int) else None
         if sd is None:
             raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
         tf = _TIFS.get(tif) if isinstance(tif, str) else None
@@ -838,7 +841,8 @@ class Exchange:
             self.acc.om[a] += info.margin
 
     def order(self, oid: int) -> OrderView | None:
-        info = self._orders.get(oid)
+        """A resting order's view, or None when ``oid`` names no resting order."""
+        info = self._orders.get(oid) if type(oid) is int else None
         if info is None:
             return None
         rest = self.books[info.s].order(oid)

@@ -376,11 +376,20 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> in
     ADL queue order at ``price``, each counterparty no further than its pool can carry. Funds are
     used only if no trader is left. What nobody can carry at ``price`` closes at the mark (a
     trader's pool keeps the deficit), except for a fund's own position: that rest is returned."""
+    acc = ex.acc
     remaining = _walk_all(ex, a, s, lots, price)
     mark = ex.marks.mark[s]
-    if remaining and price != mark and not ex.acc.fund[a]:
+    if remaining and price != mark and not acc.fund[a]:
+        cash = [acc.w[f] for f in ex.fund_ids]
         remaining = _walk_all(ex, a, s, remaining, mark)
-    if remaining and not ex.acc.fund[a]:
+        for f, before in zip(ex.fund_ids, cash):
+            short = min(ex.fund_floor - acc.w[f], before - acc.w[f])
+            if short > 0:
+                # a fund closed at the mark below its entry: the bankrupt pool owes that too
+                acc.w[f] += short
+                acc.w[a] -= short
+                acc.touch(a)
+    if remaining and not acc.fund[a]:
         raise AssertionError(f"ADL found no counterparty for {remaining} lots of {ex.symbols[s]}")
     ex.note_adl(s, lots - remaining, price)
     return remaining
@@ -399,15 +408,23 @@ def _walk_all(ex: "Exchange", a: int, s: int, lots: int, price: int) -> int:
     return remaining
 
 
-def _carry(ex: "Exchange", c: int, s: int, loss_per_lot: int) -> int:
-    """Lots of its position in s that counterparty c can close at a price ``loss_per_lot`` money
-    units worse than the mark and keep its pool at zero or above (a fund: at its floor)."""
+def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int:
+    """Lots of its position in s that counterparty c can close at ``price``, ``loss_per_lot``
+    money units worse than the mark, and keep its pool at zero or above. An isolated pool's
+    margin and a fund's cash must also stay at zero (a fund: its floor) or above with what the
+    close realizes against the entry, since the rest's unrealized gain is not cash."""
     acc = ex.acc
-    iso = acc.isov[s, c] and not acc.fund[c]
-    equity = _pool_now(ex, c, s if iso else None)[0]
-    if acc.fund[c]:
-        equity -= ex.fund_floor
-    return max(0, equity) // loss_per_lot
+    fund = acc.fund[c]
+    iso = acc.isov[s, c] and not fund
+    equity = _pool_now(ex, c, s if iso else None)[0] - (ex.fund_floor if fund else 0)
+    lots = max(0, equity) // loss_per_lot
+    if fund or iso:
+        q, cost = acc.q[s, c], acc.c[s, c]
+        loss_at_price = cost - q * price * ex._units[s]  # the whole position's loss at price
+        if loss_at_price > 0:
+            cash = (acc.w[c] - ex.fund_floor) if fund else acc.im[s, c]
+            lots = min(lots, max(0, cash - 1) * abs(q) // loss_at_price)  # 1 unit for rounding
+    return lots
 
 
 def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray) -> int:
@@ -427,7 +444,7 @@ def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray
         c = int(idx[i])
         x = min(abs(acc.q[s, c]), need) if share is None else share
         if loss_per_lot > 0:
-            x = min(x, _carry(ex, c, s, loss_per_lot))
+            x = min(x, _carry(ex, c, s, price, loss_per_lot))
             if not x:
                 continue
         acc.transfer(a, c, s, sign * x, price, unit)

@@ -12,6 +12,8 @@ import math
 from decimal import Decimal, InvalidOperation
 from numbers import Real
 
+import numpy as np
+
 from .errors import InvalidInput, OffGridError
 
 MONEY_PER_USD = 1_000_000
@@ -63,6 +65,14 @@ def usd_to_money(value: object, what: str = "amount", *, allow_zero: bool = Fals
     if units > MAX_MONEY:
         raise InvalidInput(f"{what} (USD) must be at most {MAX_USD:,}, got {value!r}")
     return units
+
+
+def exact_sum(arr: np.ndarray) -> int:
+    """The exact integer sum of an int64 array, however many large values it holds: summed as
+    high and low 32-bit halves (each partial sum fits in int64 below 2³¹ elements), then joined
+    as a Python int. A plain ``arr.sum()`` wraps past ±9.2e18 money units."""
+    a = np.asarray(arr, dtype=np.int64)
+    return (int((a >> 32).sum()) << 32) + int((a & 0xFFFFFFFF).sum())
 
 
 def ceil_div(a: int, b: int) -> int:
