@@ -196,6 +196,10 @@ class OrderBook:
         rec = self._orders.get(oid)
         return None if rec is None else (rec[2], rec[3], rec[4], rec[0])
 
+    def order_ids(self) -> list[int]:
+        """Every resting oid, in arrival order."""
+        return list(self._orders)
+
     def orders_of(self, owner: int) -> list[int]:
         """Resting oids of ``owner``, oldest arrival first (an amend that loses priority is new)."""
         return [oid for oid, rec in self._orders.items() if rec[2] == owner]

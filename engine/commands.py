@@ -200,7 +200,7 @@ def _dispatch(ex: "Exchange", cmd: Command) -> int | None:
 
 
 def _desk(ex: "Exchange", a: int):
-    ex._a(a)
+    ex.trader(a)
     desk = ex.desks.get(a)
     if desk is None:
         raise InvalidInput(f"account {a} has no market-making desk (play the maker role)")
@@ -208,7 +208,7 @@ def _desk(ex: "Exchange", a: int):
 
 
 def _own_order(ex: "Exchange", a: int, oid: int) -> None:
-    ex._a(a)
-    info = ex._orders.get(oid) if type(oid) is int else None
+    ex.trader(a)
+    info = ex.ledger.orders.get(oid) if type(oid) is int else None
     if info is None or info.account != a:
         raise UnknownOrder(f"order {oid!r} is not a resting order of account {a}")

@@ -130,7 +130,7 @@ class CrashRun:
                 shocked[s] = max(1, round(index * (1 + direction * move)))
                 pool_cross = acc.wallet[:n].copy()  # wallet + uPnL of the cross positions
                 for k in range(len(ex.symbols)):
-                    upnl = acc.qty[k, :n] * shocked[k] * ex._units[k] - acc.cost[k, :n]
+                    upnl = acc.qty[k, :n] * shocked[k] * ex.units[k] - acc.cost[k, :n]
                     iso = acc.iso[k, :n]
                     pool_cross += np.where(iso, 0, upnl)
                     if k == s:
@@ -144,10 +144,10 @@ class CrashRun:
         mult = exch["fund_multiplier"]
         if exch["fund_shared"]:
             ex.resize_fund("shared", max(sum(needs) * mult / MONEY_PER_USD,
-                                         ex.fund_floor / MONEY_PER_USD))
+                                         ex.funds.floor / MONEY_PER_USD))
             return
         for s, sym in enumerate(ex.symbols):
-            ex.resize_fund(sym, round(max(needs[s] * mult, ex.fund_floor) / MONEY_PER_USD, 2))
+            ex.resize_fund(sym, round(max(needs[s] * mult, ex.funds.floor) / MONEY_PER_USD, 2))
 
     def _groups(self) -> dict[str, np.ndarray]:
         """Accounts by who they are, for PnL by group: the crowd split by the side it starts
@@ -156,7 +156,7 @@ class CrashRun:
         crowd = self.crowd.ids
         net = np.zeros(len(crowd), dtype=np.int64)
         for s in range(len(ex.symbols)):
-            net += ex.acc.qty[s, crowd] * ex.marks.index[s] * ex._units[s]
+            net += ex.acc.qty[s, crowd] * ex.marks.index[s] * ex.units[s]
         longs = np.concatenate([crowd[net > 0], self.crowd.dip_ids,
                                 np.asarray(self.crowd.stink_accounts, dtype=np.int64)])
         shorts = np.concatenate([crowd[net < 0], self.crowd.chaser_ids])
@@ -200,11 +200,11 @@ class CrashRun:
         for pos in data["player"]["positions"]:
             s = symbols.index(pos["symbol"])
             price = ex.marks.index[s]
-            lots = round(pos["notional_usd"] * MONEY_PER_USD / (price * ex._units[s]))
+            lots = round(pos["notional_usd"] * MONEY_PER_USD / (price * ex.units[s]))
             lots = lots if pos["side"] == "long" else -lots
             iso = 0
             if pos["margin"] == "isolated":
-                iso = -(-abs(lots) * price * ex._units[s] // pos["leverage"])
+                iso = -(-abs(lots) * price * ex.units[s] // pos["leverage"])
             legs.append((self.player, s, lots, price, iso, pos["leverage"]))
         return legs
 

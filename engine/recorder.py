@@ -27,7 +27,7 @@ class Recorder:
                  desk=None):
         ex = sim.exchange
         self.groups = groups or {}
-        self.group_start = {name: int(ex.equity_vector(ids).sum())
+        self.group_start = {name: int(ex.pools.equity_vector(ids).sum())
                             for name, ids in self.groups.items()}
         self.role = role
         self.desk = desk
@@ -60,9 +60,9 @@ class Recorder:
         self.liq_long = 0
         self.liq_per_minute: dict[int, int] = defaultdict(int)
         self.liq_per_symbol = [0] * self.S
-        self.fund_start = [int(ex.acc.w[f]) for f in ex.fund_ids]
+        self.fund_start = [int(ex.acc.w[f]) for f in ex.funds.ids]
         self.fund_min = list(self.fund_start)
-        self.fund_exhausted: list[int | None] = [None] * len(ex.fund_ids)
+        self.fund_exhausted: list[int | None] = [None] * len(ex.funds.ids)
         self.adl_count = 0
         self.adl_notional = 0
         self.adl_first: int | None = None
@@ -90,7 +90,7 @@ class Recorder:
         total = 0
         for s in range(len(ex.symbols)):
             q = ex.acc.qty[s, :n]
-            total += int(q[q > 0].sum()) * (ex.marks.mark[s] or 0) * ex._units[s]
+            total += int(q[q > 0].sum()) * (ex.marks.mark[s] or 0) * ex.units[s]
         return total
 
     def __call__(self, sim, events) -> None:
@@ -117,7 +117,7 @@ class Recorder:
                 self.maker_events.append((clock, e.name, e.state))
             elif kind is News:
                 self.news.append((clock, e.headline))
-        for k, f in enumerate(ex.fund_ids):
+        for k, f in enumerate(ex.funds.ids):
             self.fund_min[k] = min(self.fund_min[k], int(ex.acc.w[f]))
         if self.hedger is not None:
             eq = ex.equity_units(self.hedger)
@@ -131,8 +131,8 @@ class Recorder:
             self._minute(ex, clock // 60 * 60)
 
     def _liquidation(self, ex, e, clock) -> None:
-        s = ex._sym[e.symbol]
-        notional = e.qty * e.mark * ex._units[s]
+        s = ex.index_of(e.symbol)
+        notional = e.qty * e.mark * ex.units[s]
         self.liq_count += 1
         self.liq_notional += notional
         if e.side > 0:
@@ -146,20 +146,20 @@ class Recorder:
                 self.hedger_liq_at = clock
 
     def _adl(self, ex, e, clock) -> None:
-        s = ex._sym[e.symbol]
+        s = ex.index_of(e.symbol)
         self.adl_count += 1
-        self.adl_notional += e.qty * e.price * ex._units[s]
+        self.adl_notional += e.qty * e.price * ex.units[s]
         self.adl_per_symbol[s] += 1
         self.adl_accounts.add(e.counterparty)
-        self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * ex._units[s]
+        self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * ex.units[s]
         if self.adl_first is None:
             self.adl_first = clock
         if e.counterparty == self.hedger:
             self.player_adl_hits += 1
-            self.player_adl_notional += e.qty * e.price * ex._units[s]
+            self.player_adl_notional += e.qty * e.price * ex.units[s]
             if self.hedger_adl_at is None:
                 self.hedger_adl_at = clock
-        k = ex.fund_ids.index(ex._fund_of[s])
+        k = ex.funds.ids.index(ex.funds.fund_of[s])
         if self.fund_exhausted[k] is None:  # tier 3 reached: the fund could not carry it
             self.fund_exhausted[k] = clock
 
@@ -212,7 +212,7 @@ class Recorder:
         t = fmt_hhmm
         symbols = {}
         for s, sym in enumerate(ex.symbols):
-            grid = ex._price_grid[s]
+            grid = ex.price_grid[s]
             symbols[sym] = {"open": float(grid.value(self.open[s])),
                             "low": float(grid.value(self.low[s])), "low_at": t(self.low_at[s]),
                             "close": float(grid.value(self.close[s])),
@@ -220,16 +220,16 @@ class Recorder:
                             "adl_fills": self.adl_per_symbol[s]}
         peak = max(self.liq_per_minute.items(), key=lambda kv: kv[1], default=(None, 0))[0]
         funds = {}
-        for k, name in enumerate(ex.fund_names):
+        for k, name in enumerate(ex.funds.names):
             exhausted = self.fund_exhausted[k]
             funds[name] = {"start_usd": _usd(self.fund_start[k]), "min_usd": _usd(self.fund_min[k]),
-                           "end_usd": _usd(ex.acc.w[ex.fund_ids[k]]),
+                           "end_usd": _usd(ex.acc.w[ex.funds.ids[k]]),
                            "exhausted_at": None if exhausted is None else t(exhausted)}
         oi_end = self._open_interest(ex)
         bad_debt = ex.bad_debt_units()
         groups = {}
         for name, ids in self.groups.items():
-            end = int(ex.equity_vector(ids).sum())
+            end = int(ex.pools.equity_vector(ids).sum())
             groups[name] = {"accounts": int(len(ids)), "pnl_usd": _usd(end - self.group_start[name])}
         hedger = None
         if self.hedger is not None:
@@ -270,7 +270,7 @@ class Recorder:
             "groups": groups,
             "bad_debt_usd": _usd(bad_debt),
             "halts": [{"symbol": ex.symbols[s], "from": t(sim.start + a), "to": t(sim.start + b)}
-                      for s, a, b in ex.halts],
+                      for s, a, b in ex.rules.halts],
             "market_makers": [[t(c), name, state] for c, name, state in self.maker_events],
             "conservation_error": ex.total_money() - ex.net_deposits,
         }

@@ -410,8 +410,8 @@ def check_restored(run, header: dict, label: str) -> None:
         raise SaveError(f"{label}: the accounts' arrays do not match their size")
     if ex.total_money() != ex.net_deposits:
         raise SaveError(f"{label}: the saved money does not add up (damaged or edited state)")
-    resting = {oid for book in ex.books for oid in book._orders}
-    if resting != set(ex._orders):
+    resting = {oid for book in ex.books for oid in book.order_ids()}
+    if resting != set(ex.ledger.orders):
         raise SaveError(f"{label}: the order books and the order records disagree")
     if field(header, "seed", int, label) != run.seed:
         raise SaveError(f"{label}: the header says seed {header['seed']}, the state {run.seed}")

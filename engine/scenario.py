@@ -52,7 +52,7 @@ class Scenario:
             price = path.base(sim.clock) * (1.0 + self.noise[s])
             ex.set_index_ticks(s, max(1, round(price / path.tick)))
         while self._next_news < len(self.news) and self.news[self._next_news][0] <= sim.clock:
-            ex._events.append(News(sim.t, self.news[self._next_news][1]))
+            ex.journal.emit(News(sim.t, self.news[self._next_news][1]))
             self._next_news += 1
 
     def state_digest(self) -> bytes:

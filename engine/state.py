@@ -58,7 +58,7 @@ _FACTORIES = {"int": int, "float": float, "list": list, "dict": dict, "set": set
 _SKIP_CLASSES = {"engine.level:Level"}
 """Engine objects that are inputs, not state: the fresh graph's own stays."""
 _AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
-                  "engine.exchange:Exchange": "_after_restore"}
+                  "engine.exchange.front:Exchange": "_after_restore"}
 """Methods called on an object once its fields are restored (rebuild derived wiring)."""
 
 
@@ -458,19 +458,26 @@ class _Restore:
         self.memo.append(obj)
         fresh = dict(attributes(obj)) if in_place else {}
         allowed = _field_names(cls)
+        moved = getattr(cls, "_moved_fields", {})
         for i in range(0, len(flat), 2):
             key = flat[i]
             where = f"{path}.{key}"
-            if type(key) is not str or (allowed is not None and key not in allowed):
+            target, field_name = obj, key
+            if type(key) is str and key in getattr(cls, "_dropped_fields", ()):
+                self.value(None, flat[i + 1], where)  # read (its references count), then dropped
+                continue
+            if type(key) is str and key in moved and in_place:
+                target, field_name = _moved_target(obj, moved[key], where)
+            elif type(key) is not str or (allowed is not None and key not in allowed):
                 raise StateError(f"{path}: {name} has no field {key!r}")
-            old = fresh.get(key)
+            old = getattr(target, field_name, None) if target is not obj else fresh.get(key)
             new = self.value(old, flat[i + 1], where)
             _check_type(old, new, where)
             try:
-                object.__setattr__(obj, key, new)
+                object.__setattr__(target, field_name, new)
             except (AttributeError, TypeError) as exc:
                 raise StateError(f"{where}: cannot be set ({exc})") from None
-        hook = _AFTER_RESTORE.get(name)
+        hook = _AFTER_RESTORE.get(class_name(cls))  # by class: older saves name it elsewhere
         if hook is not None:
             self.after.append((obj, hook))
         return obj
@@ -483,6 +490,19 @@ _HANDLERS: dict[int, Callable] = {
     T_ENUM: _Restore.enum_, T_SKIP: _Restore.skip, T_METHOD: _Restore.method,
     T_GENERATOR: _Restore.generator, T_OBJECT: _Restore.object_,
 }
+
+
+def _moved_target(obj: object, dotted: str, where: str) -> tuple[object, str]:
+    """(object, field) that a field of an older save lives in now: ``_moved_fields`` maps the
+    old name to a dotted path from the object (e.g. the exchange's ``_orders`` to
+    ``ledger.orders`` since the exchange was split into parts)."""
+    *parts, field_name = dotted.split(".")
+    target = obj
+    for part in parts:
+        target = getattr(target, part, None)
+        if target is None:
+            raise StateError(f"{where}: moved to {dotted!r}, which this graph does not have")
+    return target, field_name
 
 
 def _field_names(cls: type) -> set[str] | None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from engine.clock import parse_hhmm
 from engine.commands import Command
 from engine.units import MONEY_PER_USD
-from engine.views import AccountView, OrderView, PositionView
+from engine.exchange import AccountView, OrderView, PositionView
 
 from . import fmt
 from .story import EventLog, Moment, Notice, TapeEntry
@@ -214,7 +214,7 @@ class FloorModel:
     def _account_names(self) -> dict[int, str]:
         run, ex = self.run, self.ex
         names = {a: name for a, name in zip(run.makers.accounts, run.makers.names)}
-        names.update({f: f"{name} fund" for f, name in zip(ex.fund_ids, ex.fund_names)})
+        names.update({f: f"{name} fund" for f, name in zip(ex.funds.ids, ex.funds.names)})
         names[run.arbs.account] = "arbitrage desk"
         if self.player is not None:
             names[self.player] = "you"
@@ -364,12 +364,12 @@ class FloorModel:
 
     def _funds(self) -> tuple[FundInfo, ...]:
         ex, rec = self.ex, self.run.recorder
-        floor = ex.fund_floor / MONEY_PER_USD
+        floor = ex.funds.floor / MONEY_PER_USD
         return tuple(FundInfo(name, rec.fund_start[k] / MONEY_PER_USD,
                               float(ex.insurance_fund_balance(
                                   name if name in self.symbols else self.symbols[0])),
                               floor, rec.fund_exhausted[k])
-                     for k, name in enumerate(ex.fund_names))
+                     for k, name in enumerate(ex.funds.names))
 
     def _firms(self, sym: str) -> tuple[FirmInfo, ...]:
         makers, ex = self.run.makers, self.ex

@@ -32,11 +32,11 @@ class Arbitrageurs:
         a = self.account
         thr = self.cfg["threshold_bps"] * 1e-4
         clip = self.cfg["clip_usd"] * MONEY_PER_USD
-        gross = sum(abs(ex.acc.q[s, a]) * (ex.marks.mark[s] or 0) * ex._units[s]
+        gross = sum(abs(ex.acc.q[s, a]) * (ex.marks.mark[s] or 0) * ex.units[s]
                     for s in range(len(ex.symbols)))
         room = max(0, self.capital * 3 - gross)
         for s in range(len(ex.symbols)):
-            index, book, unit = ex.marks.index[s], ex.books[s], ex._units[s]
+            index, book, unit = ex.marks.index[s], ex.books[s], ex.units[s]
             bid, ask = book.best_bid(), book.best_ask()
             pos = ex.acc.q[s, a]
             if bid is not None and bid > index * (1 + thr):

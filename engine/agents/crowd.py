@@ -184,7 +184,7 @@ class Crowd:
             ex.set_leverage(a, ex.symbols[s], 1)
             self.stink_accounts.append(a)
             p0 = ex.marks.index[s]
-            unit = ex._units[s]
+            unit = ex.units[s]
             first = min(0.02, deepest)
             offsets = [first * (deepest / first) ** (k / 11) for k in range(12)]
             per_level = stink_usd[s] * MONEY_PER_USD / len(offsets)
@@ -212,7 +212,7 @@ class Crowd:
         lo, hi = int(self.ids[0]), int(self.ids[-1])
         for e in events:
             if type(e) is AdlFill and lo <= e.counterparty <= hi and sim.rng.random() < share:
-                s = sim.exchange._sym[e.symbol]
+                s = sim.exchange.index_of(e.symbol)
                 qty = max(1, int(e.qty * sim.rng.uniform(0.3, 1.0)))
                 self._rehedge.append((e.counterparty, s, e.side, qty))
 
@@ -255,7 +255,7 @@ class Crowd:
         ids, sym = self.ids[rows], self.symbol[rows]
         qty = ex.acc.qty[sym, ids]
         marks = np.array([m or 0 for m in ex.marks.mark], dtype=np.int64)
-        units = np.array(ex._units, dtype=np.int64)
+        units = np.array(ex.units, dtype=np.int64)
         value = qty * marks[sym] * units[sym]
         notional = np.maximum(np.abs(value), 1)
         pnl_pct = np.clip((value - ex.acc.cost[sym, ids]) / notional * 100, -100, 100)
@@ -267,7 +267,7 @@ class Crowd:
             a, s = int(ids[i]), int(sym[i])
             q = ex.acc.q[s, a]
             if q:
-                most = max(1, int(clip // (ex.marks.mark[s] * ex._units[s])))
+                most = max(1, int(clip // (ex.marks.mark[s] * ex.units[s])))
                 self._market(ex, a, s, SELL if q > 0 else BUY, min(abs(q), most), True)
 
     def _chase(self, sim) -> None:
@@ -280,7 +280,7 @@ class Crowd:
             if len(hist) < 6 or ex.marks.index[s] > hist[0] * 0.99:
                 continue
             a = int(self.chaser_ids[sim.rng.integers(0, len(self.chaser_ids))])
-            lots = int(flow / (ex.marks.mark[s] * ex._units[s]))
+            lots = int(flow / (ex.marks.mark[s] * ex.units[s]))
             if lots > 0:
                 self._market(ex, a, s, SELL, lots)
 
@@ -290,7 +290,7 @@ class Crowd:
         for s in range(self.S):
             a = int(self.dip_ids[sim.rng.integers(0, len(self.dip_ids))])
             price = ex.marks.mark[s]
-            lots = int(flow / (price * ex._units[s]))
+            lots = int(flow / (price * ex.units[s]))
             if lots > 0:
                 self._market(ex, a, s, BUY, lots)
 

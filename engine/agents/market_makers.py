@@ -95,7 +95,7 @@ class MarketMakers:
         """Feed the liquidation flow (called with each step's events)."""
         for e in events:
             if type(e) is LiquidationFill:
-                unit = sim.exchange._units[sim.exchange._sym[e.symbol]]
+                unit = sim.exchange.units[sim.exchange.index_of(e.symbol)]
                 notional = e.qty * e.price * unit
                 self.liq_window.append((sim.t, notional))
                 self.liq_sum += notional
@@ -183,7 +183,7 @@ class MarketMakers:
                 if state == "pulled":
                     self.pulled_at[f] = sim.t
                 self.state[f] = state
-                ex._events.append(MakerStateChange(sim.t, f, self.names[f], state, factor))
+                ex.journal.emit(MakerStateChange(sim.t, f, self.names[f], state, factor))
             self.factor[f], self.spread[f] = factor, spread
             for s in range(self.S):
                 self._quote(sim, f, s)
@@ -191,7 +191,7 @@ class MarketMakers:
     def _quote(self, sim, f: int, s: int) -> None:
         """Re-centre the firm's ladder when fair value, stance or fills call for it."""
         ex = sim.exchange
-        if ex.halted_until[s] > ex.t:
+        if ex.rules.halted(s):
             return  # quotes rest through a halt; they are re-centred when it ends
         a = self.accounts[f]
         # fair value: halfway between the outside index and the local mark (firms hedge outside,
@@ -211,7 +211,7 @@ class MarketMakers:
         if not moved and factor == self.quoted_factor[f, s] and not filled:
             return
         for oid in resting:
-            ex._cancel(oid, "requote")
+            ex.ledger.cancel(oid, "requote")
         self.center[f, s] = round(fair)
         self.quoted_factor[f, s] = factor
         self.last_quote[f, s] = sim.t
@@ -253,7 +253,7 @@ class MarketMakers:
             owner, side, price, qty = book.order(oid)
             if lo <= price <= hi:
                 total += price * qty
-        return total * ex._units[s] / MONEY_PER_USD
+        return total * ex.units[s] / MONEY_PER_USD
 
     def state_digest(self) -> bytes:
         return (self.factor.tobytes() + self.spread.tobytes() + self.center.tobytes()

@@ -109,13 +109,13 @@ class PlayerDesk:
         """Cancel every quote now and stop quoting."""
         self.settings.quoting = False
         for oid in ex.books[self.s].orders_of(self.account):
-            ex._cancel(oid, "pulled")
+            ex.ledger.cancel(oid, "pulled")
         self.placed = 0
 
     # --- each step ------------------------------------------------------------------------------
     def observe(self, sim, events) -> None:
         ex = sim.exchange
-        unit = ex._units[self.s]
+        unit = ex.units[self.s]
         mid = self.quoted_mid
         for e in events:
             if type(e) is Trade and e.maker == self.account:
@@ -153,7 +153,7 @@ class PlayerDesk:
             return False
         if (ask - bid) * 10_000 > ob["max_spread_bps"] * mark:
             return False
-        return depth * ex._units[self.s] >= ob["min_depth_usd"] * MONEY_PER_USD
+        return depth * ex.units[self.s] >= ob["min_depth_usd"] * MONEY_PER_USD
 
     def _settle_minute(self, ex) -> None:
         """Pay the minute's rebate, or (a designated maker that missed) charge the penalty."""
@@ -166,13 +166,13 @@ class PlayerDesk:
         if ok:
             rebate = self.minute_volume * self.rebate_ppm // 1_000_000
             if rebate:
-                ex.fee_pool -= rebate
+                ex.ledger.fee_pool -= rebate
                 ex.acc.w[self.account] += rebate
                 ex.acc.touch(self.account)
                 self.rebates += rebate
         elif self.minute_seconds:
             penalty = round(self.obligations["penalty_usd_per_minute"] * MONEY_PER_USD)
-            ex.fee_pool += penalty
+            ex.ledger.fee_pool += penalty
             ex.acc.w[self.account] -= penalty
             ex.acc.touch(self.account)
             self.penalties += penalty
@@ -207,8 +207,8 @@ class PlayerDesk:
         if not (moved or self.dirty or len(resting) < self.placed):
             return
         for oid in resting:
-            ex._cancel(oid, "requote")
-        unit = ex._units[self.s]
+            ex.ledger.cancel(oid, "requote")
+        unit = ex.units[self.s]
         inventory = ex.acc.q[self.s, self.account] * mark * unit
         limit = st.inventory_limit_usd * MONEY_PER_USD
         shift = st.skew_bps * 1e-4 * max(-1.0, min(1.0, inventory / limit)) if st.skew else 0.0
@@ -227,17 +227,17 @@ class PlayerDesk:
         except CrashfloorError as exc:
             self.placed = 0
             st.quoting = False
-            ex._events.append(_desk_stopped(ex, self, str(exc)))
+            ex.journal.emit(_desk_stopped(ex, self, str(exc)))
         self.center = mark
         self.quoted_mid = mark
         self.dirty = False
 
     # --- what the UI shows ----------------------------------------------------------------------
     def stats(self, ex) -> dict:
-        unit = ex._units[self.s]
+        unit = ex.units[self.s]
         mark = ex.marks.mark[self.s]
         return {"quoting": self.settings.quoting,
-                "inventory": float(ex._qty_grid[self.s].value(ex.acc.q[self.s, self.account])),
+                "inventory": float(ex.qty_grid[self.s].value(ex.acc.q[self.s, self.account])),
                 "inventory_usd": ex.acc.q[self.s, self.account] * mark * unit / MONEY_PER_USD,
                 "spread_earned_usd": self.spread_earned / MONEY_PER_USD,
                 "mtm_pnl_usd": (ex.equity_units(self.account) - self.start_equity)

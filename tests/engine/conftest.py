@@ -12,12 +12,17 @@ def fee_free(symbol: str) -> Instrument:
                       maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
 
 
+class FixtureExchange(Exchange):
+    """An exchange a test may hang named accounts and orders on (``ex.a = ...``): the engine's
+    own ``Exchange`` declares its fields (``__slots__``) and refuses new ones."""
+
+
 @pytest.fixture
 def make_exchange():
     """Exchange factory whose mark equals the index (so a test sets the mark directly)."""
     def make(symbols=("BTC",), fund=1_000_000, **kw):
         kw.setdefault("mark_method", "index")
-        return Exchange([fee_free(s) for s in symbols], insurance_fund=fund, **kw)
+        return FixtureExchange([fee_free(s) for s in symbols], insurance_fund=fund, **kw)
     return make
 
 

@@ -19,8 +19,8 @@ def books_sane(ex):
 
 
 def funds_above_floor(ex):
-    for f in ex.fund_ids:
-        assert ex.acc.w[f] >= ex.fund_floor, f"fund {f} cash below its floor"
+    for f in ex.funds.ids:
+        assert ex.acc.w[f] >= ex.funds.floor, f"fund {f} cash below its floor"
 
 
 def nobody_underwater(ex):
@@ -44,20 +44,20 @@ def adl_victims_solvent(ex, events):
 
 
 def reduce_only_within_position(ex):
-    for a, oids in ex._reduce_only.items():
+    for a, oids in ex.ledger.reduce_only.items():
         for s in range(len(ex.symbols)):
-            mine = [o for o in oids if ex._orders[o].s == s]
+            mine = [o for o in oids if ex.ledger.orders[o].s == s]
             if not mine:
                 continue
             pos = ex.acc.q[s, a]
             assert pos != 0, f"reduce-only orders rest with no position (account {a})"
-            assert all((ex._orders[o].side > 0) != (pos > 0) for o in mine)
+            assert all((ex.ledger.orders[o].side > 0) != (pos > 0) for o in mine)
             assert sum(ex.books[s].order(o)[3] for o in mine) <= abs(pos)
 
 
 def order_margin_consistent(ex):
     per_account = {}
-    for info in ex._orders.values():
+    for info in ex.ledger.orders.values():
         per_account[info.account] = per_account.get(info.account, 0) + info.margin
     for a in range(ex.acc.n):
         assert ex.acc.om[a] == per_account.get(a, 0), f"order margin of {a} drifted"

@@ -44,8 +44,8 @@ def soak(policy: str, seed: int, steps: int = 400, fund: int = 2_000):
                 market = rng.random() < 0.4
                 ex.place_lots(a, s, side, lots, None if market else ticks,
                               ex_tif("ioc" if market else tif), bool(rng.random() < 0.1))
-            elif op < 0.7 and ex._orders:
-                oid = sorted(ex._orders)[int(rng.integers(0, len(ex._orders)))]
+            elif op < 0.7 and ex.ledger.orders:
+                oid = sorted(ex.ledger.orders)[int(rng.integers(0, len(ex.ledger.orders)))]
                 ex.cancel(oid)
             elif op < 0.75:
                 ex.close_position(a, ex.symbols[s], 0.5)

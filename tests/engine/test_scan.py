@@ -111,11 +111,11 @@ def test_random_soak_scan_equals_full_valuation(make_exchange, seed):
     for step in range(160):
         for sym in base:
             drift = rng.normal(0, 0.03) if step % 40 < 30 else rng.normal(0, 0.08)
-            price = max(base[sym] * 0.3, min(base[sym] * 1.7, ex.marks.index[ex._sym[sym]]
+            price = max(base[sym] * 0.3, min(base[sym] * 1.7, ex.marks.index[ex.index_of(sym)]
                                              * float(ex.instrument(sym).tick_size) * (1 + drift)))
             ex.set_index(sym, round(price, 5 if sym == "DOGE" else 1))
             ex.cancel_all(makers[0], sym)
-            mark = ex.marks.index[ex._sym[sym]] * float(ex.instrument(sym).tick_size)
+            mark = ex.marks.index[ex.index_of(sym)] * float(ex.instrument(sym).tick_size)
             tick = float(ex.instrument(sym).tick_size)
             for k in range(1, 4):
                 for side, sign in (("buy", -1), ("sell", 1)):
@@ -136,7 +136,7 @@ def test_random_soak_scan_equals_full_valuation(make_exchange, seed):
                     ex.deposit(a, round(float(rng.uniform(10, 500)), 2))
                 elif action == 3:
                     ex.withdraw(a, round(float(rng.uniform(10, 800)), 2))
-                elif ex.acc.isov[ex._sym["ETH"], a] and ex.acc.q[ex._sym["ETH"], a]:
+                elif ex.acc.isov[ex.index_of("ETH"), a] and ex.acc.q[ex.index_of("ETH"), a]:
                     ex.add_margin(a, "ETH", round(float(rng.uniform(5, 200)), 2))
             except CrashfloorError:
                 pass
@@ -173,7 +173,7 @@ def test_looking_at_the_lights_changes_nothing(policy):
     """Lights are computed when a view asks for them: a run whose lights are read every step ends
     with the same checksum as one nobody watched (dYdX's lights draw nothing from the generator),
     and the lights read are those of a fresh full ranking."""
-    from engine.lights import update_lights
+    from engine.exchange.lights import update_lights
 
     def play(watch: bool) -> str:
         level = load_level(LEVELS / "1011.toml", ["crowd.accounts=800", "clock.step_seconds=5",

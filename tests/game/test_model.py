@@ -83,7 +83,7 @@ def test_snapshot_at_the_open():
     assert {p.symbol for p in snap.positions} == {"BTC", "ETH", "DOGE"}
     assert snap.book.bids and snap.book.asks and snap.book.bids[0].price < snap.book.asks[0].price
     assert snap.tracked_depth.start_usd == model.run.recorder.depth_start / 1_000_000
-    assert [f.name for f in snap.funds] == model.ex.fund_names and not snap.tape
+    assert [f.name for f in snap.funds] == model.ex.funds.names and not snap.tape
 
 
 def test_the_floors_story_agrees_with_the_recorder(crash_end):

@@ -135,6 +135,6 @@ def test_a_save_outlives_its_level_file(tmp_path):
 
 def test_unsaveable_values_are_refused_with_a_clear_error():
     run = small_run()
-    run.sim.exchange.something_new = object()
+    run.sim.exchange.desks[99] = object()  # not an engine object nor a plain value
     with pytest.raises(SaveError, match="cannot save"):
         save.dump_run(run)

@@ -54,7 +54,7 @@ class Finished:
 def crowd_notional(run: CrashRun) -> int:
     """The crowd's open positions at mark, both sides, money units."""
     ex = run.sim.exchange
-    return sum(int(abs(ex.acc.qty[s, run.crowd.ids]).sum()) * ex.marks.mark[s] * ex._units[s]
+    return sum(int(abs(ex.acc.qty[s, run.crowd.ids]).sum()) * ex.marks.mark[s] * ex.units[s]
                for s in range(len(ex.symbols)))
 
 

@@ -40,7 +40,7 @@ def test_level_completes_with_objectives(name, seed):
 def _play_hedge(policy: str) -> dict:
     run = CrashRun(load_level(LEVELS / "hedge.toml", ["crowd.accounts=1500"]), seed=1)
     sim, ex, a = run.sim, run.sim.exchange, run.player
-    doge = ex._sym["DOGE"]
+    doge = ex.index_of("DOGE")
     done = set()
     while not sim.finished:
         if policy == "good":

@@ -28,8 +28,8 @@ def test_adl_breaker_caps_adl_per_contract_per_minute_and_leaves_bad_debt():
     cap = 50_000 * 1_000_000
     per_minute = defaultdict(int)
     for t, e in fills:
-        s = ex._sym[e.symbol]
-        per_minute[(e.symbol, e.t // 60)] += e.qty * e.price * ex._units[s]
+        s = ex.index_of(e.symbol)
+        per_minute[(e.symbol, e.t // 60)] += e.qty * e.price * ex.units[s]
     assert per_minute and max(per_minute.values()) <= cap
     s = run.summary()
     assert s["bad_debt_usd"] >= 0 and s["conservation_error"] == 0
@@ -48,15 +48,15 @@ def test_a_halted_contract_neither_trades_nor_liquidates_and_refuses_orders():
             sim.submit(PlaceOrder(run.player, ex.symbols[s], "buy", "1", None, "ioc"))
             tried = True
         sim.step()
-    assert ex.halts and tried
-    for s, start, end in ex.halts:
+    assert ex.rules.halts and tried
+    for s, start, end in ex.rules.halts:
         symbol = ex.symbols[s]
         inside = [e for t, e in seen if start < t < end and getattr(e, "symbol", None) == symbol
                   and isinstance(e, (Trade, LiquidationStarted))]
         assert not inside, (symbol, start, end, inside[:3])
     rejected = [e for _, e in seen if isinstance(e, CommandRejected)]
     assert rejected and rejected[0].error == "TradingHalted" and "halted" in rejected[0].message
-    assert run.summary()["halts"][0]["symbol"] == ex.symbols[ex.halts[0][0]]
+    assert run.summary()["halts"][0]["symbol"] == ex.symbols[ex.rules.halts[0][0]]
 
 
 def test_stress_sized_funds_follow_the_positions_and_keep_money_conserved():
@@ -66,7 +66,7 @@ def test_stress_sized_funds_follow_the_positions_and_keep_money_conserved():
     for run in (fixed, stress, milder):
         ex = run.sim.exchange
         assert ex.total_money() == ex.net_deposits
-    funds = [[int(r.sim.exchange.acc.w[f]) for f in r.sim.exchange.fund_ids]
+    funds = [[int(r.sim.exchange.acc.w[f]) for f in r.sim.exchange.funds.ids]
              for r in (fixed, stress, milder)]
     assert funds[0] != funds[1]
     assert all(hi >= lo for hi, lo in zip(funds[1], funds[2])) and sum(funds[1]) > sum(funds[2])

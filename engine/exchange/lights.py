@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .adl import SIDE_FREE, AdlPolicy, adl_lights, adl_scores, scores_both_sides
-from .margin import mm_vector, value_all
+from ..adl import SIDE_FREE, AdlPolicy, adl_lights, adl_scores, scores_both_sides
+from ..margin import mm_vector, value_all
 
 if TYPE_CHECKING:
-    from .exchange import Exchange
+    from .front import Exchange
 
 
-def _walk_start(ex: "Exchange") -> int:
+def walk_start(ex: "Exchange") -> int:
     """dYdX's pseudo-random starting account, from the simulation's generator."""
     if ex.adl_policy is not AdlPolicy.DYDX:
         return 0

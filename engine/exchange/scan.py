@@ -41,10 +41,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .margin import mm_vector
+from ..margin import mm_vector
 
 if TYPE_CHECKING:
-    from .exchange import Exchange
+    from .front import Exchange
 
 _SAFETY = 1.0 - 1e-9
 """Float headroom on ``B·m/ΣN``: its relative error is ~1e-16, so bands never exceed the bound."""

@@ -36,10 +36,8 @@ Optional market rules (``Exchange.set_rules``): a contract in a **trading halt**
 breaker** caps tier 3 at a notional per contract per minute: the fund takes over what ADL may not
 close, even beyond its budget, and works it out at the market — a deficit is bad debt.
 
-Insurance fund accounting: a fund is an account with cash and, after takeovers, positions. Its
-*budget* is ``cash − floor``, shared over its positions in proportion to their cost basis. A
-position whose loss at mark exceeds its share is deleveraged at the price where the loss equals the
-share (the fund's bankruptcy price), so a fund's cash never goes below its floor.
+Insurance fund accounting (budgets, takeovers, work-out, deficits) is in ``funds.py``; the margin
+pools' arithmetic in ``pools.py``; orders into the book go through ``OrderLedger.take_ioc``.
 """
 
 from __future__ import annotations
@@ -48,36 +46,36 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .accounts import fill_result
-from .adl import AdlPolicy, adl_order, pro_rata
-from .book import Tif
-from .events import (AdlFill, BadDebt, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
-                     LiquidationFinished, LiquidationStarted)
-from .lights import _walk_start, position_scores
-from .margin import bankruptcy_price, share_equity, value_all
+from ..adl import AdlPolicy, adl_order, pro_rata
+from ..events import (AdlFill, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
+                      LiquidationFinished, LiquidationStarted)
+from ..margin import Valuation, bankruptcy_price, share_equity, value_all
+from .lights import position_scores, walk_start
 
 if TYPE_CHECKING:
-    from .exchange import Exchange
+    from .front import Exchange
 
 MAX_ROUNDS = 64
 """Waterfall rounds per settle; each round only runs when the previous one left a pool underwater."""
 
 
 def run_waterfall(ex: "Exchange") -> None:
-    for f in ex.fund_ids:
-        _work_out(ex, f)
+    funds = ex.funds
+    for f in funds.ids:
+        funds.work_out(f)
     stuck: list[tuple[int, int]] = []
     for _ in range(MAX_ROUNDS):
         cross, isolated = ex.scan.underwater(ex)
         if ex.scan.verify:
             _check_scan(ex, cross, isolated)
         for a in ex.scan.deficits.tolist():
-            _cover_deficit(ex, a)
-        funds = [(f, s) for f in ex.fund_ids for s in _bankrupt_fund_positions(ex, f)
-                 if not ex.halted(s) and _fund_may_deleverage(ex, f, s) and (f, s) not in stuck]
-        if not (len(cross) or isolated or funds):
+            funds.cover_deficit(a)
+        bankrupt = [(f, s) for f in funds.ids for s in funds.bankrupt_positions(f)
+                    if not ex.rules.halted(s) and funds.may_deleverage(f, s)
+                    and (f, s) not in stuck]
+        if not (len(cross) or isolated or bankrupt):
             return
-        for f, s in funds:
+        for f, s in bankrupt:
             if not _deleverage_fund(ex, f, s):
                 stuck.append((f, s))  # nobody can carry it this step: not again until the next
         for a in cross:
@@ -95,14 +93,14 @@ def _check_scan(ex: "Exchange", cross: np.ndarray, isolated: list[tuple[int, int
                              f"{full_cross.tolist()[:10]}, isolated {full_isolated[:10]}")
 
 
-def _underwater(ex: "Exchange", val) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _underwater(ex: "Exchange", val: Valuation) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Cross accounts below maintenance, and (account, symbol) of isolated positions below it,
     from a full valuation (the reference the incremental scan is checked against)."""
     acc = ex.acc
     n = acc.n
     cross = np.flatnonzero(val.has_cross & (val.cross_equity < val.cross_mm)
                            & ~acc.is_fund[:n])
-    halted = [s for s in range(len(ex.symbols)) if ex.halted(s)]
+    halted = [s for s in range(len(ex.symbols)) if ex.rules.halted(s)]
     if halted and len(cross):  # a halted contract liquidates nothing until it reopens
         frozen = np.zeros(len(cross), dtype=bool)
         for s in halted:
@@ -120,89 +118,72 @@ def _underwater(ex: "Exchange", val) -> tuple[np.ndarray, list[tuple[int, int]]]
 
 
 # --- one pool ------------------------------------------------------------------------------------
-def _pool_now(ex: "Exchange", a: int, iso_s: int | None):
-    """(equity, [symbols], [maintenance margins]) of a pool at the current marks."""
-    acc = ex.acc
-    if iso_s is not None:
-        syms = [iso_s] if acc.q[iso_s, a] else []
-        equity = acc.im[iso_s, a] + ex._upnl(iso_s, a)
-    else:
-        syms = [s for s in range(len(ex.symbols)) if acc.q[s, a] and not acc.isov[s, a]]
-        equity = acc.w[a] + sum(ex._upnl(s, a) for s in syms)
-    mms = [ex.instruments[s].maintenance_margin(ex._notional(s, a)) for s in syms]
-    return equity, syms, mms
-
-
 def _liquidate(ex: "Exchange", a: int, iso_s: int | None) -> None:
     """Take over one pool: the whole cross pool of account a, or its isolated position iso_s."""
-    equity, syms, mms = _pool_now(ex, a, iso_s)
+    equity, syms, mms = ex.pools.pool(a, iso_s)
     if not syms or equity >= sum(mms):
         return  # an earlier liquidation in this round already changed this pool
     acc = ex.acc
-    for s in range(len(ex.symbols)) if iso_s is None else [iso_s]:
-        for oid in ex.books[s].orders_of(a):
-            ex._cancel(oid, "liquidation")
+    ex.ledger.cancel_account(a, range(len(ex.symbols)) if iso_s is None else [iso_s],
+                             "liquidation")
     shares = share_equity(equity, mms)
     wallet_before = acc.w[a]
     surplus = []
-    for s, share in zip(syms, shares):
+    for s, share in zip(syms, shares, strict=True):
         mark = ex.marks.mark[s]
         lots = acc.q[s, a]
-        pb = bankruptcy_price(mark, share, lots, ex._units[s])
-        ex._events.append(LiquidationStarted(ex.t, a, ex.symbols[s], 1 if lots > 0 else -1,
-                                             abs(lots), mark, pb, equity, sum(mms),
-                                             iso_s is not None))
+        pb = bankruptcy_price(mark, share, lots, ex.units[s])
+        ex.journal.emit(LiquidationStarted(ex.t, a, ex.symbols[s], 1 if lots > 0 else -1,
+                                           abs(lots), mark, pb, equity, sum(mms),
+                                           iso_s is not None))
         surplus.append(_close_position(ex, a, s, pb))
     residual = acc.w[a] - (wallet_before if iso_s is not None else 0)
     if residual > 0:  # below zero: a deficit, covered (or left as bad debt) by the next scan
-        _pay_residual(ex, a, syms, surplus, residual)
+        _pay_residual(ex, syms, surplus, residual, a)
 
 
 def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
     """Tiers 1–3 for position (s, a) at bankruptcy price pb; returns the tier-1 surplus."""
-    acc, book, unit, sym = ex.acc, ex.books[s], ex._units[s], ex.symbols[s]
+    acc, unit, sym, funds = ex.acc, ex.units[s], ex.symbols[s], ex.funds
     lots = acc.q[s, a]
     sign = 1 if lots > 0 else -1
-    oid = ex._next_oid
-    ex._next_oid += 1
-    fills = book.submit(oid, a, -sign, pb, abs(lots), Tif.IOC)
-    if book.stp_cancelled:
-        ex._drain_stp(s)
+    fills = ex.ledger.take_ioc(a, s, -sign, abs(lots), pb)
     surplus = 0
-    if fills:
-        ex._settle_fills(s, a, -sign, oid, fills, True)
-        for _, _, price, q in fills:
-            surplus += q * (price - pb) * sign * unit
-            ex._events.append(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
+    for _, _, price, q in fills:
+        surplus += q * (price - pb) * sign * unit
+        ex.journal.emit(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
     book_qty = sum(f[3] for f in fills)
     left = acc.q[s, a]
     fund_qty = adl_qty = 0
     if left:
-        f = ex._fund_of[s]
-        if _fund_can_take(ex, f, s, left, pb):
-            loss = (pb - ex.marks.mark[s]) * left * unit
-            acc.transfer(a, f, s, left, pb, unit)
-            ex._events.append(InsuranceTakeover(ex.t, ex.fund_name(s), a, sym, sign, abs(left),
-                                                pb, loss))
+        f = funds.fund_of[s]
+        if funds.can_take(f, s, left, pb):
+            _take_over(ex, a, f, s, left, pb)
             fund_qty = abs(left)
         else:
-            allowed = ex.adl_allowance(s, pb)
+            allowed = ex.rules.adl_allowance(s, pb, unit)
             adl_qty = abs(left) if allowed is None else min(abs(left), allowed)
             if adl_qty:
                 auto_deleverage(ex, a, s, sign * adl_qty, pb)
             if adl_qty < abs(left):  # the ADL breaker tripped: the fund takes the rest anyway
                 rest = acc.q[s, a]
-                loss = (pb - ex.marks.mark[s]) * rest * unit
-                acc.transfer(a, f, s, rest, pb, unit)
-                ex._events.append(InsuranceTakeover(ex.t, ex.fund_name(s), a, sym, sign,
-                                                    abs(rest), pb, loss))
+                _take_over(ex, a, f, s, rest, pb)
                 fund_qty = abs(rest)
-    ex._events.append(LiquidationFinished(ex.t, a, sym, book_qty, fund_qty, adl_qty))
+    ex.journal.emit(LiquidationFinished(ex.t, a, sym, book_qty, fund_qty, adl_qty))
     return surplus
 
 
-def _pay_residual(ex: "Exchange", a: int, syms: list[int], surplus: list[int],
-                  residual: int) -> None:
+def _take_over(ex: "Exchange", a: int, f: int, s: int, lots: int, pb: int) -> None:
+    """Tier 2: fund f takes ``lots`` (signed, a's side) of position (s, a) at pb."""
+    unit = ex.units[s]
+    loss = (pb - ex.marks.mark[s]) * lots * unit
+    ex.acc.transfer(a, f, s, lots, pb, unit)
+    ex.journal.emit(InsuranceTakeover(ex.t, ex.funds.name_for(s), a, ex.symbols[s],
+                                      1 if lots > 0 else -1, abs(lots), pb, loss))
+
+
+def _pay_residual(ex: "Exchange", syms: list[int], surplus: list[int], residual: int,
+                  a: int) -> None:
     """Move what is left of a liquidated pool (``residual`` > 0) to the funds: each symbol's
     surplus to its fund, the crumbs to the first."""
     acc = ex.acc
@@ -213,123 +194,19 @@ def _pay_residual(ex: "Exchange", a: int, syms: list[int], surplus: list[int],
         part = rest if k == len(syms) - 1 else min(max(surplus[k], 0), rest)
         rest -= part
         if part:
-            _fund_cash(ex, ex._fund_of[s], part, f"liquidation surplus of account {a}")
-
-
-def _cover_deficit(ex: "Exchange", a: int) -> None:
-    """Make a trader's negative wallet (nothing open in it) whole from the insurance funds, in
-    proportion to what each can spare above its floor after its positions' losses at mark; what
-    they cannot pay stays on the account as bad debt (a ``BadDebt`` event says how much)."""
-    acc = ex.acc
-    need = -acc.w[a]
-    if need <= 0:
-        return
-    spare = [max(0, _spare(ex, f)) for f in ex.fund_ids]
-    total = sum(spare)
-    pay = min(need, total)
-    parts = [pay * x // total if total else 0 for x in spare]
-    rest = pay - sum(parts)
-    for k in range(len(parts)):  # the floor division's remainder, a unit at a time where it fits
-        extra = min(rest, spare[k] - parts[k])
-        parts[k] += extra
-        rest -= extra
-    for f, part in zip(ex.fund_ids, parts):
-        if part:
-            _fund_cash(ex, f, -part, f"covered the deficit of account {a}")
-    acc.w[a] += pay
-    acc.touch(a)
-    if pay < need:
-        ex._events.append(BadDebt(ex.t, a, need - pay, pay))
-
-
-def _spare(ex: "Exchange", f: int) -> int:
-    """What fund f can pay out: cash above its floor less its positions' losses at mark."""
-    acc = ex.acc
-    losses = sum(max(0, -ex._upnl(s, f)) for s in _fund_positions(ex, f))
-    return acc.w[f] - ex.fund_floor - losses
-
-
-def _fund_cash(ex: "Exchange", f: int, amount: int, reason: str) -> None:
-    before = ex.acc.w[f]
-    ex.acc.w[f] = before + amount
-    ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)], before,
-                                          before + amount, reason))
-
-
-# --- insurance funds -------------------------------------------------------------------------------
-def _fund_positions(ex: "Exchange", f: int) -> list[int]:
-    return [s for s in range(len(ex.symbols)) if ex.acc.q[s, f]]
-
-
-def _budgets(budget: int, costs: list[int]) -> list[int]:
-    """Share a fund's budget (cash − floor) over its positions by |cost basis| (floor division)."""
-    total = sum(abs(c) for c in costs)
-    return [budget * abs(c) // total if total else 0 for c in costs]
-
-
-def _fund_can_take(ex: "Exchange", f: int, s: int, lots: int, price: int) -> bool:
-    """Would every fund position stay within its budget at mark after taking ``lots`` at price?"""
-    acc = ex.acc
-    cash = acc.w[f]
-    qs, cs, marks = [], [], []
-    for k in sorted(set(_fund_positions(ex, f)) | {s}):
-        q, c = acc.q[k, f], acc.c[k, f]
-        if k == s:
-            q, c, realized = fill_result(q, c, lots, price, ex._units[s])
-            cash += realized
-        if q:
-            qs.append((k, q))
-            cs.append(c)
-    budgets = _budgets(cash - ex.fund_floor, cs)
-    for (k, q), c, b in zip(qs, cs, budgets):
-        if c - q * ex.marks.mark[k] * ex._units[k] > b:
-            return False
-    return cash >= ex.fund_floor
-
-
-def _fund_bankruptcy_prices(ex: "Exchange", f: int) -> dict[int, int]:
-    """Per fund position, the price at which its loss equals its budget share."""
-    acc = ex.acc
-    syms = _fund_positions(ex, f)
-    budgets = _budgets(acc.w[f] - ex.fund_floor, [acc.c[s, f] for s in syms])
-    out = {}
-    for s, b in zip(syms, budgets):
-        q, c, unit = acc.q[s, f], acc.c[s, f], ex._units[s]
-        if q > 0:  # loss = c − q·p·unit ≤ b  ⇔  p ≥ (c − b) / (q·unit): round up
-            out[s] = max(1, -((b - c) // (q * unit)))
-        else:      # loss = c − q·p·unit ≤ b  ⇔  p ≤ (b − c) / (|q|·unit): round down
-            out[s] = max(1, (b - c) // (-q * unit))
-    return out
-
-
-def _bankrupt_fund_positions(ex: "Exchange", f: int) -> list[int]:
-    prices = _fund_bankruptcy_prices(ex, f)
-    out = []
-    for s, pb in prices.items():
-        q, mark = ex.acc.q[s, f], ex.marks.mark[s]
-        if (q > 0 and mark < pb) or (q < 0 and mark > pb):
-            out.append(s)
-    return out
-
-
-def _fund_may_deleverage(ex: "Exchange", f: int, s: int) -> bool:
-    """False when the ADL breaker lets no lot of the fund's position through this minute (at
-    the price ``_deleverage_fund`` would use), so the scan does not come back to it."""
-    if not ex.adl_breaker:
-        return True
-    pb = _fund_bankruptcy_prices(ex, f).get(s)
-    return pb is not None and ex.adl_allowance(s, pb) != 0
+            ex.funds.pay(ex.funds.fund_of[s], part, f"liquidation surplus of account {a}")
 
 
 def _deleverage_fund(ex: "Exchange", f: int, s: int) -> bool:
     """ADL of a fund's bankrupt position at its bankruptcy price; False if nothing could be
     closed (no counterparty can carry the loss)."""
-    pb = _fund_bankruptcy_prices(ex, f).get(s)
+    funds = ex.funds
+    pb = funds.bankruptcy_prices(f).get(s)
     if pb is None:
         return False
     before = ex.acc.w[f]
     q = ex.acc.q[s, f]
-    allowed = ex.adl_allowance(s, pb)
+    allowed = ex.rules.adl_allowance(s, pb, ex.units[s])
     if allowed is not None:
         q = (1 if q > 0 else -1) * min(abs(q), allowed)
         if not q:
@@ -337,37 +214,9 @@ def _deleverage_fund(ex: "Exchange", f: int, s: int) -> bool:
     left = auto_deleverage(ex, f, s, q, pb)
     if left == q:
         return False
-    ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)], before,
-                                          ex.acc.w[f], f"fund position in {ex.symbols[s]} "
-                                                       "deleveraged"))
+    ex.journal.emit(InsuranceFundChange(ex.t, funds.name(f), before, ex.acc.w[f],
+                                        f"fund position in {ex.symbols[s]} deleveraged"))
     return True
-
-
-def _work_out(ex: "Exchange", f: int) -> None:
-    """Sell a fund's taken-over positions back into the book, IOC, within the slippage limit."""
-    acc = ex.acc
-    for s, pb in _fund_bankruptcy_prices(ex, f).items():
-        if ex.halted(s):
-            continue
-        q, mark = acc.q[s, f], ex.marks.mark[s]
-        slip = mark * ex.workout_slippage_ppm // 1_000_000
-        if ex.adl_breaker:  # behind a breaker the fund may run a deficit: it sells regardless
-            pb = 1 if q > 0 else 2**62
-        limit = max(pb, mark - slip) if q > 0 else min(pb, mark + slip)
-        if (q > 0 and limit > mark) or (q < 0 and limit < mark):
-            continue  # bankrupt: the scan deleverages it
-        before = acc.w[f]
-        book = ex.books[s]
-        oid = ex._next_oid
-        ex._next_oid += 1
-        fills = book.submit(oid, f, -1 if q > 0 else 1, limit, abs(q), Tif.IOC)
-        if book.stp_cancelled:
-            ex._drain_stp(s)
-        if fills:
-            ex._settle_fills(s, f, -1 if q > 0 else 1, oid, fills, True)
-            ex._events.append(InsuranceFundChange(ex.t, ex.fund_names[ex.fund_ids.index(f)],
-                                                  before, acc.w[f],
-                                                  f"work-out of {ex.symbols[s]} position"))
 
 
 # --- tier 3 ----------------------------------------------------------------------------------------
@@ -376,14 +225,14 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> in
     ADL queue order at ``price``, each counterparty no further than its pool can carry. Funds are
     used only if no trader is left. What nobody can carry at ``price`` closes at the mark (a
     trader's pool keeps the deficit), except for a fund's own position: that rest is returned."""
-    acc = ex.acc
+    acc, funds = ex.acc, ex.funds
     remaining = _walk_all(ex, a, s, lots, price)
     mark = ex.marks.mark[s]
     if remaining and price != mark and not acc.fund[a]:
-        cash = [acc.w[f] for f in ex.fund_ids]
+        cash = [acc.w[f] for f in funds.ids]
         remaining = _walk_all(ex, a, s, remaining, mark)
-        for f, before in zip(ex.fund_ids, cash):
-            short = min(ex.fund_floor - acc.w[f], before - acc.w[f])
+        for f, before in zip(funds.ids, cash, strict=True):
+            short = min(funds.floor - acc.w[f], before - acc.w[f])
             if short > 0:
                 # a fund closed at the mark below its entry: the bankrupt pool owes that too
                 acc.w[f] += short
@@ -391,7 +240,7 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> in
                 acc.touch(a)
     if remaining and not acc.fund[a]:
         raise AssertionError(f"ADL found no counterparty for {remaining} lots of {ex.symbols[s]}")
-    ex.note_adl(s, lots - remaining, price)
+    ex.rules.note_adl(s, lots - remaining, price, ex.units[s])
     return remaining
 
 
@@ -416,13 +265,14 @@ def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int
     acc = ex.acc
     fund = acc.fund[c]
     iso = acc.isov[s, c] and not fund
-    equity = _pool_now(ex, c, s if iso else None)[0] - (ex.fund_floor if fund else 0)
+    floor = ex.funds.floor if fund else 0
+    equity = ex.pools.pool(c, s if iso else None)[0] - floor
     lots = max(0, equity) // loss_per_lot
     if fund or iso:
         q, cost = acc.q[s, c], acc.c[s, c]
-        loss_at_price = cost - q * price * ex._units[s]  # the whole position's loss at price
+        loss_at_price = cost - q * price * ex.units[s]  # the whole position's loss at price
         if loss_at_price > 0:
-            cash = (acc.w[c] - ex.fund_floor) if fund else acc.im[s, c]
+            cash = (acc.w[c] - floor) if fund else acc.im[s, c]
             lots = min(lots, max(0, cash - 1) * abs(q) // loss_at_price)  # 1 unit for rounding
     return lots
 
@@ -430,9 +280,9 @@ def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int
 def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray) -> int:
     if idx.size == 0 or not lots:
         return lots
-    acc, unit, sign = ex.acc, ex._units[s], 1 if lots > 0 else -1
+    acc, unit, sign = ex.acc, ex.units[s], 1 if lots > 0 else -1
     loss_per_lot = sign * (price - ex.marks.mark[s]) * unit  # > 0: each lot costs its taker
-    scores = position_scores(ex, s, idx, _walk_start(ex))
+    scores = position_scores(ex, s, idx, walk_start(ex))
     need = abs(lots)
     if ex.adl_policy is AdlPolicy.DRIFT:
         sizes = np.abs(acc.qty[s, idx])
@@ -448,10 +298,10 @@ def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray
             if not x:
                 continue
         acc.transfer(a, c, s, sign * x, price, unit)
-        ex._events.append(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
-                                  float(scores[i]), ex.adl_policy.value))
-        if c in ex._reduce_only:
-            ex._trim_reduce_only(c, s)
+        ex.journal.emit(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
+                                float(scores[i]), ex.adl_policy.value))
+        if c in ex.ledger.reduce_only:
+            ex.ledger.trim_reduce_only(c, s)
         need -= x
         if not need:
             break

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .adl import adl_rank
-from .margin import bankruptcy_price, liquidation_price, share_equity
-from .units import MONEY_PER_USD, ceil_div
+from ..adl import adl_rank
+from ..margin import bankruptcy_price, liquidation_price, share_equity
+from ..book import BUY, SELL
+from ..errors import InvalidInput
+from ..instruments import PPM
+from ..units import MONEY_PER_USD, ceil_div
 
 if TYPE_CHECKING:
-    from .exchange import Exchange
+    from .front import Exchange
 
 
 def usd(units: int) -> Decimal:
@@ -79,33 +82,20 @@ class OrderView:
     reduce_only: bool
 
 
-def _pool(ex: "Exchange", a: int, s: int) -> tuple[int, list[int], list[int]]:
-    """(equity, symbols, maintenance margins) of the margin pool that holds position (s, a)."""
-    acc = ex.acc
-    if acc.isov[s, a]:
-        syms = [s]
-        equity = acc.im[s, a] + ex._upnl(s, a)
-    else:
-        syms = [k for k in range(len(ex.symbols)) if acc.q[k, a] and not acc.isov[k, a]]
-        equity = acc.w[a] + sum(ex._upnl(k, a) for k in syms)
-    mms = [ex.instruments[k].maintenance_margin(ex._notional(k, a)) for k in syms]
-    return equity, syms, mms
-
-
 def position_view(ex: "Exchange", a: int, s: int) -> PositionView:
     ex.refresh_lights()
     acc, inst = ex.acc, ex.instruments[s]
     lots, cost = acc.q[s, a], acc.c[s, a]
-    grid = ex._price_grid[s]
+    grid = ex.price_grid[s]
     mark = ex.marks.mark[s]
-    notional, upnl = ex._notional(s, a), ex._upnl(s, a)
+    notional, upnl = ex.pools.notional(s, a), ex.pools.upnl(s, a)
     unit = inst.unit_per_tick_lot
     liq = bank = None
     eff_lev = None
     rank, queue = None, 0
     mm = 0
     if lots and mark is not None:
-        equity, syms, mms = _pool(ex, a, s)
+        equity, syms, mms = ex.pools.pool_of(a, s)
         k = syms.index(s)
         mm = mms[k]
         bank = grid.value(bankruptcy_price(mark, share_equity(equity, mms)[k], lots, unit))
@@ -115,7 +105,7 @@ def position_view(ex: "Exchange", a: int, s: int) -> PositionView:
         eff_lev = notional / equity if equity > 0 else None
         rank, queue = _adl_rank(ex, a, s, lots)
     return PositionView(
-        account=a, symbol=ex.symbols[s], qty=ex._qty_grid[s].value(lots), lots=lots,
+        account=a, symbol=ex.symbols[s], qty=ex.qty_grid[s].value(lots), lots=lots,
         entry=(cost / (lots * unit) * float(inst.tick_size)) if lots else None,
         mark=None if mark is None else grid.value(mark), notional=usd(notional), upnl=usd(upnl),
         pnl_pct=(upnl / notional) if notional else 0.0, effective_leverage=eff_lev,
@@ -139,12 +129,53 @@ def _adl_rank(ex: "Exchange", a: int, s: int, lots: int) -> tuple[int | None, in
 
 def account_view(ex: "Exchange", a: int) -> AccountView:
     acc = ex.acc
-    cross = [s for s in range(len(ex.symbols)) if acc.q[s, a] and not acc.isov[s, a]]
-    margin_balance = acc.w[a] + sum(ex._upnl(s, a) for s in cross)
-    im = sum(ceil_div(ex._notional(s, a), acc.lev[s, a]) for s in cross)
-    mm = sum(ex.instruments[s].maintenance_margin(ex._notional(s, a)) for s in cross)
+    margin_balance, _, mms = ex.pools.pool(a, None)
+    im = ex.pools.cross_initial_margin(a)
+    mm = sum(mms)
     return AccountView(
-        account=a, wallet=usd(acc.w[a]), equity=usd(ex.equity_units(a)),
+        account=a, wallet=usd(acc.w[a]), equity=usd(ex.pools.equity(a)),
         margin_balance=usd(margin_balance), initial_margin=usd(im), order_margin=usd(acc.om[a]),
-        maintenance=usd(mm), available=usd(ex.available_units(a)),
+        maintenance=usd(mm), available=usd(ex.pools.available(a)),
         margin_ratio=(mm / margin_balance) if margin_balance > 0 else (float("inf") if mm else 0.0))
+
+
+def order_view(ex: "Exchange", oid: object) -> OrderView | None:
+    info = ex.ledger.orders.get(oid) if type(oid) is int else None
+    if info is None:
+        return None
+    rest = ex.books[info.s].order(oid)
+    return OrderView(oid, info.account, ex.symbols[info.s], ("buy", "sell")[info.side < 0],
+                     ex.price_grid[info.s].value(info.price),
+                     ex.qty_grid[info.s].value(rest[3]), info.reduce_only)
+
+
+def l2(ex: "Exchange", s: int, n: int) -> dict[str, list[tuple[Decimal, Decimal]]]:
+    """Top ``n`` price levels each side of book s, in USD and coins, best first."""
+    if type(n) is not int or not 1 <= n <= 10_000:
+        raise InvalidInput(f"l2 depth n must be a whole number 1..10000, got {n!r}")
+    pg, qg = ex.price_grid[s], ex.qty_grid[s]
+    return {side: [(pg.value(p), qg.value(q)) for p, q in ex.books[s].levels(sd, n)]
+            for side, sd in (("bids", BUY), ("asks", SELL))}
+
+
+def depth_units(ex: "Exchange", s: int, pct_ppm: int = 10_000) -> int:
+    """Resting notional (money units, both sides) within ±pct of mid (default ±1%). In a gapped
+    book (spread over 2%, or one side empty) the mark stands in for the mid."""
+    book = ex.books[s]
+    bid, ask = book.best_bid(), book.best_ask()
+    if bid is not None and ask is not None and (ask - bid) * 50 <= ask:
+        mid2 = bid + ask
+    elif ex.marks.mark[s] is not None:
+        mid2 = 2 * ex.marks.mark[s]
+    else:
+        return 0
+    lo = ceil_div(mid2 * (PPM - pct_ppm), 2 * PPM)
+    hi = mid2 * (PPM + pct_ppm) // (2 * PPM)
+    return book.notional_within(lo, hi) * ex.units[s]
+
+
+def depth_usd(ex: "Exchange", s: int, pct: object) -> Decimal:
+    """Resting notional in USD within ±pct % of mid, both sides (0 < pct ≤ 100)."""
+    if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 < pct <= 100:
+        raise InvalidInput(f"depth pct must be a number in (0, 100], got {pct!r}")
+    return Decimal(depth_units(ex, s, round(pct * 10_000))) / MONEY_PER_USD

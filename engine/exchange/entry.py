@@ -1,0 +1,91 @@
+"""Orders in human units: the checks and conversions behind ``Exchange.place`` and
+``Exchange.close_position`` (USD and coins onto the grid, sides and times in force by name)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..book import BUY, SELL, Tif
+import numpy as np
+
+from ..errors import (CrashfloorError, InvalidInput, LeverageError, ReduceOnlyError,
+                      UnknownOrder)
+from ..units import MAX_MONEY, to_decimal
+from .ledger import OrderInfo
+
+if TYPE_CHECKING:
+    from .front import Exchange
+
+_SIDES = {"buy": BUY, "sell": SELL, "long": BUY, "short": SELL, BUY: BUY, SELL: SELL}
+_TIFS = {"gtc": Tif.GTC, "ioc": Tif.IOC, "fok": Tif.FOK, "post_only": Tif.POST_ONLY,
+         "market": Tif.IOC}
+
+
+def place(ex: "Exchange", account: object, symbol: object, side: object, qty: object,
+          price: object, tif: object, leverage: object, reduce_only: bool) -> int:
+    """Place an order in human units; returns its id. ``price=None`` is a market order.
+
+    ``tif``: gtc, ioc, fok, post_only (or market). ``leverage`` sets the account's leverage for
+    the symbol first (kept only if the order is accepted). The ledger checks the price band, the
+    notional cap, reduce-only, margin and leverage before anything changes."""
+    s = ex._sym.get(symbol) if type(symbol) is str else None
+    if s is None:
+        s = ex._s(symbol)
+    a = account
+    if type(a) is not int or not 0 <= a < ex.acc.n or ex.acc.fund[a]:
+        a = ex._a(account)
+    sd = _SIDES.get(side) if type(side) in (str, int) else None
+    if sd is None:
+        raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
+    tf = _TIFS.get(tif) if isinstance(tif, str) else None
+    if tf is None:
+        raise InvalidInput(f"tif must be one of {', '.join(_TIFS)}, got {tif!r}")
+    lots = ex.qty_grid[s].steps(qty)
+    ticks = None if price is None else ex.price_grid[s].steps(price)
+    if ticks is None and tf is not Tif.IOC:
+        if tif != "gtc":
+            raise InvalidInput(f"a market order (no price) must be ioc, got tif={tif!r}")
+        tf = Tif.IOC
+    if leverage is None:
+        return ex.ledger.place(a, s, sd, lots, ticks, tf, reduce_only)
+    old = ex.acc.lev[s, a]
+    if leverage != old:
+        ex.set_leverage(a, symbol, leverage)
+    try:
+        return ex.ledger.place(a, s, sd, lots, ticks, tf, reduce_only)
+    except CrashfloorError:
+        ex.acc.lev[s, a] = old
+        raise
+
+
+def close_position(ex: "Exchange", a: int, s: int, fraction: object) -> int:
+    frac = to_decimal(fraction, "fraction")
+    if not 0 < frac <= 1:
+        raise InvalidInput(f"fraction must be in (0, 1], got {fraction!r}")
+    pos = ex.acc.q[s, a]
+    if not pos:
+        raise ReduceOnlyError(f"account {a} has no {ex.symbols[s]} position to close")
+    ex.rules.check_halted(s)
+    return ex.ledger.close(a, s, max(1, int(abs(pos) * frac)))
+
+
+def resting(ex: "Exchange", oid: object) -> OrderInfo:
+    """The record of resting order ``oid``; ``UnknownOrder`` otherwise."""
+    info = ex.ledger.orders.get(oid) if type(oid) is int else None
+    if info is None:
+        raise UnknownOrder(f"order {oid!r} is not resting (filled, cancelled or never placed)")
+    return info
+
+
+def check_default_leverage(leverage: object) -> None:
+    if type(leverage) is not int or not 1 <= leverage <= 125:
+        raise LeverageError(f"leverage must be a whole number from 1 to 125, got {leverage!r}")
+
+
+def open_accounts(ex: "Exchange", deposits: object, leverage: object) -> range:
+    arr = np.asarray(deposits)
+    if arr.dtype.kind not in "iu" or arr.ndim != 1 or (arr < 0).any() or (arr > MAX_MONEY).any():
+        raise InvalidInput(f"deposits must be a 1-D integer array of money units, each 0.."
+                           f"{MAX_MONEY:,}")
+    check_default_leverage(leverage)
+    return ex.pools.open(arr.astype(np.int64), len(arr), leverage=leverage)  # type: ignore[arg-type]

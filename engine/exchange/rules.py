@@ -1,0 +1,118 @@
+"""Optional market rules: trading halts and the ADL circuit breaker.
+
+A **trading halt** stops a contract whose mark falls ``halt_drop_pct`` below its high of the last
+``halt_window_minutes``: no orders, matching, liquidations or fund work-out until it reopens
+``halt_minutes`` later (orders can still be cancelled). The **ADL breaker** lets at most
+``adl_breaker_usd_per_min`` of notional per contract per minute be auto-deleveraged; the insurance
+fund keeps the rest, even into deficit (bad debt).
+"""
+
+from __future__ import annotations
+
+from ..errors import InvalidInput, TradingHalted
+from ..events import News
+from ..units import usd_to_money
+from .journal import Journal
+
+
+class MarketRules:
+    """The halts and the ADL breaker of one exchange (all off until ``configure``)."""
+
+    __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
+                 "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts")
+
+    def __init__(self, symbols: list[str], journal: Journal):
+        S = len(symbols)
+        self.symbols = symbols
+        self.journal = journal
+        self.adl_breaker = 0
+        """ADL circuit breaker: money units of ADL per contract per minute (0 = none)."""
+        self.adl_minute = [-1] * S
+        self.adl_used = [0] * S
+        self.halt_drop_ppm = 0
+        """Trading halt: a fall of the mark by this much (ppm) from its high of the window."""
+        self.halt_window = 300
+        self.halt_seconds = 300
+        self.halted_until = [0] * S
+        self.halt_highs: list[list[tuple[int, int]]] = [[] for _ in range(S)]
+        """Per symbol, the window's candidate highs (t, mark), falling (a monotonic queue)."""
+        self.halts: list[tuple[int, int, int]] = []
+        """(symbol index, start t, end t) of every halt so far."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.adl_breaker or self.halt_drop_ppm)
+
+    def configure(self, *, adl_breaker_usd_per_min: object = 0, halt_drop_pct: float = 0,
+                  halt_window_minutes: int = 5, halt_minutes: int = 5) -> None:
+        breaker = usd_to_money(adl_breaker_usd_per_min, "adl_breaker_usd_per_min",
+                               allow_zero=True)
+        if isinstance(halt_drop_pct, bool) or not isinstance(halt_drop_pct, (int, float)) \
+                or not 0 <= halt_drop_pct < 100:
+            raise InvalidInput(f"halt_drop_pct must be 0 (off) up to 99, got {halt_drop_pct!r}")
+        for name, value in (("halt_window_minutes", halt_window_minutes),
+                            ("halt_minutes", halt_minutes)):
+            if type(value) is not int or not 1 <= value <= 120:
+                raise InvalidInput(f"{name} must be a whole number of minutes 1..120, "
+                                   f"got {value!r}")
+        self.adl_breaker = breaker
+        self.halt_drop_ppm = round(halt_drop_pct * 10_000)
+        self.halt_window = halt_window_minutes * 60
+        self.halt_seconds = halt_minutes * 60
+
+    # --- halts -----------------------------------------------------------------------------------
+    def halted(self, s: int) -> bool:
+        return self.halted_until[s] > self.journal.t
+
+    def check_halted(self, s: int) -> None:
+        """``TradingHalted`` while contract s is halted."""
+        t = self.journal.t
+        if self.halted_until[s] > t:
+            left = self.halted_until[s] - t
+            raise TradingHalted(f"{self.symbols[s]} trading is halted for another {left} s "
+                                f"(a fall of {self.halt_drop_ppm / 10_000:g}% within "
+                                f"{self.halt_window // 60} min); orders can be cancelled")
+
+    def update_halts(self, marks: list[int | None]) -> None:
+        """Start and end trading halts from the marks (each settle)."""
+        if not self.halt_drop_ppm:
+            return
+        t = self.journal.t
+        for s, mark in enumerate(marks):
+            if mark is None:
+                continue
+            highs = self.halt_highs[s]
+            if self.halted_until[s] > t:
+                continue  # the window starts afresh when the halt ends (cleared at its start)
+            while highs and highs[0][0] <= t - self.halt_window:
+                highs.pop(0)
+            while highs and highs[-1][1] <= mark:
+                highs.pop()
+            highs.append((t, mark))
+            high = highs[0][1]
+            if mark * 1_000_000 <= high * (1_000_000 - self.halt_drop_ppm):
+                self.halted_until[s] = t + self.halt_seconds
+                self.halts.append((s, t, t + self.halt_seconds))
+                highs.clear()
+                self.journal.emit(News(t, f"{self.symbols[s]} trading halted for "
+                                          f"{self.halt_seconds // 60} min: the mark fell "
+                                          f"{(1 - mark / high) * 100:.1f}% in "
+                                          f"{self.halt_window // 60} min"))
+
+    # --- the ADL breaker -------------------------------------------------------------------------
+    def adl_allowance(self, s: int, price: int, unit: int) -> int | None:
+        """Lots of s the breaker still lets through this minute at ``price`` (None: no breaker)."""
+        if not self.adl_breaker:
+            return None
+        minute = self.journal.t // 60
+        if self.adl_minute[s] != minute:
+            self.adl_minute[s], self.adl_used[s] = minute, 0
+        return max(0, self.adl_breaker - self.adl_used[s]) // max(price * unit, 1)
+
+    def note_adl(self, s: int, lots: int, price: int, unit: int) -> None:
+        if self.adl_breaker:
+            self.adl_used[s] += abs(lots) * price * unit
+
+    def digest(self) -> tuple:
+        """The rules' state for the exchange checksum."""
+        return (self.adl_minute, self.adl_used, self.halted_until, self.halt_highs, self.halts)
