@@ -235,3 +235,21 @@ def test_a_checksum_that_differs_is_refused_even_when_the_state_is_consistent(sa
     path.write_bytes(repack(saved.read_bytes(), lambda h: dict(h, checksum="f" * 32)))
     with pytest.raises(SaveError, match="checksum differs"):
         save.load_run(path)
+
+
+def test_a_modified_save_says_so_in_the_summary_and_the_debrief():
+    """A save from another engine build loads marked modified: the run summary (run --json,
+    results) and the debrief's title and score say so."""
+    from pathlib import Path
+
+    from engine.save import load_run
+    from game.debrief_model import build
+    from game.floor_model import FloorModel
+
+    path = Path(__file__).parent / "golden" / "v1-1011-hedger-0410.cfsave"
+    run = load_run(path)
+    assert run.modified
+    s = run.summary()
+    assert s["modified"] is True and s["modified_reason"] == run.modified
+    d = build(FloorModel(run))
+    assert d.title.endswith("MODIFIED") and d.score[0].startswith("⚠ Modified session")
