@@ -53,7 +53,6 @@ import stat
 import struct
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +63,7 @@ import msgpack
 from . import __version__, audit, state
 from .clock import fmt_hhmm
 from .errors import CrashfloorError, LevelError, SaveError
+from .text import escape_text as text_escape
 from .units import MONEY_PER_USD
 
 MAGIC = b"\x89CFSAVE\n"
@@ -82,27 +82,11 @@ function of plain data (no engine objects), kept forever once a format has been 
 
 
 # --- text from a file, made safe to print ---------------------------------------------------------
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def escape_text(text: object, limit: int | None = 200) -> str:
-    """``text`` safe to print on a terminal: control characters (C0, DEL, C1), line and paragraph
-    separators, format characters (bidi overrides...) and lone surrogates escaped as ``\\n``,
-    ``\\xNN`` or ``\\uNNNN``; cut to ``limit`` characters (with "…") when given."""
-    s = text if isinstance(text, str) else str(text)
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if o < 0x20 or 0x7F <= o <= 0x9F:
-            out.append(_ESCAPES.get(ch) or f"\\x{o:02x}")
-        elif o > 0x9F and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}")
-        else:
-            out.append(ch)
-    result = "".join(out)
-    if limit is not None and len(result) > limit:
-        result = result[: max(limit - 1, 0)] + "…"
-    return result
+    """``engine.text.escape_text``, cut to 200 characters unless told otherwise."""
+    return text_escape(text, limit)
 
 
 def _label(path: object) -> str:
@@ -713,10 +697,7 @@ def load_run(path: str | Path, verify: bool = False):
     if verify:
         from .replay import verify_run
         reason = verify_run(run, label)
-        if reason is None:
-            run.__dict__.pop("modified", None)
-        else:
-            run.modified = reason
+        run.modified = reason  # None: a re-run reproduced it, whatever build wrote it
     return run
 
 

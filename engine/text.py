@@ -14,26 +14,37 @@ as it is.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
-                      "\u2066-\u2069]")
-
-
-def _escaped(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+_HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+"""Unicode categories never printed as they are: controls, format characters (bidi overrides,
+zero-width marks), lone surrogates, private-use and unassigned code points, line separators."""
 
 
-def escape_text(text: object) -> str:
-    """``text`` (any object, through ``str``) with control characters written as escapes."""
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _hidden(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or (code > 0x9F
+                                                   and unicodedata.category(ch) in _HIDDEN)
+
+
+def escape_text(text: object, limit: int | None = None) -> str:
+    """``text`` (any object, through ``str``) with control characters written as escapes; cut
+    to ``limit`` characters (ending with ``…``) when given."""
     text = text if isinstance(text, str) else str(text)
-    return _CONTROL.sub(_escaped, text)
+    out = "".join(_escaped(ch) if _hidden(ch) else ch for ch in text)
+    return out if limit is None else shorten(out, limit)
 
 
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a character that :func:`escape_text` would escape."""
-    return _CONTROL.search(text) is not None
+    return any(_hidden(ch) for ch in text)
 
 
 def shorten(text: str, limit: int = 80) -> str:

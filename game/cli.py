@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -35,8 +34,6 @@ MAX_SEED = 2**32 - 1
 """Seeds are 0 to 4294967295 (the engine's generator takes 32 bits)."""
 SPEED_RANGE = (0.1, 600.0)
 """``play --speed``: simulated seconds per wall second."""
-MAX_COMPARE_SEEDS = 1000
-"""``compare --seeds`` runs at most this many seeds."""
 _OUTSIDE_BASE_HELP = ("let a level's base be a file outside the levels folders (the shipped "
                       "levels/ and the level file's own folder)")
 
@@ -154,40 +151,9 @@ def check_until(until: str | None) -> None:
         parse_hhmm(until, "--until")
 
 
-def count_seeds(text: str) -> int:
-    """How many seeds ``--seeds TEXT`` names, counted without listing them (a range of a
-    hundred million is refused at once, not enumerated), or ``InvalidInput``: each seed
-    0..4294967295, at most ``MAX_COMPARE_SEEDS`` in all."""
-    shown = shorten(text, 60)
-    if not isinstance(text, str) or len(text) > 10_000:
-        raise InvalidInput(f"--seeds {shown!r}: expected seeds like 1-20 or 1,3,7")
-    ranges = []
-    for part in text.split(","):
-        lo, dash, hi = part.strip().partition("-")
-        bounds = (lo, hi) if dash else (lo,)
-        if not all(re.fullmatch(r"[0-9]{1,12}", b.strip()) for b in bounds):
-            raise InvalidInput(f"--seeds {shown!r}: expected seeds like 1-20 or 1,3,7 (whole "
-                               f"numbers from 0 to {MAX_SEED})")
-        numbers = [int(b) for b in bounds]
-        if any(n > MAX_SEED for n in numbers):
-            raise InvalidInput(f"--seeds {shown!r}: a seed is at most {MAX_SEED}")
-        if dash and numbers[1] < numbers[0]:
-            raise InvalidInput(f"--seeds {shown!r}: the range {shorten(part.strip(), 40)} runs "
-                               f"backwards")
-        ranges.append((numbers[0], numbers[-1]))
-    total, reach = 0, -1  # distinct seeds: the union of the ranges
-    for lo, hi in sorted(ranges):
-        if hi > reach:
-            total += hi - max(lo, reach + 1) + 1
-            reach = hi
-    if total > MAX_COMPARE_SEEDS:
-        raise InvalidInput(f"--seeds {shown!r}: that is {total:,} seeds; compare runs at most "
-                           f"{MAX_COMPARE_SEEDS:,}")
-    return total
-
-
 def check_compare_args(args) -> None:
     """``compare``'s arguments, before any level is loaded or any run starts."""
+    from engine.compare import count_seeds
     count_seeds(args.seeds)
     for text in args.variants:
         if not isinstance(text, str) or len(text) > 10_000:

@@ -528,8 +528,12 @@ def test_compare_refuses_hostile_seeds_before_running(capsys, seeds, fragment):
 
 
 def test_compare_counts_distinct_seeds():
-    assert game.cli.count_seeds("1-1000,1,5-9") == 1000
-    assert game.cli.count_seeds("1,3,7") == 3 and game.cli.count_seeds(" 2 - 4 ") == 3
+    from engine.compare import count_seeds, parse_seeds
+    from engine.errors import InvalidInput
+    with pytest.raises(InvalidInput, match="that is 100,000,000 seeds"):
+        parse_seeds("1-100000000")  # counted, never listed: refused at once
+    assert count_seeds("1-1000,1,5-9") == 1000
+    assert count_seeds("1,3,7") == 3 and count_seeds(" 2 - 4 ") == 3
 
 
 def test_compare_with_a_huge_seed_range_exits_within_seconds():

@@ -423,7 +423,7 @@ def test_a_bad_replay_command_is_one_line_from_the_cli(originals, sandbox):
 # --- text from a file is escaped wherever it is printed -----------------------------------------
 def test_escape_text():
     assert save.escape_text("a\x1b[2Jb\x07\n\t\x9b\u202e\x7f") == \
-        "a\\x1b[2Jb\\x07\\n\\t\\x9b\\u202e\\x7f"
+        "a\\x1b[2Jb\\x07\\x0a\\x09\\x9b\\u202e\\x7f"
     assert save.escape_text("caf\u00e9 \u2603 1011") == "caf\u00e9 \u2603 1011"
     assert save.escape_text("x" * 500, 10) == "x" * 9 + "…"
     assert save.escape_text("\udcff") == "\\udcff"
