@@ -196,6 +196,11 @@ class OrderBook:
         rec = self._orders.get(oid)
         return None if rec is None else (rec[2], rec[3], rec[4], rec[0])
 
+    def records(self) -> dict[int, list[int]]:
+        """The raw order records, oid → ``[remaining, oid, owner, side, price]``, in arrival
+        order, for the restored-state audit (``engine/audit.py``); not to be changed."""
+        return self._orders
+
     def order_ids(self) -> list[int]:
         """Every resting oid, in arrival order."""
         return list(self._orders)

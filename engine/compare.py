@@ -23,6 +23,7 @@ from typing import Callable
 
 from .errors import InvalidInput, LevelError
 from .level import load_level
+from .text import shorten
 
 BASELINE = "baseline"
 _KEY_AHEAD = re.compile(r"\s*[A-Za-z_][\w.\[\]]*\s*=")
@@ -222,8 +223,47 @@ def compare(level_path: str | Path, variants: list[Variant], seeds: list[int],
     return table
 
 
+MAX_SEED = 2**32 - 1
+MAX_SEEDS = 1000
+"""The most seeds one compare runs."""
+
+
+def count_seeds(text: str) -> int:
+    """How many seeds ``--seeds TEXT`` names, counted without listing them (a range of a
+    hundred million is refused at once, not enumerated), or ``InvalidInput``: each seed
+    0..4294967295, at most ``MAX_SEEDS`` in all."""
+    shown = shorten(text, 60)
+    if not isinstance(text, str) or len(text) > 10_000:
+        raise InvalidInput(f"--seeds {shown!r}: expected seeds like 1-20 or 1,3,7")
+    ranges = []
+    for part in text.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        bounds = (lo, hi) if dash else (lo,)
+        if not all(re.fullmatch(r"[0-9]{1,12}", b.strip()) for b in bounds):
+            raise InvalidInput(f"--seeds {shown!r}: expected seeds like 1-20 or 1,3,7 (whole "
+                               f"numbers from 0 to {MAX_SEED})")
+        numbers = [int(b) for b in bounds]
+        if any(n > MAX_SEED for n in numbers):
+            raise InvalidInput(f"--seeds {shown!r}: a seed is at most {MAX_SEED}")
+        if dash and numbers[1] < numbers[0]:
+            raise InvalidInput(f"--seeds {shown!r}: the range {shorten(part.strip(), 40)} "
+                               f"runs backwards")
+        ranges.append((numbers[0], numbers[-1]))
+    total, reach = 0, -1  # distinct seeds: the union of the ranges
+    for lo, hi in sorted(ranges):
+        if hi > reach:
+            total += hi - max(lo, reach + 1) + 1
+            reach = hi
+    if total > MAX_SEEDS:
+        raise InvalidInput(f"--seeds {shown!r}: that is {total:,} seeds; compare runs at most "
+                           f"{MAX_SEEDS:,}")
+    return total
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``"1-20"``, ``"1,3,7"`` or ``"1-5,9"`` → the seeds, in order, without repeats."""
+    """``"1-20"``, ``"1,3,7"`` or ``"1-5,9"`` → the seeds, in order, without repeats (counted
+    first, so a range of a hundred million is refused at once, never listed)."""
+    count_seeds(text)
     seeds: list[int] = []
     for part in text.split(","):
         part = part.strip()

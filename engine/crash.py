@@ -64,6 +64,9 @@ class CrashRun:
                                halt_window_minutes=exch["halt_window_minutes"],
                                halt_minutes=exch["halt_minutes"])
         self.session_end = parse_hhmm(clock["end"])
+        self.modified: str | None = None
+        """Why this run is marked modified (a save from another engine build, or one a re-run
+        did not reproduce: ``engine/save.py``), or None for a clean run."""
         self.scenario = self._scenario(data, instruments)
         self.scenario.start(sim)
         self.player = self._player(data, symbols)
@@ -235,6 +238,9 @@ class CrashRun:
         out = {"level": self.level.name, "seed": self.seed, "checksum": self.checksum()}
         out.update(self.recorder.summary(self.sim))
         out["objectives"] = score(self.level.data, out)
+        if self.modified:
+            out["modified"] = True
+            out["modified_reason"] = self.modified
         return out
 
 

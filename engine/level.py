@@ -17,17 +17,24 @@ import copy
 import difflib
 import hashlib
 import math
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time as clock_time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput, LevelError
-from .level_schema import FORMAT, MAX_LEVEL_BYTES, PRESETS, SCHEMA, Field, ListOf, PerSymbol, \
-    Table, walk
+from .instruments import Instrument
+from .level_schema import FORMAT, MAX_ACCOUNT_CELLS, MAX_FUND_USD, MAX_LEVEL_BYTES, \
+    MAX_LEVEL_MONEY_USD, MAX_NESTING, MAX_PRICE_RISE, MAX_QUOTE_LEVELS, MAX_START_TICKS, \
+    MAX_SYMBOLS, PRESETS, SCHEMA, Field, ListOf, PerSymbol, Table, walk
+from .text import escape_text, shorten
 from .tomlpos import KeyLines, KeyPath, parse_path, path_text, quote
+from .units import MAX_USD, MONEY_PER_USD
 
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 """Marks a key that the file does not set."""
@@ -38,6 +45,30 @@ _SYMBOL_NAME = re.compile(r"[A-Z0-9]{1,16}")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _MAX_HOURS = 47
 _TIME_FORMAT = 'a time "HH:MM" or "HH:MM:SS" (hours 0–47)'
+_MAX_PRICE_USD = SCHEMA.fields["symbols"].node.fields["price"].max
+_INSTRUMENTS = {name: Instrument.preset(name) for name in PRESETS}
+_TICK_SIZES = {name: inst.tick_size for name, inst in _INSTRUMENTS.items()}
+SHIPPED_LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
+"""The shipped levels; a ``base`` may always name a level in here."""
+MAX_KEY_CHARS = 256
+"""A ``--set`` key path is at most this long."""
+_SHOWN_CHARS = 120
+"""A key, ``--set`` text or file name echoed in a message is cut to this many characters."""
+MAX_PROBLEMS = 100
+"""At most this many problems are listed (then one line says how many more there are)."""
+
+
+def _error(lines: list[str]) -> LevelError:
+    """A ``LevelError`` whose lines are safe to print: control characters escaped, and at most
+    ``MAX_PROBLEMS`` of them (a file of 10,000 unknown keys does not print 10,000 lines)."""
+    if len(lines) > MAX_PROBLEMS + 1:
+        lines = lines[:MAX_PROBLEMS] + [f"... and {len(lines) - MAX_PROBLEMS:,} more problems"]
+    return LevelError([escape_text(line) for line in lines])
+
+
+def _shown(text: str) -> str:
+    """User text (a key, a ``--set``, a path) as echoed in a message: short, escaped."""
+    return escape_text(shorten(text, _SHOWN_CHARS))
 
 
 # --- the loaded level -------------------------------------------------------------------------
@@ -84,9 +115,10 @@ class Level:
         """The ``--set`` overrides of the level's ``[[variants]]`` entry ``name``."""
         named = {v["name"]: v["set"] for v in self.data["variants"]}
         if name not in named:
-            raise InvalidInput(f"--variant {name}: the level defines no variant of that name "
-                               f"(its variants: {', '.join(named) or 'none'}); give overrides "
-                               f"as {name}:key=value,...")
+            raise InvalidInput(escape_text(
+                f"--variant {shorten(str(name), _SHOWN_CHARS)}: the level defines no variant of "
+                f"that name (its variants: {', '.join(named) or 'none'}); give overrides as "
+                f"{shorten(str(name), _SHOWN_CHARS)}:key=value,..."))
         return list(named[name])
 
     @property
@@ -118,7 +150,7 @@ def time_to_seconds(text: str) -> int:
     """``"04:30"`` → 16200; ``"25:00:30"`` → 90030 (a run past midnight)."""
     seconds = _parse_time(text)
     if seconds is None:
-        raise InvalidInput(f"not {_TIME_FORMAT}: {text!r}")
+        raise InvalidInput(escape_text(f"not {_TIME_FORMAT}: {shorten(repr(text), 60)}"))
     return seconds
 
 
@@ -154,7 +186,7 @@ class Problem:
     """Other keys whose values make this one wrong (for blaming a ``--set``)."""
 
     def subject(self) -> str:
-        text = path_text(self.path) or "(top level)"
+        text = shorten(path_text(self.path), _SHOWN_CHARS) or "(top level)"
         return text if self.value is ABSENT else f"{text} = {toml_value(self.value)}"
 
 
@@ -204,6 +236,18 @@ def _key_hint(key: Any, table: Table, prefix: str) -> str:
 
 
 # --- checking one value -----------------------------------------------------------------------
+_MICRO_USD = Decimal("0.000001")
+
+
+def _usd_text(usd: float | Decimal) -> str:
+    """``3.5e12`` → ``$3.5T``, ``2.5e8`` → ``$250M``, ``1234`` → ``$1,234``."""
+    usd = float(usd)
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(usd) >= size:
+            return f"${usd / size:.4g}{suffix}"
+    return f"${usd:,.0f}"
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -218,12 +262,12 @@ def _bound_text(bound: float, grouped: bool = False) -> str:
 def _range_text(spec: Field) -> str:
     low, high = _bounds(spec)
     if low is not None and low == high:
-        return f"exactly {_bound_text(low)}"
+        return f"exactly {_bound_text(low, True)}"
     if low is not None and high is not None:
-        return f"between {_bound_text(low)} and {_bound_text(high)}"
+        return f"between {_bound_text(low, True)} and {_bound_text(high, True)}"
     if low is not None:
-        return f"at least {_bound_text(low)}"
-    return f"at most {_bound_text(high)}" if high is not None else ""
+        return f"at least {_bound_text(low, True)}"
+    return f"at most {_bound_text(high, True)}" if high is not None else ""
 
 
 def _in_range(spec: Field, value: float) -> str | None:
@@ -238,10 +282,15 @@ def _check_number(spec: Field, value: Any) -> tuple[Any, str | None]:
     wanted = f"{what} ({_range_text(spec)})" if _range_text(spec) else what
     if not _number(value) or (spec.kind == "int" and isinstance(value, float)):
         return None, f"must be {wanted}, not {_type_name(value)}"
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None, f"must be a finite number, not {_toml(value)}"
-    value = float(value) if spec.kind in ("float", "fraction") else value
-    return value, _in_range(spec, value)
+    error = _in_range(spec, value)  # before float(): an int of 400 digits has no float
+    if error:
+        return None, error
+    if spec.kind == "usd" and isinstance(value, float) and \
+            Decimal(repr(value)) % _MICRO_USD != 0:  # the exchange counts micro-dollars
+        return None, "must be a USD amount with at most 6 decimals (whole micro-dollars)"
+    return (float(value) if spec.kind in ("float", "fraction") else value), None
 
 
 def _check_text(spec: Field, value: Any) -> tuple[Any, str | None]:
@@ -303,6 +352,11 @@ class _Checker:
         if data["symbols"]:
             self.check_symbols(data)
             self.check_player(data)
+            self.check_size(data)
+            self.check_prices(data)
+            self.check_player_positions(data)
+            self.check_funds(data)
+            self.check_money(data)
         self.check_clock(data)
         self.check_leverage(data)
         for key in ("objectives", "lesson_checks"):
@@ -421,10 +475,13 @@ class _Checker:
         if error:
             self.report(path, 'the time must be "HH:MM" or "HH:MM:SS" (hours 0–47)', pair)
             return None
-        if not _number(pair[1]) or not math.isfinite(pair[1]) or pair[1] <= 0:
-            self.report(path, "the price must be a positive number", pair)
+        price = pair[1]
+        if not _number(price) or (isinstance(price, float) and not math.isfinite(price)) or \
+                not 0 < price <= _MAX_PRICE_USD:
+            self.report(path, f"the price must be a positive number, at most "
+                        f"{_bound_text(_MAX_PRICE_USD, True)}", pair)
             return None
-        return [when, float(pair[1])]
+        return [when, float(price)]
 
     # --- rules across fields -----------------------------------------------------------------
     def check_symbols(self, data: dict) -> None:
@@ -504,6 +561,216 @@ class _Checker:
                     self.report(path + (i,), f"the time must be at or before the clock's stop, "
                                 f"{stop}", self.raw_value(path + (i,)), related=clock)
 
+    def check_size(self, data: dict) -> None:
+        """At most ``MAX_SYMBOLS`` symbols and ``MAX_ACCOUNT_CELLS`` account × symbol cells."""
+        count = len(data["symbols"])
+        if count > MAX_SYMBOLS:
+            self.report(("symbols",), f"the level has {count:,} symbols; a level trades at most "
+                        f"{MAX_SYMBOLS} (each adds a book, a quote ladder per firm and a column "
+                        f"for every account)")
+            return
+        firms, levels = ("market_makers", "firms"), ("market_makers", "levels")
+        makers = data["market_makers"]
+        quotes = makers["firms"] * makers["levels"] * count
+        if self.ok(firms, levels) and quotes > MAX_QUOTE_LEVELS:
+            path = levels if self.in_file(levels) and not self.in_file(firms) else firms
+            self.report(path, f"market_makers.firms × market_makers.levels × {count} symbols = "
+                        f"{quotes:_} quote levels; at most {MAX_QUOTE_LEVELS:_} (with {count} "
+                        f"symbols and {makers['levels']} levels, at most "
+                        f"{MAX_QUOTE_LEVELS // max(1, makers['levels'] * count)} firms)",
+                        makers[path[1]], related=(("symbols",), firms, levels))
+        accounts, dips = ("crowd", "accounts"), ("crowd", "dip_buyers")
+        if not self.ok(accounts, dips):
+            return
+        crowd = data["crowd"]
+        cells = (crowd["accounts"] + crowd["dip_buyers"]) * count
+        if cells > MAX_ACCOUNT_CELLS:
+            most = max(0, MAX_ACCOUNT_CELLS // count - crowd["dip_buyers"])
+            path = dips if self.in_file(dips) and not self.in_file(accounts) else accounts
+            self.report(path, f"(crowd.accounts + crowd.dip_buyers) × {count} symbols = "
+                        f"{cells:_} account-symbol cells; at most {MAX_ACCOUNT_CELLS:_}: with "
+                        f"{count} symbols and {crowd['dip_buyers']:_} dip buyers, at most "
+                        f"{most:_} crowd accounts (or fewer symbols)", crowd[path[1]],
+                        related=(("symbols",), accounts, dips))
+
+    def check_player_positions(self, data: dict) -> None:
+        """A hedger's starting positions: a crowd to stand against them, at least one lot each at
+        the start price, and the equity to fund the isolated ones' margin (computed as the engine
+        seeds them: whole lots at the start price's ticks)."""
+        player = data["player"]
+        if player["role"] != "hedger" or not player["positions"]:
+            return
+        path = ("crowd", "accounts")
+        if self.ok(path) and data["crowd"]["accounts"] == 0:
+            self.report(path, "the crowd holds no positions to stand against the player's "
+                        "[[player.positions]]: with player.role = hedger and positions, "
+                        "crowd.accounts must be at least 1", 0,
+                        related=(("player", "role"), ("player", "positions")))
+        isolated, equity_path = 0, ("player", "equity_usd")
+        for i, position in enumerate(player["positions"]):
+            here = ("player", "positions", i)
+            table = data["symbols"].get(position["symbol"])
+            if table is None or table["preset"] not in _INSTRUMENTS or table["price"] is None \
+                    or position["notional_usd"] is None or not self.ok(
+                        here + ("symbol",), here + ("notional_usd",), here + ("leverage",),
+                        ("symbols", position["symbol"], "price")):
+                continue
+            inst = _INSTRUMENTS[table["preset"]]
+            unit = inst.unit_per_tick_lot
+            ticks = max(1, round(table["price"] / float(inst.tick_size)))
+            lots = round(position["notional_usd"] * MONEY_PER_USD / (ticks * unit))
+            if lots == 0:
+                lot_usd = ticks * unit / MONEY_PER_USD
+                self.report(here + ("notional_usd",), f"is less than half a lot at the start "
+                            f"price ({inst.lot_size} {position['symbol']} × {table['price']:g} = "
+                            f"{lot_usd:g} USD): the position would be empty",
+                            self.raw_value(here + ("notional_usd",)),
+                            related=(("symbols", position["symbol"], "price"),))
+            elif position["margin"] == "isolated":
+                isolated += -(-lots * ticks * unit // position["leverage"])
+        equity = round(player["equity_usd"] * MONEY_PER_USD)
+        if isolated > equity and self.ok(equity_path):
+            self.report(equity_path, f"must cover the isolated margin of the player's positions, "
+                        f"{isolated / MONEY_PER_USD:,.2f} USD (notional_usd / leverage of each "
+                        f"isolated position)", player["equity_usd"],
+                        related=(("player", "positions"),))
+
+    def check_prices(self, data: dict) -> None:
+        """A start price at most ``MAX_START_TICKS`` ticks of its preset; every waypoint at most
+        ``MAX_PRICE_RISE`` × the start price (positions are sized at the start: a hundredfold
+        rise would make their notional a hundredfold)."""
+        for symbol, table in data["symbols"].items():
+            price_path, preset = ("symbols", symbol, "price"), table["preset"]
+            if preset not in _TICK_SIZES or table["price"] is None or \
+                    not self.ok(price_path, ("symbols", symbol, "preset")):
+                continue
+            tick = _TICK_SIZES[preset]
+            top = min(float(tick * MAX_START_TICKS), _MAX_PRICE_USD)
+            if table["price"] > top:
+                self.report(price_path, f"must be at most {_bound_text(top, True)} with preset "
+                            f"{preset} (tick {tick} USD): a price is at most "
+                            f"{MAX_START_TICKS:_} ticks", self.raw_value(price_path),
+                            related=(("symbols", symbol, "preset"),))
+                continue
+            path = ("symbols", symbol, "waypoints")
+            rise = min(table["price"] * MAX_PRICE_RISE, top)
+            for i, (_, price) in enumerate(table["waypoints"] if self.ok(path) else ()):
+                if price > rise:
+                    self.report(path + (i,), f"the price must be at most {MAX_PRICE_RISE} × the "
+                                f"start price symbols.{symbol}.price ({table['price']:g}), at most "
+                                f"{_bound_text(rise, True)}", self.raw_value(path + (i,)),
+                                related=(price_path,))
+
+    def check_funds(self, data: dict) -> None:
+        """Every fund once sized (× fund_multiplier; with fund_sizing = stress, an upper estimate
+        of the stress size) at most ``MAX_FUND_USD``, and the floor no higher than any fund."""
+        exch = data["exchange"]
+        keys = ("fund_multiplier", "fund_floor", "insurance_fund", "fund_shared", "fund_sizing",
+                "fund_stress_pct")
+        mult_path, floor_path, funds_path = (("exchange", k) for k in keys[:3])
+        if not self.ok(*(("exchange", k) for k in keys)) or \
+                any(path[:2] == funds_path for path in self.bad):
+            return
+        mult = Decimal(str(exch["fund_multiplier"]))
+        funds = exch["insurance_fund"]
+        sized: list[tuple[Decimal, str, KeyPath]] = []
+        if exch["fund_shared"] and SHARED_FUND_KEY in funds:
+            sized.append((Decimal(str(funds[SHARED_FUND_KEY])) * mult, "shared",
+                          funds_path + (SHARED_FUND_KEY,)))
+        elif exch["fund_shared"]:
+            total = sum((Decimal(str(funds[sym])) for sym in data["symbols"]), Decimal(0))
+            sized.append((total * mult, "shared", funds_path))
+        else:
+            sized += [(Decimal(str(funds[sym])) * mult, sym, funds_path + (sym,))
+                      for sym in data["symbols"]]
+        for usd, name, path in sized:
+            if usd > MAX_FUND_USD:
+                blame = mult_path if self.in_file(mult_path) and mult > 1 else path
+                self.report(blame, f"the {name} fund would start at {_usd_text(usd)} "
+                            f"({path_text(path)} × fund_multiplier {exch['fund_multiplier']:g}); "
+                            f"a fund is at most {MAX_FUND_USD:_} USD",
+                            self.raw_value(blame), related=(path, mult_path))
+                return
+        usd, name, path = min(sized, key=lambda item: item[0])
+        if exch["fund_floor"] > usd:
+            self.report(floor_path, f"must be at most the smallest fund it guards: the {name} "
+                        f"fund starts at {_usd_text(usd)} ({path_text(path)} × fund_multiplier)",
+                        exch["fund_floor"], related=(path, mult_path))
+        if exch["fund_sizing"] == "stress":
+            estimate, worst = self.stress_estimate(data)
+            if estimate > MAX_FUND_USD:
+                blame = next((p for p in (mult_path, ("exchange", "fund_stress_pct"))
+                              if self.in_file(p)), ("exchange", "fund_sizing"))
+                self.report(blame, f"with fund_sizing = stress the {worst} fund could be sized "
+                            f"up to {_usd_text(estimate)} (open interest × fund_stress_pct × "
+                            f"fund_multiplier); a fund is at most {MAX_FUND_USD:_} USD",
+                            self.raw_value(blame), related=(mult_path, ("crowd", "notional_usd"),
+                                                            ("exchange", "fund_stress_pct")))
+
+    @staticmethod
+    def stress_estimate(data: dict) -> tuple[float, str]:
+        """An upper bound of the largest stress-sized fund, and its name: a move of
+        fund_stress_pct leaves at most that share of one side's open interest as bad debt."""
+        exch, crowd = data["exchange"], data["crowd"]
+        factor = exch["fund_stress_pct"] / 100 * exch["fund_multiplier"]
+        per = {sym: crowd["notional_usd"][sym] for sym in data["symbols"]}
+        if data["player"]["role"] == "hedger":
+            for position in data["player"]["positions"]:
+                if position["symbol"] in per and position["notional_usd"] is not None:
+                    per[position["symbol"]] += position["notional_usd"]
+        if exch["fund_shared"]:
+            return sum(per.values()) * factor, "shared"
+        worst = max(per, key=per.__getitem__)
+        return per[worst] * factor, worst
+
+    def check_money(self, data: dict) -> None:
+        """All the money the level starts with, added up, at most ``MAX_LEVEL_MONEY_USD``: the
+        crowd's margin (an upper estimate), the firms' and arbitrageurs' capital, the player's
+        equity, the funds and the cash pools of stink bids, dip buyers and momentum shorts."""
+        crowd, makers, exch = data["crowd"], data["market_makers"], data["exchange"]
+        parts: list[tuple[float, str, KeyPath]] = []
+        if crowd["accounts"]:
+            parts.append((2 * sum(crowd["notional_usd"].values()) * (2 + crowd["margin_buffer"]),
+                          "crowd margin ≈ 2 × Σ crowd.notional_usd × (2 + crowd.margin_buffer)",
+                          ("crowd", "notional_usd")))
+        parts.append((makers["firms"] * makers["capital_usd"],
+                      "market_makers.firms × market_makers.capital_usd",
+                      ("market_makers", "capital_usd")))
+        parts.append((data["arbitrage"]["capital_usd"], "arbitrage.capital_usd",
+                      ("arbitrage", "capital_usd")))
+        if data["player"]["role"] != "none":
+            parts.append((data["player"]["equity_usd"], "player.equity_usd",
+                          ("player", "equity_usd")))
+        funds = exch["insurance_fund"]
+        fund_total = (funds[SHARED_FUND_KEY] if exch["fund_shared"] and SHARED_FUND_KEY in funds
+                      else sum(funds[sym] for sym in data["symbols"])) * exch["fund_multiplier"]
+        if exch["fund_sizing"] == "stress":
+            fund_total = max(fund_total, self.stress_estimate(data)[0] * (
+                1 if exch["fund_shared"] else len(data["symbols"])))
+        parts.append((fund_total, "insurance funds × fund_multiplier",
+                      ("exchange", "insurance_fund")))
+        parts.append((sum(crowd["stink_bids_usd"].values()) * 1.01, "Σ crowd.stink_bids_usd",
+                      ("crowd", "stink_bids_usd")))
+        if crowd["dip_buyers"]:
+            parts.append((crowd["dip_buy_usd_per_min"] * 60, "crowd.dip_buy_usd_per_min × 60",
+                          ("crowd", "dip_buy_usd_per_min")))
+        parts.append((crowd["chase_usd_per_min"] * 30 / crowd["chase_leverage"],
+                      "crowd.chase_usd_per_min × 30 / chase_leverage",
+                      ("crowd", "chase_usd_per_min")))
+        total = sum(usd for usd, _, _ in parts)
+        inputs = {p[:2] for _, _, p in parts} | {("exchange", key) for key in (
+            "fund_multiplier", "fund_sizing", "fund_stress_pct", "fund_shared", "fund_floor")}
+        if total <= MAX_LEVEL_MONEY_USD or any(path[:2] in inputs for path in self.bad):
+            return  # within the budget, or a problem with one of its inputs is reported already
+        parts.sort(key=lambda part: -part[0])
+        usd, _, path = parts[0]
+        listed = "; ".join(f"{label} = {_usd_text(amount)}" for amount, label, _ in parts[:3])
+        value = self.raw_value(path)
+        self.report(path, f"the level's money adds up to {_usd_text(total)} ({listed}; ...); at "
+                    f"most {MAX_LEVEL_MONEY_USD:_} USD in all: lower {path_text(path)}",
+                    ABSENT if isinstance(value, dict) else value,
+                    related=tuple(p for _, _, p in parts[1:3]))
+
     def check_leverage(self, data: dict) -> None:
         low, high = ("crowd", "leverage_min"), ("crowd", "leverage_max")
         crowd = data["crowd"]
@@ -565,6 +832,9 @@ class _Checker:
 
 def validate(raw: dict) -> tuple[dict, list[Problem]]:
     """Check parsed TOML against the schema: (data with defaults filled, problems)."""
+    shape = "the level is not a table" if not isinstance(raw, dict) else shape_problem(raw)
+    if shape is not None:
+        return {}, [Problem((), shape)]
     version = raw.get("format", FORMAT)
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT:
         return {}, [Problem(("format",), f"this level needs format {version}; this crashfloor "
@@ -579,23 +849,48 @@ _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of documen
 _DECLARED_TWICE = re.compile(r"Cannot declare (\(.*\)) twice")
 
 
+def _file_kind(mode: int) -> str | None:
+    """What a non-regular file is, for the message; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
 def _read_bytes(path: Path, label: str) -> bytes:
-    """The file's bytes; refuses a missing, unreadable or oversized file before reading it all."""
+    """The file's bytes. Only a regular file of at most ``MAX_LEVEL_BYTES`` is read: a directory,
+    a FIFO (which would block forever), a device (``/dev/zero`` never ends) or a socket is refused
+    from ``stat`` before it is opened, and the open itself cannot block (``O_NONBLOCK``; the
+    opened file is checked again, in case it was swapped in between)."""
     limit = f"a level file may be at most {MAX_LEVEL_BYTES:,} bytes"
+    wanted = "a level must be a regular file"
     try:
-        if path.is_dir():
-            raise LevelError([f"{label}: is a directory, not a level file"])
-        size = path.stat().st_size
-        if size > MAX_LEVEL_BYTES:
-            raise LevelError([f"{label}: the file is {size:,} bytes; {limit}"])
-        with path.open("rb") as file:
-            content = file.read(MAX_LEVEL_BYTES + 1)  # bounded: stat lies for pipes and devices
+        kind = _file_kind(os.stat(path).st_mode)
+        if kind is not None:
+            raise _error([f"{label}: is {kind}, not a level file; {wanted}"])
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
+            | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            kind = _file_kind(info.st_mode)
+            if kind is not None:
+                raise _error([f"{label}: is {kind}, not a level file; {wanted}"])
+            if info.st_size > MAX_LEVEL_BYTES:
+                raise _error([f"{label}: the file is {info.st_size:,} bytes; {limit}"])
+            content = file.read(MAX_LEVEL_BYTES + 1)  # bounded, whatever stat said
+    except LevelError:
+        raise
     except FileNotFoundError:
-        raise LevelError([f"{label}: no such file"]) from None
+        raise _error([f"{label}: no such file"]) from None
     except OSError as error:
-        raise LevelError([f"{label}: cannot be read: {error.strerror or error}"]) from None
+        raise _error([f"{label}: cannot be read: {error.strerror or error}"]) from None
+    except ValueError:  # a NUL byte in the path
+        raise _error([f"{label}: not a usable file name (it holds a NUL character)"]) from None
     if len(content) > MAX_LEVEL_BYTES:
-        raise LevelError([f"{label}: the file is larger than {MAX_LEVEL_BYTES:,} bytes; {limit}"])
+        raise _error([f"{label}: the file is larger than {MAX_LEVEL_BYTES:,} bytes; {limit}"])
     return content
 
 
@@ -604,15 +899,67 @@ def _decode(content: bytes, label: str) -> str:
         return content.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = content.count(b"\n", 0, error.start) + 1
-        raise LevelError([f"{label}: line {line}: not UTF-8 text — byte "
-                          f"0x{content[error.start]:02x}; save the file as UTF-8"]) from None
+        raise _error([f"{label}: line {line}: not UTF-8 text — byte "
+                      f"0x{content[error.start]:02x}; save the file as UTF-8"]) from None
+
+
+_LONG_NUMBER = re.compile(r"[0-9][0-9_]{4000,}")
+_NESTING_TEXT = f"tables and arrays nest at most {MAX_NESTING} deep in a level"
 
 
 def _parse_toml(text: str, label: str) -> dict:
+    """The parsed TOML, or a one-line ``LevelError``: bad syntax, an integer too long for Python
+    (over 4,300 digits), nesting too deep for the parser, or (checked after parsing, without
+    recursion) nesting or dotted keys deeper than ``MAX_NESTING``."""
+    raw, reason = _loads(text)
+    if reason is not None:
+        raise _error([_toml_error_text(reason, label)])
+    problem = shape_problem(raw)
+    if problem is not None:
+        raise _error([f"{label}: {problem}"])
+    return raw
+
+
+def _loads(text: str) -> tuple[Any, str | None]:
+    """``tomllib.loads`` that never raises: (data, None) or (None, the reason, with tomllib's
+    position when it gives one)."""
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), None
     except tomllib.TOMLDecodeError as error:
-        raise LevelError([_toml_error_text(str(error), label)]) from None
+        return None, str(error)
+    except RecursionError:
+        return None, f"nested too deeply to read; {_NESTING_TEXT}"
+    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
+        match = _LONG_NUMBER.search(text)
+        where = f" (at line {text.count(chr(10), 0, match.start()) + 1}, column " \
+            f"{match.start() - text.rfind(chr(10), 0, match.start())})" if match else ""
+        return None, f"a number has more than 4,300 digits (no level field takes one that " \
+            f"long){where}"
+
+
+def shape_problem(raw: Any, limit: int = MAX_NESTING) -> str | None:
+    """Why ``raw`` (parsed TOML, or a level table from a save) cannot be a level's data, or None:
+    tables and arrays nested more than ``limit`` deep (a dotted key of 3,000 parts is 3,000 tables
+    deep), or a table key that is not a string. Iterative: any depth is safe to look at."""
+    stack: list[tuple[Any, KeyPath]] = [(raw, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            items = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        if len(path) >= limit:
+            shown = shorten(path_text(path[:limit]) + "…", _SHOWN_CHARS)
+            return f"{shown} — nested more than {limit} deep; {_NESTING_TEXT} (a dotted key " \
+                f"has at most {limit} parts)"
+        for key, child in items:
+            if isinstance(node, dict) and not isinstance(key, str):
+                return f"{shorten(path_text(path), _SHOWN_CHARS) or '(top level)'} — a key " \
+                    f"that is not a string: {shorten(repr(key), 40)}"
+            stack.append((child, path + (key,)))
+    return None
 
 
 def _toml_error_text(message: str, label: str) -> str:
@@ -657,21 +1004,38 @@ class _Override:
 
 def _parse_override(text: str, raw: dict) -> _Override | str:
     """``"crowd.long_share=0.9"`` → an override, or the problem with it as one message line."""
+    if not isinstance(text, str):
+        return f"--set {shorten(repr(text), 60)}: expected a key=value string"
     key, equals, value_text = text.partition("=")
     key = key.strip()
+    shown = _shown(text)
     if not equals:
-        return f"--set {text}: expected key=value, e.g. crowd.long_share=0.9"
+        return f"--set {shown}: expected key=value, e.g. crowd.long_share=0.9"
+    if len(key) > MAX_KEY_CHARS:
+        return f"--set {shown}: the key is {len(key):,} characters long; a key path is at most " \
+               f"{MAX_KEY_CHARS} (e.g. symbols.BTC.price, news[0].at)"
     path = parse_path(key)
     if not path or not isinstance(path[0], str):
-        return f"--set {text}: {key!r} is not a key path (e.g. symbols.BTC.price, news[0].at)"
+        return f"--set {shown}: {_shown(repr(key))} is not a key path (e.g. symbols.BTC.price, " \
+               f"news[0].at)"
     error = _override_path_error(path, raw)
     if error:
-        return f"--set {text}: {error}"
-    try:
-        value = tomllib.loads(f"value = {value_text.strip()}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = value_text.strip()  # a bare word: market_makers.withdrawal=scripted
-    return _Override(f"{key}={value_text.strip()}", path, value)
+        return f"--set {shown}: {error}"
+    value_text = value_text.strip()
+    parsed, reason = _loads(f"value = {value_text}")
+    if isinstance(parsed, dict) and list(parsed) == ["value"]:
+        value = parsed["value"]
+        problem = shape_problem(value, max(1, MAX_NESTING - len(path)))
+        if problem is not None:
+            return f"--set {shown}: the value is nested too deeply; {_NESTING_TEXT}"
+    elif reason is not None and "4,300 digits" in reason:
+        return f"--set {shown}: the value has more than 4,300 digits; no level field takes a " \
+               f"number that long"
+    elif reason is not None and "nested too deeply" in reason:
+        return f"--set {shown}: the value is nested too deeply; {_NESTING_TEXT}"
+    else:
+        value = value_text  # a bare word: market_makers.withdrawal=scripted
+    return _Override(shorten(f"{key}={value_text}", _SHOWN_CHARS), path, value)
 
 
 def _override_path_error(path: KeyPath, raw: Any) -> str | None:
@@ -697,7 +1061,8 @@ def _override_path_error(path: KeyPath, raw: Any) -> str | None:
                 return f"there is no {here}[{part}]; the level's [[{here}]] tables: {have}"
             node = node.table
         else:
-            return f"{here} is a single value; it has no part {path_text(path[depth:])}"
+            return f"{here} is a single value; it has no part " \
+                   f"{shorten(path_text(path[depth:]), _SHOWN_CHARS)}"
         raw = _child(raw, part)
     return None
 
@@ -751,11 +1116,14 @@ def _override_problem_text(problem: Problem, overrides: list[_Override], label: 
 
 
 # --- loading ----------------------------------------------------------------------------------
-def load_level(path: str | Path, overrides: list[str] = ()) -> Level:
+def load_level(path: str | Path, overrides: list[str] = (), *,
+               allow_outside_base: bool = False) -> Level:
     """Read, validate and return a level; raise ``LevelError`` listing every problem found.
 
     ``overrides`` are ``"dotted.path=value"`` strings (the CLI's ``--set``); the value is read
-    as a TOML value when it parses as one, else as a bare string.
+    as a TOML value when it parses as one, else as a bare string. A ``base`` must be a level in
+    the shipped levels folder or in this file's folder (or below them), symlinks resolved, unless
+    ``allow_outside_base`` (the CLI's ``--allow-outside-base``).
     """
     path = Path(path)
     label = str(path)
@@ -765,7 +1133,8 @@ def load_level(path: str | Path, overrides: list[str] = ()) -> Level:
     lines = KeyLines(text, raw)
     digest = hashlib.sha256(content)
     if "base" in raw:
-        raw = _with_base(raw, path, label, digest, [path.resolve()])
+        roots = None if allow_outside_base else _base_roots(path)
+        raw = _with_base(raw, path, label, digest, [path.resolve()], roots)
     data, problems = validate(raw)
     merged, parsed, bad_overrides = copy.deepcopy(raw), [], []
     for item in overrides:  # in order: a later --set may index into what an earlier one set
@@ -776,48 +1145,74 @@ def load_level(path: str | Path, overrides: list[str] = ()) -> Level:
             parsed.append(override)
             _apply_override(merged, override)
     if problems or bad_overrides:
-        raise LevelError(_file_problem_lines(problems, label, lines) + bad_overrides)
+        raise _error(_file_problem_lines(problems, label, lines) + bad_overrides)
     if parsed:
         data, problems = validate(merged)
         if problems:
-            raise LevelError([_override_problem_text(p, parsed, label, lines) for p in problems])
+            raise _error([_override_problem_text(p, parsed, label, lines) for p in problems])
     return Level(path, data, digest.hexdigest(), list(overrides), merged)
 
 
 MAX_BASE_DEPTH = 4
 
 
-def _with_base(raw: dict, path: Path, label: str, digest, chain: list[Path]) -> dict:
+def _base_roots(path: Path) -> tuple[Path, ...]:
+    """The folders a base may come from: the shipped levels and the level file's own folder."""
+    return tuple(dict.fromkeys([SHIPPED_LEVELS_DIR.resolve(), path.parent.resolve()]))
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()`` that says False for a name the OS cannot take (too long, a NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _with_base(raw: dict, path: Path, label: str, digest, chain: list[Path],
+               roots: tuple[Path, ...] | None) -> dict:
     """``raw`` laid over its base level's raw TOML (recursively); the base's bytes go into
-    ``digest``. Problems with the base itself are reported against the base file."""
+    ``digest``. Problems with the base itself are reported against the base file. With
+    ``roots``, the base (symlinks resolved) must lie inside one of those folders."""
     name = raw["base"]
     if not isinstance(name, str):
-        raise LevelError([f"{label}: base = {_toml(name)} — must be a level name or a path "
-                          f"(a string)"])
+        raise _error([f"{label}: base = {toml_value(name)} — must be a level name or a path "
+                      f"(a string)"])
+    shown = toml_value(name, _SHOWN_CHARS)
+    if not name.strip() or escape_text(name) != name:
+        raise _error([f"{label}: base = {shown} — must be a level name or a relative path to "
+                      f"a .toml file, without control characters"])
     candidate = (path.parent / name) if name.endswith(".toml") else path.parent / f"{name}.toml"
-    if not candidate.is_file():
+    shipped = SHIPPED_LEVELS_DIR / f"{name}.toml"
+    if not _exists(candidate) and re.fullmatch(r"[\w.-]+", name) and not name.endswith(".toml") \
+            and _exists(shipped):
+        candidate = shipped  # a bare name not next to the file: a shipped level
+    if not _exists(candidate):
         names = level_names(path.parent)
-        raise LevelError([f"{label}: base = {_toml(name)} — no such level next to this file; "
-                          f"{_suggest(name, names)}levels there: {', '.join(names) or '(none)'}"])
+        raise _error([f"{label}: base = {shown} — no such level next to this file; "
+                      f"{_suggest(name, names)}levels there: {', '.join(names) or '(none)'}"])
     resolved = candidate.resolve()
+    if roots is not None and not any(resolved.is_relative_to(root) for root in roots):
+        raise _error([f"{label}: base = {shown} — outside the levels folders: a base must be "
+                      f"a level in {' or '.join(str(root) for root in roots)} (symlinks "
+                      f"resolved); to build on another file, run or check it with "
+                      f"--allow-outside-base (load_level(..., allow_outside_base=True))"])
     if resolved in chain:
         loop = " → ".join(p.name for p in chain + [resolved])
-        raise LevelError([f"{label}: base = {_toml(name)} — the bases form a loop: {loop}"])
+        raise _error([f"{label}: base = {shown} — the bases form a loop: {loop}"])
     if len(chain) > MAX_BASE_DEPTH:
-        raise LevelError([f"{label}: base = {_toml(name)} — bases nest more than "
-                          f"{MAX_BASE_DEPTH} deep"])
+        raise _error([f"{label}: base = {shown} — bases nest more than {MAX_BASE_DEPTH} deep"])
     base_label = str(candidate)
     content = _read_bytes(candidate, base_label)
     digest.update(content)
     base_text = _decode(content, base_label)
     base_raw = _parse_toml(base_text, base_label)
     if "base" in base_raw:
-        base_raw = _with_base(base_raw, candidate, base_label, digest, chain + [resolved])
+        base_raw = _with_base(base_raw, candidate, base_label, digest, chain + [resolved], roots)
     _, problems = validate(base_raw)
     if problems:
-        raise LevelError([f"{label}: its base has problems:"]
-                         + _file_problem_lines(problems, base_label,
-                                               KeyLines(base_text, base_raw)))
+        raise _error([f"{label}: its base has problems:"]
+                     + _file_problem_lines(problems, base_label, KeyLines(base_text, base_raw)))
     merged = _deep_merge(base_raw, raw)
     merged.pop("base", None)
     return merged
@@ -835,11 +1230,16 @@ def _deep_merge(base: dict, top: dict) -> dict:
 
 
 def level_from_raw(raw: dict, path: str | Path, sha256: str = "") -> Level:
-    """A level from its raw TOML dict (``Level.raw``), as saved inside a save file."""
-    data, problems = validate(copy.deepcopy(raw))
+    """A level from its raw TOML dict (``Level.raw``), as saved inside a save file. The dict is
+    checked like a parsed file (a table of string keys, nested at most ``MAX_NESTING`` deep)
+    before anything walks it recursively."""
     label = str(path)
+    problem = "the level is not a table" if not isinstance(raw, dict) else shape_problem(raw)
+    if problem is not None:  # before deepcopy, which recurses
+        raise _error([f"{label}: {problem}"])
+    data, problems = validate(copy.deepcopy(raw))
     if problems:
-        raise LevelError([f"{label}: {p.subject()} — {p.message}" for p in problems])
+        raise _error([f"{label}: {p.subject()} — {p.message}" for p in problems])
     return Level(Path(path), data, sha256, [], copy.deepcopy(raw))
 
 
@@ -851,15 +1251,15 @@ def level_names(levels_dir: str | Path) -> list[str]:
 def find_level(name_or_path: str, levels_dir: str | Path) -> Path:
     """``name_or_path`` if that file exists, else ``levels_dir/<name>.toml``."""
     candidate = Path(name_or_path)
-    if candidate.exists():
+    if _exists(candidate):
         return candidate
     named = Path(levels_dir) / f"{name_or_path}.toml"
-    if named.exists():
+    if _exists(named):
         return named
     names = level_names(levels_dir)
     hint = _suggest(candidate.stem, names)
-    raise LevelError([f"{name_or_path}: no such level file, and no level of that name in "
-                      f"{levels_dir}; {hint}available levels: {', '.join(names) or '(none)'}"])
+    raise _error([f"{_shown(str(name_or_path))}: no such level file, and no level of that name "
+                  f"in {levels_dir}; {hint}available levels: {', '.join(names) or '(none)'}"])
 
 
 def list_levels(levels_dir: str | Path) -> list[tuple[str, str, str]]:
@@ -904,7 +1304,7 @@ another file; uncommenting every ``# key = value`` line leaves them out."""
 
 def _bounds(spec: Field) -> tuple[float | None, float | None]:
     low = 0 if spec.kind in ("usd", "fraction") and spec.min is None else spec.min
-    high = 1 if spec.kind == "fraction" and spec.max is None else spec.max
+    high = {"fraction": 1, "usd": MAX_USD}.get(spec.kind) if spec.max is None else spec.max
     return low, high
 
 

@@ -6,7 +6,8 @@ is a TOML file; every field has a default, so a small file is a valid level.
 Kinds of node:
 
 * ``Field(kind, default, ...)`` — one value. Kinds: ``int``, ``float``, ``str``, ``bool``,
-  ``time`` ("HH:MM" or "HH:MM:SS", HKT), ``usd`` (a number ≥ 0), ``fraction`` (0..1),
+  ``time`` ("HH:MM" or "HH:MM:SS", HKT), ``usd`` (a number from 0 to at most ``MAX_USD``,
+  tighter where the engine multiplies it), ``fraction`` (0..1),
   ``choice`` (one of ``choices``), ``waypoints`` (a list of ["HH:MM", price] pairs, times rising),
   ``strings`` (a list of strings).
 * ``Table({...})`` — a TOML table with fixed keys.
@@ -22,9 +23,49 @@ from typing import Any
 from .adl import AdlPolicy
 from .instruments import PRESET_SYMBOLS
 from .objectives import METRIC_NAMES
+from .units import MAX_PRICE_TICKS, MAX_USD
 
 MAX_LEVEL_BYTES = 256 * 1024
 """A level file larger than this is refused before it is parsed."""
+
+MAX_NESTING = 32
+"""Tables and arrays nest at most this deep in a level file or a ``--set`` value (a level needs
+five); a dotted key has at most this many parts."""
+
+MAX_SYMBOLS = 16
+"""The most symbols a level may trade: every symbol adds a book, a ladder per firm and a column
+per account, so 2,000 symbols took minutes and gigabytes for two simulated minutes."""
+
+MAX_ACCOUNT_CELLS = 8_000_000
+"""(crowd.accounts + crowd.dip_buyers) × symbols at most: the exchange keeps a column per symbol
+for every account. The full-scale crash is 1,600,000 accounts × 4 symbols (6.4M)."""
+
+MAX_QUOTE_LEVELS = 4_000
+"""market_makers.firms × market_makers.levels × symbols at most: every firm requotes its ladder
+in every symbol, and the cost grows faster than the count (16 symbols × 50 firms × 50 levels took
+almost four minutes for two simulated minutes; at 4,000, about ten seconds)."""
+
+MAX_FIELD_USD = 100_000_000_000
+"""$100B: the cap of the large USD fields (capital, equity, a fund); a tenth of ``MAX_USD``."""
+
+MAX_FLOW_USD = 10_000_000_000
+"""$10B: the cap of per-symbol sizes and flows (open interest, depth, clips, flows per minute),
+so that no single order or position comes near the exchange's notional cap (``MAX_NOTIONAL``,
+$100B) even after a tenfold price move."""
+
+MAX_FUND_USD = MAX_FIELD_USD
+"""The largest insurance fund once sized (fund × fund_multiplier, or the stress estimate)."""
+
+MAX_LEVEL_MONEY_USD = MAX_USD
+"""All the money a level starts with, added up (see ``engine.level``'s budget check): at most
+$1T, so sums of balances and open interest stay far inside the exchange's int64 money units."""
+
+MAX_PRICE_RISE = 10
+"""A waypoint may be at most this many times the symbol's start price."""
+
+MAX_START_TICKS = MAX_PRICE_TICKS // 100
+"""A start price or waypoint is at most this many ticks of its preset: room for noise, ladders
+and slippage below the exchange's cap (``MAX_PRICE_TICKS``)."""
 
 FORMAT = 1
 
@@ -65,13 +106,13 @@ PRESETS = PRESET_SYMBOLS
 SYMBOL = Table({
     "preset": Field("choice", None, "instrument preset (tick, lot, brackets, fees); default: the "
                     "symbol's own name", choices=PRESETS),
-    "price": Field("float", None, "index price at the start, USD", min=1e-6, max=1e7,
-                   required=True),
+    "price": Field("float", None, "index price at the start, USD; at most 10_000_000_000 ticks "
+                   "of its preset", min=1e-6, max=1e7, required=True),
     "noise_bps": Field("float", 6.0, "per-step noise of the index path, basis points",
                        min=0, max=500),
     "waypoints": Field("waypoints", [], "the outside venues' path: [[\"HH:MM\", price], ...]; "
                        "linear between waypoints, flat after the last; waypoints before the "
-                       "clock's start are skipped"),
+                       "clock's start are skipped; each price at most 10 × the start price"),
 }, "one table per traded symbol, e.g. [symbols.BTC]")
 
 GOAL = {
@@ -115,8 +156,11 @@ SCHEMA = Table({
         "mark_method": Field("choice", "median3", "mark price: median of three, or the index",
                              choices=("median3", "index")),
         "fund_shared": Field("bool", False, "one insurance fund for all contracts"),
-        "fund_floor": Field("usd", 0, "USD the fund never goes below"),
-        "insurance_fund": PerSymbol(Field("usd", 1_000_000, "insurance fund per contract, USD"),
+        "fund_floor": Field("usd", 0, "USD the fund never goes below; at most every fund's "
+                            "starting size", max=MAX_FUND_USD),
+        "insurance_fund": PerSymbol(Field("usd", 1_000_000, "insurance fund per contract, USD; "
+                                          "times fund_multiplier at most 100_000_000_000",
+                                          max=MAX_FUND_USD),
                                     "per contract; with fund_shared, key 'shared' sizes the one "
                                     "fund (default: the sum of the contracts' funds)"),
         "fund_multiplier": Field("float", 1.0, "scales every fund (20 = BitMEX-like)",
@@ -132,7 +176,8 @@ SCHEMA = Table({
         "adl_breaker_usd_per_min": Field("usd", 0, "ADL circuit breaker: at most this notional "
                                          "per contract per minute is auto-deleveraged; the rest "
                                          "stays with the insurance fund, which may go into "
-                                         "deficit (bad debt). 0 = no breaker"),
+                                         "deficit (bad debt). 0 = no breaker",
+                                         max=MAX_FIELD_USD),
         "halt_drop_pct": Field("float", 0, "trading halt: a contract whose mark falls this far "
                                "below its high of the last halt_window_minutes stops trading "
                                "(no matching, no liquidations) for halt_minutes. 0 = no halts",
@@ -143,14 +188,15 @@ SCHEMA = Table({
     }),
     "market_makers": Table({
         "firms": Field("int", 5, "number of market-making firms", min=0, max=50),
-        "capital_usd": Field("usd", 50_000_000, "capital per firm"),
+        "capital_usd": Field("usd", 50_000_000, "capital per firm", max=MAX_FIELD_USD),
         "levels": Field("int", 8, "quote levels per side", min=1, max=50),
         "half_spread_bps": Field("float", 2.0, "normal half-spread at the touch", min=0.1,
                                  max=1000),
         "level_step_bps": Field("float", 12.0, "distance between ladder levels", min=0.1,
                                 max=1000),
         "depth_usd": PerSymbol(Field("usd", 1_000_000, "all firms' quoted depth within ±1% of mid "
-                                     "in calm markets, both sides"), "per symbol"),
+                                     "in calm markets, both sides", max=MAX_FLOW_USD),
+                               "per symbol"),
         "inventory_limit_x": Field("float", 10.0, "per firm per symbol, in multiples of its calm "
                                    "quoted depth; quotes skew, then stop on the side that adds",
                                    min=0.1, max=1000),
@@ -195,19 +241,24 @@ SCHEMA = Table({
         "entry_spread_pct": Field("float", 2.5, "entries spread around the start price, %",
                                   min=0, max=50),
         "notional_usd": PerSymbol(Field("usd", 10_000_000, "crowd open interest per symbol "
-                                        "(long side), USD"), "per symbol"),
+                                        "(long side), USD", max=MAX_FLOW_USD),
+                                  "per symbol"),
         "panic_rate": Field("float", 0.0005, "chance per minute that a losing trader cuts, per 1% "
                             "drawdown", min=0, max=1),
         "take_profit_rate": Field("float", 0.0005, "chance per minute that a winning trader takes "
                                   "profit, per 1% gain", min=0, max=1),
         "stink_bids_usd": PerSymbol(Field("usd", 200_000, "resting crowd bids far below the "
-                                          "market, USD per symbol"), "per symbol"),
+                                          "market, USD per symbol", max=MAX_FLOW_USD),
+                                    "per symbol"),
         "stink_bid_depth_pct": PerSymbol(Field("float", 50.0, "deepest stink bid, % below the "
-                                               "start price", min=1, max=99), "per symbol"),
+                                               "start price (the exchange's price band refuses "
+                                               "bids more than 90% below the mark)", min=1,
+                                               max=90), "per symbol"),
         "cut_clip_usd": Field("usd", 100_000, "largest single order of a trader cutting a "
-                              "position or taking profit"),
+                              "position or taking profit", max=MAX_FLOW_USD),
         "chase_usd_per_min": Field("usd", 0, "momentum shorts opened per symbol per minute while "
-                                   "the index falls fast (they get squeezed on the rebound)"),
+                                   "the index falls fast (they get squeezed on the rebound)",
+                                   max=MAX_FLOW_USD),
         "chase_leverage": Field("int", 25, "leverage of the momentum shorts", min=1, max=125),
         "dip_buyers": Field("int", 200, "flat accounts with cash that buy the dip late", min=0,
                             max=100_000),
@@ -216,7 +267,8 @@ SCHEMA = Table({
                               min=0.01, max=99),
         "rebalance_share": Field("fraction", 0.5, "share of ADL'd traders who re-hedge by selling"),
         "dip_buy_from": Field("time", "05:25", "dip buyers start"),
-        "dip_buy_usd_per_min": Field("usd", 200_000, "dip-buying flow per symbol per minute"),
+        "dip_buy_usd_per_min": Field("usd", 200_000, "dip-buying flow per symbol per minute",
+                                     max=MAX_FLOW_USD),
         "sees_withdrawals": Field("bool", False, "transparency: traders see market makers' "
                                   "quoted depth live and de-risk as it is withdrawn"),
         "withdrawal_reaction": Field("float", 4.0, "with sees_withdrawals: cut and take-profit "
@@ -224,10 +276,12 @@ SCHEMA = Table({
                                      "the calm depth", min=0, max=100),
     }),
     "arbitrage": Table({
-        "capital_usd": Field("usd", 20_000_000, "arbitrageurs' total capital"),
+        "capital_usd": Field("usd", 20_000_000, "arbitrageurs' total capital",
+                             max=MAX_FIELD_USD),
         "threshold_bps": Field("float", 25.0, "gap to the index before they trade", min=0,
                                max=10_000),
-        "clip_usd": Field("usd", 250_000, "largest trade per symbol per action"),
+        "clip_usd": Field("usd", 250_000, "largest trade per symbol per action",
+                          max=MAX_FLOW_USD),
         "every_seconds": Field("int", 5, "latency: how often they act", min=1, max=600),
     }),
     "news": ListOf(Table({
@@ -236,7 +290,8 @@ SCHEMA = Table({
     }), "the news timeline: [[news]] tables"),
     "player": Table({
         "role": Field("choice", "none", "who the player is", choices=("none", "hedger", "maker")),
-        "equity_usd": Field("usd", 1_000_000, "starting equity of the player's account"),
+        "equity_usd": Field("usd", 1_000_000, "starting equity of the player's account",
+                            max=MAX_FIELD_USD),
         "maker_symbol": Field("str", None, "the maker's quoted symbol; default: the first symbol"),
         "maker_quoting": Field("bool", False, "maker: the desk is already quoting (its default "
                                "ladder) when the session starts"),
@@ -250,15 +305,17 @@ SCHEMA = Table({
             "max_spread_bps": Field("float", 50.0, "the desk's best bid and ask must be at most "
                                     "this far apart", min=0.1, max=5000),
             "min_depth_usd": Field("usd", 200_000, "the desk's own quotes within ±1% of the mark, "
-                                   "both sides together"),
+                                   "both sides together", max=MAX_FLOW_USD),
             "penalty_usd_per_minute": Field("usd", 2_000, "charged for each minute that misses "
-                                            "the obligations (and its rebate is withheld)"),
+                                            "the obligations (and its rebate is withheld)",
+                                            max=MAX_FLOW_USD),
         }, "maker: quoting obligations of a designated market maker"),
         "positions": ListOf(Table({
             "symbol": Field("str", None, "a level symbol", required=True),
             "side": Field("choice", None, "long or short", choices=("long", "short"),
                           required=True),
             "notional_usd": Field("usd", None, "size in USD at the start price", min=1,
+                                  max=MAX_FLOW_USD,
                                   required=True),
             "leverage": Field("int", 10, "leverage setting", min=1, max=125),
             "margin": Field("choice", "cross", "margin mode", choices=("cross", "isolated")),

@@ -10,11 +10,19 @@ recording ended at.
 Re-running one (``verify``) builds the level's run, feeds each command in before the step that
 starts at its time (``ReplayFeeder``), and compares every minute's checksum as it goes; the first
 minute that differs is reported, and the run stops there.
+
+Loading checks every command record field by field (``check_record``: types, lengths, finite
+numbers in range) and that every command is the player's: a replay that trades for another
+account is not a session anyone played. A save carries the same log, so ``verify_run`` re-runs a
+restored run's commands from the start and says whether the state it holds is the one they
+produce (how a consistent edit with recomputed checksums is found).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+import math
+from dataclasses import dataclass, field as dc_field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +30,13 @@ import msgpack
 
 from . import __version__
 from .clock import fmt_hhmm, parse_hhmm
-from .commands import Command, from_record
+from .commands import COMMANDS, Command, from_record
 from .errors import CrashfloorError, SaveError
-from .save import (REPLAY_MAGIC, build_run, engine_build, field, level_record, open_container,
-                   pack_container, rebuild_level, write_atomic)
+from .save import (REPLAY_MAGIC, _label, build_run, engine_build, escape_text, field,
+                   level_record, open_container, pack_container, rebuild_level, unpack_limited,
+                   write_atomic)
+from .state import StateError
+from .units import MAX_USD
 
 SUFFIX = ".cfreplay"
 FORMAT_VERSION = 1
@@ -51,8 +62,11 @@ class Replay:
         return self.header["level"]["name"]
 
     def build(self):
-        """A fresh run of the replay's level and seed, checksums recorded."""
-        run = build_run(self.header, str(self.path))
+        """A fresh run of the replay's level and seed, checksums recorded (``SaveError`` if a
+        command is not the player's)."""
+        label = _label(self.path)
+        run = build_run(self.header, label)
+        check_accounts(self.commands, run, label)
         run.sim.record_checksums()
         return run
 
@@ -96,7 +110,7 @@ def save_replay(run, path: str | Path) -> Path:
 # --- reading ------------------------------------------------------------------------------------
 def load_replay(path: str | Path) -> Replay:
     path = Path(path)
-    label = str(path)
+    label = _label(path)
     header, payload = open_container(path, REPLAY_MAGIC, "replay")
     version = field(header, "format_version", int, label)
     if version != FORMAT_VERSION:
@@ -105,30 +119,111 @@ def load_replay(path: str | Path) -> Replay:
     field(header, "seed", int, label)
     rebuild_level(field(header, "level", dict, label), label)  # fails early on a bad level
     try:
-        body = msgpack.unpackb(payload, raw=False, strict_map_key=True,
-                               ext_hook=_no_ext)
-    except SaveError:
-        raise
+        body = unpack_limited(payload, strict_map_key=True, ext_hook=_no_ext)
+    except SaveError as exc:
+        raise SaveError(f"{label}: {exc}") from None
+    except StateError as exc:
+        raise SaveError(f"{label}: {exc}") from None
     except Exception as exc:
         raise SaveError(f"{label}: unreadable replay ({type(exc).__name__})") from None
     if not isinstance(body, dict):
         raise SaveError(f"{label}: the replay body is not a map")
+    end_t = _time(field(body, "end_t", int, label), label)
     commands = []
-    for item in _pairs(body, "commands", label):
-        t, record = item
-        try:
-            commands.append((_time(t, label), from_record(record)))
-        except CrashfloorError as exc:
-            raise SaveError(f"{label}: bad command at t={t}: {exc}") from None
+    last = 0
+    for i, (t, record) in enumerate(_pairs(body, "commands", label)):
+        t = _time(t, label)
+        if t < last or t > end_t:
+            raise SaveError(f"{label}: command {i} at t={t} is out of order (commands run from "
+                            f"t=0 to the end, t={end_t}, in order)")
+        last = t
+        commands.append((t, check_record(record, f"{label}: command {i} (t={t})")))
     short = {_time(t, label): _time(dt, label) for t, dt in _pairs(body, "short_steps", label)}
     checks = {_time(c, label): _hex(h, label) for c, h in _pairs(body, "checksums", label)}
-    return Replay(path, header, commands, short, checks, _time(field(body, "end_t", int, label),
-                                                                label),
+    return Replay(path, header, commands, short, checks, end_t,
                   _hex(field(body, "final_checksum", str, label), label))
 
 
 def _no_ext(code: int, data: bytes):
     raise SaveError(f"unknown msgpack ext code {code} in a replay")
+
+
+# --- command records, field by field ------------------------------------------------------------
+_MAX_NUMBER = MAX_USD * 1000
+"""No number in a command is larger (a price, a size, USD): past anything the exchange takes."""
+_TEXT_FIELDS = {"symbol": 32, "side": 16, "tif": 16, "mode": 16}
+_NUMBER_TEXT_FIELDS = ("qty", "price", "fraction", "usd")
+_FLOAT_FIELDS = ("bid_spread_bps", "ask_spread_bps", "bid_size_usd", "ask_size_usd")
+_BOOL_FIELDS = ("reduce_only", "quoting", "skew")
+_OPTIONAL = {("PlaceOrder", "price"), ("PlaceOrder", "leverage"), ("AmendOrder", "price"),
+             ("AmendOrder", "qty"), ("CancelAll", "symbol"), ("SetQuotes", "quoting"),
+             ("SetQuotes", "bid_spread_bps"), ("SetQuotes", "ask_spread_bps"),
+             ("SetQuotes", "bid_size_usd"), ("SetQuotes", "ask_size_usd"), ("SetQuotes", "skew")}
+
+
+def check_record(record: Any, where: str) -> Command:
+    """The command a replay (or a save's log) records, every field type-checked first:
+    ``SaveError`` naming the command and the field otherwise (never a traceback)."""
+    if not isinstance(record, dict):
+        raise SaveError(f"{where}: not a command record (a {type(record).__name__})")
+    kind = record.get("type")
+    if not isinstance(kind, str) or kind not in COMMANDS:
+        raise SaveError(f"{where}: unknown command type {escape_text(repr(kind), 40)}; types: "
+                        f"{', '.join(COMMANDS)}")
+    cls = COMMANDS[kind]
+    names = [f.name for f in fields(cls)]
+    for key in record:
+        if key != "type" and key not in names:
+            raise SaveError(f"{where}: {kind} has no field {escape_text(repr(key), 40)}")
+    for name in names:
+        if name not in record:
+            continue
+        problem = _field_problem(kind, name, record[name])
+        if problem:
+            raise SaveError(f"{where}: {kind}.{name} = {escape_text(repr(record[name]), 60)} "
+                            f"{problem}")
+    try:
+        return from_record(record)
+    except (CrashfloorError, TypeError, ValueError) as exc:
+        raise SaveError(f"{where}: bad {kind} record ({escape_text(exc, 120)})") from None
+
+
+def _field_problem(kind: str, name: str, value: Any) -> str | None:
+    if value is None:
+        return None if (kind, name) in _OPTIONAL else "must be given"
+    if name in ("account", "oid", "leverage"):
+        if type(value) is not int:
+            return "must be a whole number"
+        return None if 0 <= value < 2**62 else "is out of range"
+    if name in _TEXT_FIELDS:
+        if type(value) is not str:
+            return "must be text"
+        return None if len(value) <= _TEXT_FIELDS[name] else "is too long"
+    if name in _BOOL_FIELDS:
+        return None if type(value) is bool else "must be true or false"
+    if name in _NUMBER_TEXT_FIELDS or name in _FLOAT_FIELDS:
+        if type(value) in (int, float):
+            number = value
+        elif type(value) is str and name in _NUMBER_TEXT_FIELDS and len(value) <= 40:
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                return "is not a number"
+        else:
+            return "must be a number" + (" (as text)" if name in _NUMBER_TEXT_FIELDS else "")
+        finite = number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)
+        if not finite:
+            return "must be a finite number"
+        return None if abs(number) <= _MAX_NUMBER else f"is out of range (at most {_MAX_NUMBER:,})"
+    return "is not a field this engine checks"
+
+
+def check_accounts(commands: list[tuple[int, Command]], run, label: str) -> None:
+    """Every command must be the player's (the only account a player commands)."""
+    for t, cmd in commands:
+        if run.player is None or cmd.account != run.player:
+            raise SaveError(f"{label}: a {type(cmd).__name__} at t={t} for account "
+                            f"{cmd.account}, not the player's ({run.player})")
 
 
 def _pairs(body: dict, key: str, label: str) -> list:
@@ -177,10 +272,12 @@ class ReplayFeeder:
         return sim.step(self.replay.short_steps.get(sim.t))
 
 
-def verify(replay: Replay, until: str | None = None) -> ReplayCheck:
-    """Re-run ``replay`` to its end (or ``until``, HKT), checking every minute's checksum."""
-    run = replay.build()
+def verify(replay: Replay, until: str | None = None, run=None) -> ReplayCheck:
+    """Re-run ``replay`` to its end (or ``until``, HKT), checking every minute's checksum
+    (``run``: a fresh run to re-run it in, instead of ``replay.build()``)."""
+    run = replay.build() if run is None else run
     sim = run.sim
+    sim.record_checksums()
     stop = replay.end_t
     if until is not None:
         stop = min(stop, parse_hhmm(until, "--until") - sim.start)
@@ -201,3 +298,44 @@ def verify(replay: Replay, until: str | None = None) -> ReplayCheck:
         return ReplayCheck(False, checked, (sim.clock, replay.final_checksum, run.checksum()),
                            final_checked=True, run=run)
     return ReplayCheck(True, checked, None, final_checked=final, run=run)
+
+
+# --- a save's commands, re-run --------------------------------------------------------------------
+def verify_run(run, label: str = "save") -> str | None:
+    """Whether ``run`` (restored from a save) holds the state its recorded commands produce: a
+    fresh run of its level and seed is fed ``run.sim.command_log`` (and its cut-short steps) up to
+    its time, then compared by checksum and summary. None when they agree; else why not (the
+    save was edited, or another engine build wrote it)."""
+    from .crash import CrashRun
+    sim = run.sim
+    try:
+        commands = [(t, check_record(rec, f"{label}: logged command {i}"))
+                    for i, (t, rec) in enumerate(sim.command_log)]
+        if [t for t, _ in commands] != sorted(t for t, _ in commands):
+            return "its command log is out of order"
+        fresh = CrashRun(run.level, seed=run.seed)
+        check_accounts(commands, fresh, label)
+    except SaveError as exc:
+        return f"its recorded commands cannot be re-run ({escape_text(exc, 200)})"
+    except Exception as exc:  # noqa: BLE001 - a hostile log may break the rebuild
+        return f"its recorded commands cannot be re-run ({type(exc).__name__})"
+    header = {"level": level_record(run.level), "seed": run.seed}
+    # the commands queued for the next step are logged at the run's time: not applied yet
+    applied = [(t, c) for t, c in commands if t < sim.t]
+    replay = Replay(None, header, applied, dict(sim.short_steps), {}, sim.t, run.checksum())
+    try:
+        check = verify(replay, run=fresh)
+        if not check.ok or not check.final_checked:
+            return "its state is not what its recorded commands produce (the save was edited, " \
+                   "or another engine build wrote it)"
+        if _unmarked(fresh.summary()) != _unmarked(run.summary()):
+            return "its session record is not what its recorded commands produce (the save " \
+                   "was edited)"
+    except Exception as exc:  # noqa: BLE001 - the restored run may break when summarised
+        return f"it cannot be compared with a re-run ({type(exc).__name__})"
+    return None
+
+
+def _unmarked(summary: dict) -> dict:
+    """A summary without its modified mark (what is compared is the session, not the mark)."""
+    return {k: v for k, v in summary.items() if k not in ("modified", "modified_reason")}

@@ -26,8 +26,14 @@ What is walked, and how it is written:
 counterpart and is filled in place (so every reference to it — a listener, ``ex.desks`` — stays
 valid); containers are refilled in place; anything new is built. Types are checked against the
 fresh graph (an int where the engine has an array, a float64 array where it has int64, an
-unknown class or field all raise ``StateError``). A field missing from the tree keeps its fresh
-value: that is how saves from before a field existed still load.
+unknown class or field all raise ``StateError``): every field, and every item of a list, tuple,
+deque or dict against the fresh item at its place (past the fresh container's end, against the
+kind all its items share: an int in place of an order book or an agent, or after the books, is
+refused; an agents list that grew is the audit's to refuse); a NaN or an
+infinity where the engine holds a whole number is refused; the tree nests at most ``MAX_DEPTH``
+deep and, when ``restore`` is given ``max_nodes``, has at most that many containers. A field
+missing from the tree keeps its fresh value: that is how saves from before a field existed still
+load. The state's meaning (money, positions, orders) is checked afterwards by ``engine.audit``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib
+import math
 import struct
 import types
 from collections import defaultdict, deque
@@ -54,6 +61,8 @@ T_TUPLE, T_DICT, T_DEQUE, T_SET, T_DEFAULTDICT, T_OBJECT, T_REF, T_METHOD, T_SKI
 _INT64 = (-(2**63), 2**64 - 1)
 _DTYPE_KINDS = "?biufc"
 _MAX_NDIM = 8
+MAX_DEPTH = 100
+"""Nodes nest at most this deep in a state tree (a real run's tree nests about 20 deep)."""
 _FACTORIES = {"int": int, "float": float, "list": list, "dict": dict, "set": set}
 _SKIP_CLASSES = {"engine.level:Level"}
 """Engine objects that are inputs, not state: the fresh graph's own stays."""
@@ -271,10 +280,13 @@ def _kind(v: Any) -> Any:
 
 
 class _Restore:
-    def __init__(self) -> None:
+    def __init__(self, max_nodes: int | None = None) -> None:
         self.memo: list[Any] = []
         self.used: set[int] = set()
         self.after: list[tuple[object, str]] = []
+        self.depth = 0
+        self.nodes = 0
+        self.max_nodes = max_nodes
 
     def _reuse(self, tv: Any, kind: type) -> Any:
         """The fresh container to refill in place, if it is one of ``kind`` not used yet."""
@@ -286,11 +298,37 @@ class _Restore:
     def value(self, tv: Any, node: Any, path: str) -> Any:
         if node is None or type(node) in (bool, int, float, str, bytes):
             return node
+        self.nodes += 1
+        if self.max_nodes is not None and self.nodes > self.max_nodes:
+            raise StateError(f"{path}: more than {self.max_nodes:,} nodes in the state")
+        if self.depth >= MAX_DEPTH:
+            raise StateError(f"{path}: the state nests more than {MAX_DEPTH} deep")
+        self.depth += 1
+        try:
+            return self._value(tv, node, path)
+        finally:
+            self.depth -= 1
+
+    def items(self, tv: Any, nodes: list, path: str) -> list:
+        """The items of a saved sequence, each of the kind the fresh sequence ``tv`` holds at
+        that place (past its end: the kind all its items share, if they share one)."""
+        fresh = tv if isinstance(tv, (list, tuple, deque)) else ()
+        common = _common_kind(fresh)
+        out = []
+        for i, x in enumerate(nodes):
+            hint = fresh[i] if i < len(fresh) else None
+            where = f"{path}[{i}]"
+            item = self.value(hint, x, where)
+            _check_type(hint if i < len(fresh) else common, item, where)
+            out.append(item)
+        return out
+
+    def _value(self, tv: Any, node: Any, path: str) -> Any:
         if type(node) is list:
             out = self._reuse(tv, list)
             out = [] if out is None else out
             self.memo.append(out)
-            items = [self.value(_at(tv, i), x, f"{path}[{i}]") for i, x in enumerate(node)]
+            items = self.items(tv, node, path)
             out[:] = items
             return out
         if isinstance(node, np.ndarray):
@@ -318,8 +356,7 @@ class _Restore:
         return self.memo[payload]
 
     def tuple_(self, tv, payload, path):
-        items = _list(payload, path)
-        return tuple(self.value(_at(tv, i), x, f"{path}[{i}]") for i, x in enumerate(items))
+        return tuple(self.items(tv, _list(payload, path), path))
 
     def dict_(self, tv, payload, path, out=None):
         flat = _list(payload, path)
@@ -330,13 +367,19 @@ class _Restore:
             out = {} if out is None else out
             self.memo.append(out)
         pairs = []
+        fresh = tv if isinstance(tv, dict) else {}
+        common = _common_kind(fresh.values())
         for i in range(0, len(flat), 2):
             key = self.value(None, flat[i], f"{path} key")
             try:
-                hint = tv.get(key) if isinstance(tv, dict) else None
+                hint = fresh.get(key)
+                known = key in fresh
             except TypeError:
-                raise StateError(f"{path}: unhashable key {key!r}") from None
-            pairs.append((key, self.value(hint, flat[i + 1], f"{path}[{key!r}]")))
+                raise StateError(f"{path}: unhashable key {_short(key)}") from None
+            where = f"{path}[{_short(key)}]"
+            item = self.value(hint, flat[i + 1], where)
+            _check_type(hint if known else common, item, where)
+            pairs.append((key, item))
         out.clear()
         out.update(pairs)
         return out
@@ -360,8 +403,7 @@ class _Restore:
         if out is None or out.maxlen != maxlen:
             out = deque(maxlen=maxlen)
         self.memo.append(out)
-        values = [self.value(_at(tv, i), x, f"{path}[{i}]") for i, x in enumerate(_list(items,
-                                                                                      path))]
+        values = self.items(tv, _list(items, path), path)
         out.clear()
         out.extend(values)
         return out
@@ -521,10 +563,13 @@ def _field_names(cls: type) -> set[str] | None:
 
 
 def _check_type(old: Any, new: Any, where: str) -> None:
-    """The saved value must be of the kind the fresh engine holds there (None goes with any)."""
+    """The saved value must be of the kind the fresh engine holds there (None goes with any); a
+    number where the engine holds a whole number must be finite."""
     kind_old, kind_new = _kind(old), _kind(new)
     if kind_old is None or kind_new is None:
         return
+    if type(new) is float and not math.isfinite(new) and isinstance(old, (int, np.integer)):
+        raise StateError(f"{where}: the engine holds a whole number here, the save {new!r}")
     if kind_old is not kind_new:
         raise StateError(f"{where}: the engine holds a {_describe(old)} here, the save a "
                          f"{_describe(new)}")
@@ -534,16 +579,29 @@ def _check_type(old: Any, new: Any, where: str) -> None:
                          f"{_describe(new)}")
 
 
+def _common_kind(values) -> Any:
+    """The kind every non-None value shares (``_kind``), or None when they do not share one."""
+    common = None
+    for v in values:
+        kind = _kind(v)
+        if kind is None:
+            continue
+        if common is None:
+            common = v
+        elif _kind(common) is not kind:
+            return None
+    return common
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _describe(v: Any) -> str:
     if isinstance(v, np.ndarray):
         return f"{v.dtype} array of shape {v.shape}"
     return type(v).__name__
-
-
-def _at(container: Any, i: int) -> Any:
-    if isinstance(container, (list, tuple, deque)) and i < len(container):
-        return container[i]
-    return None
 
 
 def _list(payload: Any, path: str) -> list:
@@ -560,9 +618,11 @@ def _bad(path: str, what: str):
     raise StateError(f"{path}: malformed node (expected {what})")
 
 
-def restore(template: object, tree: Any) -> None:
-    """Write ``tree`` (from ``capture``) into ``template``, a freshly built graph, in place."""
-    r = _Restore()
+def restore(template: object, tree: Any, max_nodes: int | None = None) -> None:
+    """Write ``tree`` (from ``capture``) into ``template``, a freshly built graph, in place.
+    ``StateError`` (naming where) if the tree is not a state of this graph, nests deeper than
+    ``MAX_DEPTH`` or has more than ``max_nodes`` container nodes."""
+    r = _Restore(max_nodes)
     out = r.value(template, tree, "run")
     if out is not template:
         raise StateError(f"run: the save holds a {type(out).__name__}, not a "

@@ -26,6 +26,11 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SCALAR = re.compile(r"[^\s,\]\}#]+")
 _DATE_THEN_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:")
 _PATH_PART = re.compile(r"""\s*(?:([A-Za-z0-9_<>-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')\s*""")
+_INDEX = re.compile(r"\[(\d{1,9})\]\s*")
+MAX_PATH_PARTS = 64
+"""A key path of more parts than this is not a path (``parse_path`` says None)."""
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                          "\u2066-\u2069]")
 
 
 class _Unsure(Exception):
@@ -35,7 +40,8 @@ class _Unsure(Exception):
 def parse_path(text: str) -> KeyPath | None:
     """``'news[2].at'`` → ``('news', 2, 'at')``; quoted keys allowed (``symbols."X Y"``).
 
-    None when ``text`` is not a well-formed path.
+    None when ``text`` is not a well-formed path, has more than ``MAX_PATH_PARTS`` parts or an
+    index of more than 9 digits.
     """
     parts: list[str | int] = []
     pos = 0
@@ -50,9 +56,11 @@ def parse_path(text: str) -> KeyPath | None:
         except _Unsure:
             return None
         pos = match.end()
-        while (index := re.match(r"\[(\d+)\]\s*", text[pos:])):
+        while (index := _INDEX.match(text, pos)):
             parts.append(int(index.group(1)))
-            pos += index.end()
+            pos = index.end()
+        if len(parts) > MAX_PATH_PARTS:
+            return None
         if pos == len(text):
             return tuple(parts)
         if text[pos] != ".":
@@ -73,10 +81,11 @@ def path_text(path: KeyPath) -> str:
 
 
 def quote(key: str) -> str:
-    """A TOML basic string: ``'a "b"'`` → ``'"a \\"b\\""'``."""
+    """A TOML basic string: ``'a "b"'`` → ``'"a \\"b\\""'``. Control characters (C0, DEL, C1,
+    line separators, bidirectional controls) are written as ``\\uXXXX``: still the same TOML
+    string, and safe to print on a terminal."""
     escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(c if c >= " " and c != "\x7f" else f"\\u{ord(c):04x}"
-                         for c in escaped) + '"'
+    return '"' + _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
 
 
 def _decode_basic(token: str) -> str:

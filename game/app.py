@@ -74,6 +74,7 @@ class CrashfloorApp(App):
         self._check_size()
         if self.prepared is not None:
             self.open_floor(self.prepared)
+            self._warn_if_modified(self.prepared.run)
         elif self.start_level is not None:
             self.start_floor(self.load(self.start_level, self.role))
         else:
@@ -108,18 +109,37 @@ class CrashfloorApp(App):
 
     # --- saves -------------------------------------------------------------------------------
     def resume(self, path: Path) -> bool:
-        """Open the floor of a saved game; a bad file is a notification, never a crash."""
-        from engine.save import load_run
+        """Open the floor of a saved game; a bad file is a notification, never a crash. A save
+        marked modified (``engine.save.load_run``) opens with a warning saying why."""
+        from textual.markup import escape
+        from engine.save import escape_text, load_run
         try:
             run = load_run(path)
         except SaveError as exc:
-            self.notify(str(exc), title="Cannot load that save", severity="error", timeout=10)
+            self.notify(escape(escape_text(exc, 600)), title="Cannot load that save",
+                        severity="error", timeout=10)
+            return False
+        except Exception as exc:  # noqa: BLE001 - a hostile file must never end the game
+            self.notify(escape(f"{escape_text(path, None)}: cannot be loaded "
+                               f"({type(exc).__name__}: {escape_text(exc, 200)})"),
+                        title="Cannot load that save", severity="error", timeout=10)
             return False
         self.open_floor(FloorModel(run))
         self.autosaved = Path(path) if Path(path).name.startswith("autosave-") else None
-        self.notify(f"{run.level.data['title']} at {run.sim.hhmm[:5]} HKT", title="Resumed",
-                    timeout=3)
+        self.notify(escape(f"{escape_text(run.level.data['title'], 80)} at "
+                           f"{run.sim.hhmm[:5]} HKT"), title="Resumed", timeout=3)
+        self._warn_if_modified(run)
         return True
+
+    def _warn_if_modified(self, run) -> None:
+        """A run loaded from a save marked modified (``engine.save.load_run``) says so."""
+        from textual.markup import escape
+        from engine.save import escape_text, modified_reason
+        reason = modified_reason(run)
+        if reason is not None:
+            self.notify(escape(f"This save is marked modified: {escape_text(reason, 300)}. "
+                               f"Its results will not be ranked as a clean session."),
+                        title="Modified save", severity="warning", timeout=10)
 
     def autosave(self, model: FloorModel | None = None) -> Path | None:
         """Save the open floor's run (and its replay) as this session's autosave; returns the

@@ -5,13 +5,17 @@
     crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X] [--saves DIR]
     crashfloor play --resume SAVE | --replay REPLAY
     crashfloor run LEVEL [--seed N] [--until HH:MM] [--variant NAME] [--set key=value ...] [--json]
-                         [--save [PATH]] [--record PATH] [--saves DIR]
+                         [--save [PATH]] [--record PATH] [--saves DIR] [--allow-outside-base]
     crashfloor run --resume SAVE [--until HH:MM] [--json] [--save [PATH]]
     crashfloor replay REPLAY [--until HH:MM] [--json]
     crashfloor saves [--saves DIR] [--json]
-    crashfloor check LEVEL...
+    crashfloor check LEVEL... [--allow-outside-base]
     crashfloor levels
     crashfloor bench [--json] [--quick] [--full-scale] [--no-tui]
+
+Every argument is checked before anything starts (a seed 0..4294967295, a speed, an --until
+time, compare's --seeds counted without being listed), and every message that quotes a file or
+an argument has its control characters escaped.
 """
 
 from __future__ import annotations
@@ -21,10 +25,17 @@ import json
 import sys
 from pathlib import Path
 
-from engine.errors import CrashfloorError, LevelError
+from engine.errors import CrashfloorError, InvalidInput, LevelError
+from engine.text import escape_text, shorten
 
 LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
 DEFAULT_LEVEL = "1011"
+MAX_SEED = 2**32 - 1
+"""Seeds are 0 to 4294967295 (the engine's generator takes 32 bits)."""
+SPEED_RANGE = (0.1, 600.0)
+"""``play --speed``: simulated seconds per wall second."""
+_OUTSIDE_BASE_HELP = ("let a level's base be a file outside the levels folders (the shipped "
+                      "levels/ and the level file's own folder)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,9 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="SAVE", help="continue a save to the end (or --until)")
     run.add_argument("--record", metavar="PATH",
                      help="also write a replay (commands and per-minute checksums)")
+    run.add_argument("--allow-outside-base", action="store_true", help=_OUTSIDE_BASE_HELP)
     cli_saves.add_saves_option(run)
     check = sub.add_parser("check", help="validate level files")
     check.add_argument("levels", nargs="+")
+    check.add_argument("--allow-outside-base", action="store_true", help=_OUTSIDE_BASE_HELP)
     sub.add_parser("levels", help="list the shipped levels")
     bench = sub.add_parser("bench", help="measure the engine's speed")
     bench.add_argument("--json", action="store_true")
@@ -86,18 +99,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return cmd_run(args)
         if args.command == "check":
-            return cmd_check(args.levels)
+            return cmd_check(args.levels, args.allow_outside_base)
         if args.command == "levels":
             return cmd_levels()
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "compare":
+            check_compare_args(args)
         if getattr(args, "handler", None) is not None:
             return args.handler(args)
     except LevelError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
+        print("\n".join(escape_text(line) for line in exc.problems), file=sys.stderr)
         return 2
     except CrashfloorError as exc:
-        print(f"crashfloor: {exc}", file=sys.stderr)
+        print(f"crashfloor: {escape_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("crashfloor: interrupted", file=sys.stderr)
@@ -105,9 +120,44 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def load(level: str, overrides: list[str] = ()):
+def load(level: str, overrides: list[str] = (), allow_outside_base: bool = False):
     from engine.level import find_level, load_level
-    return load_level(find_level(level, LEVELS_DIR), list(overrides))
+    return load_level(find_level(level, LEVELS_DIR), list(overrides),
+                      allow_outside_base=allow_outside_base)
+
+
+def check_seed(seed: int | None, option: str = "--seed") -> None:
+    """A seed the engine takes (0 to 4294967295), or ``InvalidInput`` naming the option."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidInput(f"{option} must be a whole number from 0 to {MAX_SEED}, got "
+                           f"{shorten(str(seed), 40)}")
+
+
+def check_speed(speed: float | None) -> None:
+    """``play --speed``: 0.1 to 600 simulated seconds per second (NaN and infinity refused)."""
+    low, high = SPEED_RANGE
+    if speed is not None and not low <= speed <= high:
+        raise InvalidInput(f"--speed must be 0.1 to 600 (simulated seconds per second), got "
+                           f"{speed:g}")
+
+
+def check_until(until: str | None) -> None:
+    """``--until HH:MM[:SS]``, hours 0–47, or ``InvalidInput`` quoting the value."""
+    if until is not None:
+        from engine.clock import parse_hhmm
+        if not isinstance(until, str) or len(until) > 16:
+            raise InvalidInput(f"--until must be 'HH:MM' or 'HH:MM:SS', got "
+                               f"{shorten(repr(until), 40)}")
+        parse_hhmm(until, "--until")
+
+
+def check_compare_args(args) -> None:
+    """``compare``'s arguments, before any level is loaded or any run starts."""
+    from engine.compare import count_seeds
+    count_seeds(args.seeds)
+    for text in args.variants:
+        if not isinstance(text, str) or len(text) > 10_000:
+            raise InvalidInput("--variant: at most 10,000 characters")
 
 
 def _interactive() -> bool:
@@ -120,9 +170,8 @@ def cmd_play(args) -> int:
     from game.cli_saves import saves_dir
     prepared = None
     if args is not None:
-        if args.speed is not None and not 0.1 <= args.speed <= 600:
-            print(f"crashfloor: --speed must be 0.1 to 600, got {args.speed:g}", file=sys.stderr)
-            return 2
+        check_seed(args.seed)  # every argument is checked before the app starts, as for run
+        check_speed(args.speed)
         prepared = _prepared_floor(args)  # a bad level, save or replay is reported right here
     if not _interactive():
         print("crashfloor: the trading floor needs a terminal; for a headless run use "
@@ -160,9 +209,8 @@ def _prepared_floor(args):
 
 
 def cmd_run(args) -> int:
-    from engine.clock import parse_hhmm
-    if args.until:
-        parse_hhmm(args.until, "--until")
+    check_until(args.until)
+    check_seed(args.seed)
     run = _run_to_start(args)
     if getattr(args, "record", None):
         run.sim.record_checksums()
@@ -192,15 +240,17 @@ def _run_to_start(args):
         return load_run(resume)
     from engine.crash import CrashRun
     name = args.level or DEFAULT_LEVEL
-    overrides = variant_overrides(name, args.variant) + list(args.overrides)
-    return CrashRun(load(name, overrides), seed=args.seed)
+    outside = getattr(args, "allow_outside_base", False)
+    overrides = variant_overrides(name, args.variant, outside) + list(args.overrides)
+    return CrashRun(load(name, overrides, outside), seed=args.seed)
 
 
-def variant_overrides(level: str, variant: str | None) -> list[str]:
+def variant_overrides(level: str, variant: str | None,
+                      allow_outside_base: bool = False) -> list[str]:
     """The ``--set`` overrides of the level's ``[[variants]]`` entry named ``variant``."""
     if not variant:
         return []
-    return load(level).variant_overrides(variant)
+    return load(level, (), allow_outside_base).variant_overrides(variant)
 
 
 def _write_outputs(args, run) -> None:
@@ -252,23 +302,25 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def cmd_check(paths: list[str]) -> int:
+def cmd_check(paths: list[str], allow_outside_base: bool = False) -> int:
+    """Every problem of every file, one line each (control characters escaped: a file's text
+    never reaches the terminal raw); exit 1 when any file has a problem."""
     failed = 0
     for path in paths:
         try:
-            level = load(path)
+            level = load(path, (), allow_outside_base)
         except LevelError as exc:
             failed += 1
-            print("\n".join(exc.problems))
+            print("\n".join(escape_text(line) for line in exc.problems))
         else:
-            print(f"{level.path}: ok — {level.data['title']}")
+            print(escape_text(f"{level.path}: ok — {level.data['title']}"))
     return 1 if failed else 0
 
 
 def cmd_levels() -> int:
     from engine.level import list_levels
     for name, title, summary in list_levels(LEVELS_DIR):
-        print(f"{name:<16} {title}\n{'':<16} {summary}")
+        print(f"{escape_text(name):<16} {escape_text(title)}\n{'':<16} {escape_text(summary)}")
     return 0
 
 

@@ -26,6 +26,9 @@ def register(sub) -> None:
     saves = sub.add_parser("saves", help="list the saves in the saves folder")
     add_saves_option(saves)
     saves.add_argument("--json", action="store_true", help="print one JSON object")
+    saves.add_argument("--verify", action="store_true",
+                       help="load every save and re-run its recorded commands: mark the ones "
+                       "whose state they do not produce (slow: as long as playing them)")
     saves.set_defaults(handler=cmd_saves)
 
 
@@ -73,9 +76,10 @@ def cmd_replay(args) -> int:
 
 def _print_check(path, replay, check) -> None:
     from engine.clock import fmt_hhmm
+    from engine.save import escape_text
     run = check.run
-    head = (f"{path}: level {replay.level_name}, seed {replay.seed}, "
-            f"{len(replay.commands)} player commands; re-ran to {run.sim.hhmm} HKT")
+    head = (f"{escape_text(path, None)}: level {escape_text(replay.level_name, 80)}, seed "
+            f"{replay.seed}, {len(replay.commands)} player commands; re-ran to {run.sim.hhmm} HKT")
     print(head)
     if check.ok:
         final = " and the final checksum" if check.final_checked else ""
@@ -88,24 +92,68 @@ def _print_check(path, replay, check) -> None:
 
 
 def cmd_saves(args) -> int:
+    """The saves in the folder, newest first, from their headers (the state is not read); a
+    save marked modified says so and why. ``--verify`` loads each one and re-runs its
+    commands (``engine.save.load_run(verify=True)``)."""
     from engine.save import SaveInfo, list_saves
     folder = saves_dir(args.saves)
     rows = list_saves(folder)
+    if getattr(args, "verify", False):
+        rows = [_verified(r) for r in rows]
     if args.json:
         print(json.dumps([_info_json(r) if isinstance(r, SaveInfo) else
-                          {"path": str(r[0]), "error": r[1]} for r in rows]))
+                          {"path": _shown(r[0]), "error": r[1]} for r in rows]))
         return 0
     if not rows:
-        print(f"no saves in {folder}")
+        print(f"no saves in {_shown(folder)}")
     for r in rows:
-        if isinstance(r, SaveInfo):
-            equity = "—" if r.equity_usd is None else f"${r.equity_usd:,.0f}"
-            print(f"{r.path}  {r.level} · {r.role} · {r.clock[:5]} HKT · equity {equity}")
-        else:
-            print(f"{r[0]}  (unreadable: {r[1]})")
+        print(save_listing_line(r) if isinstance(r, SaveInfo) else
+              f"{_shown(r[0])}  (unreadable: {_text(r[1], 400)})")
     return 0
+
+
+def save_listing_line(info) -> str:
+    """One save as ``crashfloor saves`` lists it; every text from the file escaped."""
+    equity = "—" if info.equity_usd is None else _money(info.equity_usd)
+    line = (f"{_shown(info.path)}  {_text(info.level, 60)} · {_text(info.role, 20)} · "
+            f"{_text(info.clock[:5], 8)} HKT · equity {equity}")
+    if info.modified:
+        line += f"  [MODIFIED: {_text(info.modified, 200)}]"
+    return line
+
+
+def _verified(row):
+    """``row`` after a full load and a re-run of its commands: modified if they disagree, or
+    (path, problem) if the save is refused."""
+    import dataclasses
+    from engine.errors import SaveError
+    from engine.save import SaveInfo, load_run, modified_reason
+    if not isinstance(row, SaveInfo):
+        return row
+    try:
+        run = load_run(row.path, verify=True)
+    except SaveError as exc:
+        return (row.path, str(exc))
+    return dataclasses.replace(row, modified=modified_reason(run))
+
+
+def _text(value, limit: int | None = 200) -> str:
+    from engine.save import escape_text
+    return escape_text(value, limit)
+
+
+def _shown(path) -> str:
+    return _text(str(path), None)
+
+
+def _money(usd) -> str:
+    try:
+        return f"${float(usd):,.0f}"
+    except (TypeError, ValueError, OverflowError):
+        return "—"
 
 
 def _info_json(info) -> dict:
     return {"path": str(info.path), "level": info.level, "role": info.role, "seed": info.seed,
-            "clock": info.clock, "equity_usd": info.equity_usd, "autosave": info.autosave}
+            "clock": info.clock, "equity_usd": info.equity_usd, "autosave": info.autosave,
+            "modified": info.modified is not None, "modified_reason": info.modified}

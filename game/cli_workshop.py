@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -152,29 +153,47 @@ def cmd_new_level(args) -> int:
 
 
 # --- results ------------------------------------------------------------------------------------
+MAX_JSON_BYTES = 16 * 2**20
+
+
 def _session_files(paths: list[Path]) -> list[Path]:
     out = []
     for p in paths:
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.suffix in (".json", ".cfsave",
-                                                                 ".cfreplay"))
-        else:
-            out.append(p)
+        try:
+            if p.is_dir():
+                found = []
+                for f in p.rglob("*"):
+                    if f.suffix in (".json", ".cfsave", ".cfreplay") and \
+                            not f.name.startswith("."):
+                        found.append(f)
+                out += sorted(found)
+            else:
+                out.append(p)
+        except OSError:
+            out.append(p)  # its problem is reported with the file
     return out
 
 
 def session_summary(path: Path) -> dict:
     """A finished session's summary (the ``run --json`` object) from a JSON file, a save or a
-    replay."""
+    replay. A save is re-run from its recorded commands (``load_run(verify=True)``): when its
+    state is not what they produce, the summary says so (``modified``/``modified_reason``) and
+    the session is not ranked."""
+    from engine.errors import SaveError
+    from engine.save import escape_text, modified_reason, read_regular
+    label = escape_text(str(path), None)
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidInput(f"{path}: not a run --json file ({exc})") from None
+            data = json.loads(read_regular(path, MAX_JSON_BYTES, "run --json",
+                                           MAX_JSON_BYTES).decode("utf-8"))
+        except SaveError as exc:
+            raise InvalidInput(str(exc)) from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise InvalidInput(f"{label}: not a run --json file "
+                               f"({escape_text(exc, 120)})") from None
         if not isinstance(data, dict) or "objectives" not in data or "level" not in data:
-            raise InvalidInput(f"{path}: not a run --json file (no 'level'/'objectives' keys)")
+            raise InvalidInput(f"{label}: not a run --json file (no 'level'/'objectives' keys)")
         return data
-    from engine.errors import SaveError
     from engine.replay import load_replay, verify
     from engine.save import load_run
     try:
@@ -182,46 +201,89 @@ def session_summary(path: Path) -> dict:
             check = verify(load_replay(path))
             if not check.ok:
                 at = check.divergence[0]
-                raise InvalidInput(f"{path}: the replay diverges at {at // 3600:02d}:"
+                raise InvalidInput(f"{label}: the replay diverges at {at // 3600:02d}:"
                                    f"{at // 60 % 60:02d}; its results cannot be trusted")
             return check.run.summary()
-        return load_run(path).summary()  # a save: the session as far as it went
+        run = load_run(path, verify=True)  # a save: the session as far as it went
+        summary = run.summary()
+        reason = modified_reason(run)
+        if reason is not None:
+            summary = dict(summary, modified=True, modified_reason=reason)
+        return summary
     except SaveError as exc:
         raise InvalidInput(str(exc)) from None
 
 
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _cell(value, limit: int = 60) -> str:
+    from engine.save import escape_text
+    return escape_text("" if value is None else value, limit)
+
+
+def _row(path: Path, s: dict) -> tuple[list[str], float | None, str]:
+    """(cells, score or None, modified reason or "") of one session."""
+    o = s.get("objectives") if isinstance(s.get("objectives"), dict) else {}
+    p = s.get("player") if isinstance(s.get("player"), dict) else {}
+    score = _number(o.get("score"))
+    stars = o.get("stars")
+    stars = min(stars, 10) if type(stars) is int and stars > 0 else 0
+    equity = _number(p.get("equity_end"))
+    modified = ""
+    if s.get("modified"):
+        modified = _cell(s.get("modified_reason") or "modified", 120)
+    cells = [_cell(path.stem), _cell(s.get("level")), _cell(s.get("seed", "")),
+             _cell(p.get("role", "—"), 20),
+             "" if score is None else (str(int(score)) if score == int(score) else f"{score:g}"),
+             "★" * stars or "—", "" if equity is None else f"{equity:,.0f}",
+             {True: "yes", False: "no"}.get(p.get("survived"), "—"),
+             _cell(p.get("adl_hits", "—"), 20), _cell(s.get("sim_end", ""), 20),
+             "" if o.get("lesson_showed") is None else ("yes" if o["lesson_showed"] else "no"),
+             modified]
+    return cells, score, modified
+
+
 def results_rows(files: list[Path]) -> tuple[list[list[str]], list[str]]:
-    """Leaderboard rows sorted by score (best first), and the problems with unreadable files."""
-    rows, problems = [], []
+    """Leaderboard rows, clean sessions by score (best first), then the modified ones (never
+    ranked among them); and the problems with files that could not be read (one bad file is
+    skipped with its reason, the others still listed)."""
+    from engine.save import escape_text
+    clean, modified, problems = [], [], []
     for path in files:
         try:
             s = session_summary(path)
+            if not isinstance(s, dict):
+                raise InvalidInput(f"{escape_text(str(path), None)}: not a session summary")
+            cells, score, mark = _row(path, s)
         except (InvalidInput, OSError) as exc:
-            problems.append(str(exc))
+            problems.append(escape_text(exc, 600))
             continue
-        o = s.get("objectives") or {}
-        p = s.get("player") or {}
-        rows.append([path.stem, s["level"], str(s.get("seed", "")), p.get("role", "—"),
-                     "" if o.get("score") is None else str(o["score"]),
-                     "★" * (o.get("stars") or 0) or "—",
-                     "" if p.get("equity_end") is None else f"{p['equity_end']:,.0f}",
-                     {True: "yes", False: "no"}.get(p.get("survived"), "—"),
-                     str(p.get("adl_hits", "—")), s.get("sim_end", ""),
-                     "" if o.get("lesson_showed") is None else
-                     ("yes" if o["lesson_showed"] else "no")])
-    rows.sort(key=lambda r: (-(int(r[4]) if r[4] else -1), r[0]))
-    return rows, problems
+        except Exception as exc:  # noqa: BLE001 - one hostile file never stops the others
+            problems.append(f"{escape_text(str(path), None)}: cannot be read "
+                            f"({type(exc).__name__}: {escape_text(exc, 120)})")
+            continue
+        (modified if mark else clean).append((cells, score))
+    clean.sort(key=lambda r: (-(r[1] if r[1] is not None else -1), r[0][0]))
+    modified.sort(key=lambda r: r[0][0])
+    return [cells for cells, _ in clean + modified], problems
 
 
 RESULT_HEAD = ["session", "level", "seed", "role", "score", "stars", "equity_end_usd",
-               "survived", "adl_hits", "sim_end", "lesson_showed"]
+               "survived", "adl_hits", "sim_end", "lesson_showed", "modified"]
 
 
 def cmd_results(args) -> int:
+    """A leaderboard of finished sessions; a session marked modified is listed after the others
+    with its reason and no rank."""
     files = _session_files(args.paths)
     if not files:
-        raise InvalidInput(f"no session files in {', '.join(map(str, args.paths))} (looked "
-                           f"for *.json from run --json, saves and replays)")
+        from engine.save import escape_text
+        raise InvalidInput(f"no session files in {escape_text(', '.join(map(str, args.paths)))} "
+                           f"(looked for *.json from run --json, saves and replays)")
     rows, problems = results_rows(files)
     for problem in problems:
         print(f"crashfloor: skipped {problem}", file=sys.stderr)
@@ -232,13 +294,20 @@ def cmd_results(args) -> int:
         return 0 if rows else 2
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
     out = Table(title="Leaderboard", title_justify="left")
     out.add_column("#", justify="right")
     short = ["session", "level", "seed", "role", "score", "stars", "equity $", "survived",
-             "ADL'd", "at", "lesson"]
+             "ADL'd", "at", "lesson", "modified"]
     for k, name in enumerate(short):
         out.add_column(name, justify="right" if k in (2, 4, 6, 8) else "left", no_wrap=k < 2)
-    for rank, row in enumerate(rows, 1):
-        out.add_row(str(rank), *row)
+    rank = 0
+    for row in rows:
+        if row[-1]:
+            number = "—"
+        else:
+            rank += 1
+            number = str(rank)
+        out.add_row(number, *(Text(cell) for cell in row))  # text, never markup
     Console(width=None if sys.stdout.isatty() else 160).print(out)
     return 0 if rows else 2

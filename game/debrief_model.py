@@ -47,14 +47,19 @@ def build(model) -> Debrief:
     equity = tuple((c, v / MONEY_PER_USD) for c, v in run.recorder.equity_curve)
     if model.player is not None:
         equity += ((sim.clock, float(model.ex.equity(model.player))),)
+    score = tuple(score_lines(s["objectives"], sim.finished))
+    if s.get("modified"):
+        score = (f"⚠ Modified session: {s['modified_reason']}. Its score is not comparable with "
+                 f"clean sessions and results does not rank it.",) + score
     return Debrief(
         title=f"{run.level.data['title']} · level {run.level.name} · seed {run.seed} · "
-              f"{s['sim_start']}–{fmt.hhmm(sim.clock, seconds=True)} HKT",
+              f"{s['sim_start']}–{fmt.hhmm(sim.clock, seconds=True)} HKT"
+              + (" · MODIFIED" if s.get("modified") else ""),
         equity=equity, marks=tuple(_marks(s, model)), yours=tuple(your_lines(model, s)),
         market=tuple(market_lines(s)), what_if=what_if(s, run.level.name, run.seed, model.role,
                                          [v for v in run.level.data["variants"] if v["set"]]),
         lesson=" ".join(run.level.data.get("lesson", "").split()),
-        window=(sim.start, sim.end), score=tuple(score_lines(s["objectives"], sim.finished)),
+        window=(sim.start, sim.end), score=score,
         lesson_showed=lesson_line(s["objectives"]))
 
 

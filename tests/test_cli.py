@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -444,3 +445,108 @@ def test_bench_no_tui_skips_the_floor(capsys, monkeypatch):
     code, out, err = cli(capsys, "bench", "--quick", "--json", "--no-tui")
     assert code == 0, err
     assert one_json_object(out) == {"stub": True}
+
+
+# --- hostile command-line arguments (issue 11): one line, exit 2, within seconds ---------------
+def one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", err)
+    return lines[0]
+
+
+@pytest.fixture
+def no_floor(monkeypatch):
+    """A terminal as far as ``play`` can tell, and an app that must never start."""
+    import game.app
+    monkeypatch.setattr(game.cli, "_interactive", lambda: True)
+
+    def must_not_run(self):
+        raise AssertionError("the app started with bad arguments")
+    monkeypatch.setattr(game.app.CrashfloorApp, "run", must_not_run)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295, got -1"),
+    (["--seed", str(2**64)], "--seed must be a whole number from 0 to 4294967295"),
+    (["--seed", "4294967296"], "got 4294967296"),
+    (["--speed", "0"], "--speed must be 0.1 to 600"),
+    (["--speed", "nan"], "got nan"),
+    (["--speed", "inf"], "got inf"),
+    (["--speed", "-5"], "got -5"),
+    (["--role", "hedger", "--seed", "-1"], "--seed"),
+], ids=["seed-negative", "seed-2**64", "seed-2**32", "speed-0", "speed-nan", "speed-inf",
+        "speed-negative", "role-and-seed"])
+def test_play_refuses_bad_arguments_before_the_app_starts(capsys, no_floor, args, fragment):
+    code, out, err = cli(capsys, "play", "1011", *args)
+    assert code == 2 and out == ""
+    assert fragment in one_error_line(err)
+
+
+def test_play_with_a_bad_seed_in_a_subprocess_is_one_line():
+    """`crashfloor play 1011 --seed -1` printed a 690-line traceback from inside the app."""
+    for args in (["--seed", "-1"], ["--speed", "1e999"], ["--seed", "x"]):
+        proc = run_cli_subprocess(["play", "1011", *args], timeout=60)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert "Traceback" not in proc.stderr
+        assert len([line for line in proc.stderr.splitlines() if line.startswith(
+            ("crashfloor:", "crashfloor play: error:"))]) == 1, proc.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--seed", str(2**64)], "--seed must be a whole number from 0 to 4294967295"),
+    (["--seed", "-1"], "--seed must be a whole number"),
+    (["--until", "99:99"], "--until '99:99' is not a valid time of day"),
+    (["--until", "4:60"], "--until '4:60'"),
+    (["--until", "9" * 5000], "--until must be"),
+    (["--variant", "nosuch"], "--variant nosuch: the level defines no variant"),
+    (["--variant", "\x1b[2J"], "--variant \\x1b[2J"),
+])
+def test_run_refuses_hostile_arguments(capsys, args, fragment):
+    code, out, err = cli(capsys, "run", str(MINI_LEVEL), "--json", *args)
+    assert code == 2 and out == ""
+    assert fragment in one_error_line(err), err
+
+
+@pytest.mark.parametrize("seeds, fragment", [
+    ("1-100000000", "that is 100,000,000 seeds; compare runs at most 1,000"),
+    ("1-1001", "that is 1,001 seeds"),
+    (f"1-{2**64}", "expected seeds like 1-20"),
+    ("4294967296", "a seed is at most 4294967295"),
+    ("5-1", "runs backwards"),
+    ("-1", "expected seeds like 1-20"),
+    ("1-²", "expected seeds like 1-20"),
+    ("", "expected seeds like 1-20"),
+])
+def test_compare_refuses_hostile_seeds_before_running(capsys, seeds, fragment):
+    started = time.monotonic()
+    code, out, err = cli(capsys, "compare", str(MINI_LEVEL), "--seeds", seeds, "--json")
+    assert time.monotonic() - started < 10
+    assert code == 2 and out == ""
+    assert fragment in one_error_line(err), err
+
+
+def test_compare_counts_distinct_seeds():
+    from engine.compare import count_seeds, parse_seeds
+    from engine.errors import InvalidInput
+    with pytest.raises(InvalidInput, match="that is 100,000,000 seeds"):
+        parse_seeds("1-100000000")  # counted, never listed: refused at once
+    assert count_seeds("1-1000,1,5-9") == 1000
+    assert count_seeds("1,3,7") == 3 and count_seeds(" 2 - 4 ") == 3
+
+
+def test_compare_with_a_huge_seed_range_exits_within_seconds():
+    proc = run_cli_subprocess(["compare", "1011", "--seeds", "1-100000000", "--variant",
+                               "x:crowd.long_share=0.5"], timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert one_error_line(proc.stderr).startswith("crashfloor: --seeds '1-100000000': ")
+
+
+@pytest.mark.parametrize("variant", ["\x1b[2J", "x:crowd.long_share=" + "[" * 400 + "]" * 400,
+                                     "x:" + "a" * 20_000])
+def test_compare_refuses_hostile_variants(capsys, variant):
+    code, out, err = cli(capsys, "compare", str(MINI_LEVEL), "--seeds", "1", "--variant",
+                         variant, "--json")
+    assert code == 2 and out == ""
+    assert len(one_error_line(err)) < 1000

@@ -62,6 +62,8 @@ class Crowd:
         n = int(cfg["accounts"])
         self.n = n
         weights = np.sqrt(np.asarray(notional_usd, dtype=float))
+        if not weights.sum() > 0:  # every symbol's crowd notional is 0: spread the accounts evenly
+            weights = np.ones(self.S)
         sym = rng.choice(self.S, size=n, p=weights / weights.sum()) if n else np.zeros(0, int)
         tail = -1.0 / cfg["leverage_tail"]  # math.pow per element: the same bits on every CPU
         lev = cfg["leverage_min"] * np.array([math.pow(u, tail)
@@ -104,7 +106,13 @@ class Crowd:
     # --- construction --------------------------------------------------------------------------
     def _build(self, sim, legs, buffer, notional_usd, extra) -> None:
         """Open the accounts, fund them, and seed every leg's position symbol by symbol; the
-        crowd's lots absorb the extra legs so that every symbol nets to zero."""
+        crowd's lots absorb the extra legs so that every symbol nets to zero.
+
+        A symbol whose crowd holds only one side (few accounts, or ``long_share`` 0 or 1) is
+        left flat, unless the player holds it: then the crowd's largest leg there takes the
+        other side of the player's (it may flip to do so), and a symbol with no crowd leg at all
+        borrows the crowd's largest account for one. Only a crowd of no accounts cannot stand
+        against a player's position."""
         ex = sim.exchange
         n = self.n
         margin = np.zeros(n, dtype=np.int64)
@@ -113,10 +121,13 @@ class Crowd:
             inst = ex.instruments[s]
             unit = inst.unit_per_tick_lot
             p0 = ex.marks.index[s]
+            mine = [e for e in extra if e[1] == s]
             rows = []
             for acc_idx, sym, side, size, lev, iso, dev in legs:
                 m = sym == s
                 rows.append((acc_idx[m], side[m], size[m], lev[m], iso[m], dev[m]))
+            if mine and not any(r[0].size for r in rows) and n:
+                rows.append(self._counterparty_leg(legs[0], mine))
             idx = np.concatenate([r[0] for r in rows])
             sd = np.concatenate([r[1] for r in rows])
             sz = np.concatenate([r[2] for r in rows])
@@ -124,9 +135,9 @@ class Crowd:
             iso = np.concatenate([r[4] for r in rows])
             dev = np.concatenate([r[5] for r in rows])
             if idx.size == 0:
-                if [e for e in extra if e[1] == s]:
+                if mine:
                     raise InvalidInput(f"the crowd holds no {ex.symbols[s]} positions to stand "
-                                       f"against the player's; raise crowd.accounts")
+                                       f"against the player's; raise crowd.accounts (now {n})")
                 per_symbol.append(None)
                 continue
             target = notional_usd[s] * MONEY_PER_USD
@@ -139,19 +150,18 @@ class Crowd:
             growth = np.array([math.exp(x) for x in dev.tolist()])
             entry = np.maximum(1, np.round(p0 * growth)).astype(np.int64)
             lots = np.maximum(1, (usd_size / (entry * unit)).astype(np.int64)) * sd
-            if not shorts.any() or not longs.any():
-                if mine:
-                    raise InvalidInput(
-                        f"the crowd holds no {'short' if not shorts.any() else 'long'} "
-                        f"{ex.symbols[s]} position to stand against the player's; raise "
-                        f"crowd.accounts (now {self.n}) or crowd.notional_usd.{ex.symbols[s]}")
-                per_symbol.append(None)
+            if (not shorts.any() or not longs.any()) and not mine:
+                per_symbol.append(None)  # one-sided and nobody else to net against: flat
                 continue
-            mine = [e for e in extra if e[1] == s]
             residual = int(lots.sum()) + sum(e[2] for e in mine)  # net to zero exactly
             big = np.flatnonzero(shorts if residual > 0 else longs)
+            if big.size == 0:  # one-sided: the largest leg takes the player's other side
+                big = np.arange(len(lots))
             big = big[np.argmax(np.abs(lots[big]))]
             lots[big] -= residual
+            if lots[big] == 0:  # a flipped leg that came out flat: no position at all
+                keep = lots != 0
+                idx, lots, entry, lv, iso = idx[keep], lots[keep], entry[keep], lv[keep], iso[keep]
             notional = np.abs(lots) * entry * unit
             lv = np.clip(np.minimum(lv, max_leverage_vector(inst, notional)), 1, None)
             im = np.ceil(notional / lv).astype(np.int64)
@@ -172,6 +182,17 @@ class Crowd:
                               np.concatenate([entry, [e[3] for e in mine]]),
                               np.concatenate([iso_margin, [e[4] for e in mine]]))
 
+    @staticmethod
+    def _counterparty_leg(plain, mine) -> tuple:
+        """A leg for a symbol where the crowd drew no account but the player holds a position:
+        the crowd's largest account (by size; no draw, so the rest of the run is unchanged)
+        takes the other side, cross margin, entered at the start price."""
+        acc_idx, _, _, size, lev, _, _ = plain
+        a = int(np.argmax(size))
+        side = SELL if sum(e[2] for e in mine) > 0 else BUY
+        return (acc_idx[a:a + 1], np.array([side], dtype=np.int64), size[a:a + 1],
+                lev[a:a + 1], np.zeros(1, dtype=bool), np.zeros(1))
+
     def _stink_bids(self, sim, stink_usd: list[float], depth_pct: list[float]) -> None:
         """Resting bids from 2% down to ``stink_bid_depth_pct`` below the start, log-spaced."""
         ex = sim.exchange
@@ -180,7 +201,7 @@ class Crowd:
             deepest = depth_pct[s] / 100
             if stink_usd[s] <= 0:
                 continue
-            a = ex.open_account(stink_usd[s] * 1.01)
+            a = ex.open_account(round(stink_usd[s] * 1.01, 6))  # on the micro-dollar grid
             ex.set_leverage(a, ex.symbols[s], 1)
             self.stink_accounts.append(a)
             p0 = ex.marks.index[s]
@@ -192,7 +213,10 @@ class Crowd:
                 price = max(1, round(p0 * (1 - off)))
                 lots = int(per_level / (price * unit))
                 if lots > 0:
-                    ex.place_lots(a, s, BUY, lots, price, Tif.GTC)
+                    try:
+                        ex.place_lots(a, s, BUY, lots, price, Tif.GTC)
+                    except CrashfloorError:
+                        pass  # a bid the exchange refuses (below its price band): not placed
 
     @staticmethod
     def _cash_pool(sim, count: int, total_usd: float) -> np.ndarray:

@@ -197,8 +197,7 @@ class InsuranceFunds:
         for f, part in zip(self.ids, parts, strict=True):
             if part:
                 self.pay(f, -part, f"covered the deficit of account {a}")
-        acc.w[a] += pay
-        acc.touch(a)
+        acc.w[a] += pay  # no touch: a wallet with nothing cross open moves no margin pool
         if pay < need:
             self.journal.emit(BadDebt(self.journal.t, a, need - pay, pay))
 

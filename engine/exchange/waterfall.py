@@ -230,7 +230,7 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> in
     mark = ex.marks.mark[s]
     if remaining and price != mark and not acc.fund[a]:
         cash = [acc.w[f] for f in funds.ids]
-        remaining = _walk_all(ex, a, s, remaining, mark)
+        remaining = _walk_all(ex, a, s, remaining, mark, checked=False)
         for f, before in zip(funds.ids, cash, strict=True):
             short = min(funds.floor - acc.w[f], before - acc.w[f])
             if short > 0:
@@ -244,16 +244,18 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> in
     return remaining
 
 
-def _walk_all(ex: "Exchange", a: int, s: int, lots: int, price: int) -> int:
-    """The traders' queue, then the funds'; returns the signed lots nobody took."""
+def _walk_all(ex: "Exchange", a: int, s: int, lots: int, price: int,
+              checked: bool = True) -> int:
+    """The traders' queue, then the funds'; returns the signed lots nobody took. ``checked``:
+    each counterparty takes no more than it can carry (off for the last resort at the mark)."""
     acc, n = ex.acc, ex.acc.n
     q = acc.qty[s, :n]
     opposite = (q < 0) if lots > 0 else (q > 0)
     traders = np.flatnonzero(opposite & ~acc.is_fund[:n])
-    remaining = _walk(ex, a, s, lots, price, traders[traders != a])
+    remaining = _walk(ex, a, s, lots, price, traders[traders != a], checked)
     if remaining:
         funds = np.flatnonzero(opposite & acc.is_fund[:n])
-        remaining = _walk(ex, a, s, remaining, price, funds[funds != a])
+        remaining = _walk(ex, a, s, remaining, price, funds[funds != a], checked)
     return remaining
 
 
@@ -267,7 +269,7 @@ def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int
     iso = acc.isov[s, c] and not fund
     floor = ex.funds.floor if fund else 0
     equity = ex.pools.pool(c, s if iso else None)[0] - floor
-    lots = max(0, equity) // loss_per_lot
+    lots = max(0, equity) // loss_per_lot if loss_per_lot > 0 else abs(acc.q[s, c])
     if fund or iso:
         q, cost = acc.q[s, c], acc.c[s, c]
         loss_at_price = cost - q * price * ex.units[s]  # the whole position's loss at price
@@ -277,7 +279,8 @@ def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int
     return lots
 
 
-def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray) -> int:
+def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray,
+          checked: bool = True) -> int:
     if idx.size == 0 or not lots:
         return lots
     acc, unit, sign = ex.acc, ex.units[s], 1 if lots > 0 else -1
@@ -293,7 +296,7 @@ def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray
     for rank, (i, share) in enumerate(queue):
         c = int(idx[i])
         x = min(abs(acc.q[s, c]), need) if share is None else share
-        if loss_per_lot > 0:
+        if checked and (loss_per_lot > 0 or acc.fund[c]):  # a fund's cash: even at the mark
             x = min(x, _carry(ex, c, s, price, loss_per_lot))
             if not x:
                 continue

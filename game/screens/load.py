@@ -12,14 +12,24 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.save import SaveInfo, list_saves
+from engine.save import SaveInfo, escape_text, list_saves
+
+
+def _text(value, limit: int | None = 80) -> str:
+    """Text from a file for the screen: control characters escaped, then markup escaped."""
+    return escape(escape_text(value, limit))
 
 
 def save_line(info: SaveInfo) -> str:
-    equity = "—" if info.equity_usd is None else f"${info.equity_usd:,.0f}"
+    try:
+        equity = "—" if info.equity_usd is None else f"${float(info.equity_usd):,.0f}"
+    except (TypeError, ValueError, OverflowError):
+        equity = "—"
     kind = " [dim](autosave)[/dim]" if info.autosave else ""
-    return (f"[b]{escape(info.level)}[/b] · {info.role} · {info.clock[:5]} HKT · equity "
-            f"{equity}{kind}\n  [dim]{escape(info.path.name)}[/dim]")
+    mark = (f"\n  [b $text-warning]modified[/]: [dim]{_text(info.modified, 160)}[/dim]"
+            if info.modified else "")
+    return (f"[b]{_text(info.level, 60)}[/b] · {_text(info.role, 20)} · {_text(info.clock[:5], 8)}"
+            f" HKT · equity {equity}{kind}\n  [dim]{_text(info.path.name, 120)}[/dim]{mark}")
 
 
 class LoadScreen(ModalScreen[Path | None]):
@@ -32,7 +42,8 @@ class LoadScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(f"[b]Saved games[/b] in {escape(str(self.saves_dir))}", markup=True)
+            yield Static(f"[b]Saved games[/b] in {_text(str(self.saves_dir), None)}",
+                         markup=True)
             if self.rows:
                 yield OptionList(*self._options(), id="saves")
             else:
@@ -45,8 +56,8 @@ class LoadScreen(ModalScreen[Path | None]):
             if isinstance(row, SaveInfo):
                 out.append(Option(save_line(row), id=str(i)))
             else:
-                out.append(Option(f"[dim]{escape(row[0].name)}: unreadable ({escape(row[1])})"
-                                  "[/dim]", id=str(i), disabled=True))
+                out.append(Option(f"[dim]{_text(row[0].name, 120)}: unreadable "
+                                  f"({_text(row[1], 300)})[/dim]", id=str(i), disabled=True))
         return out
 
     def on_mount(self) -> None:
