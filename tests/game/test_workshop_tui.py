@@ -3,6 +3,7 @@ the debrief scores the run and says whether the lesson showed up."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from engine.crash import CrashRun
@@ -44,7 +45,8 @@ def test_briefing_offers_the_variants_and_starts_the_chosen_one():
 
 def test_debrief_scores_the_run_and_names_the_lesson(tmp_path):
     path = tmp_path / "scored.toml"
-    path.write_text(f'base = "{(FIXTURE_LEVELS.parent / "short.toml").as_posix()}"\n'
+    shutil.copy(FIXTURE_LEVELS.parent / "short.toml", tmp_path / "short.toml")  # a base beside it
+    path.write_text('base = "short"\n'
                     'lesson = "Short sessions are short."\n'
                     "[[objectives]]\nmetric = \"survived\"\nweight = 2\n"
                     "[[objectives]]\nmetric = \"end_equity_usd\"\nat_least = 1e9\n"
