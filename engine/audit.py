@@ -27,7 +27,8 @@ sentence naming what is wrong. An empty list means the state is one the engine c
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def _check_skeleton(run, fresh: dict, out: _Problems) -> None:
         out.add("sim.agents: not the level's agents")
         return
     n = ex.acc.n if _is_int(ex.acc.n) else 0
-    for agent, want in zip(sim.agents, fresh["agent_arrays"]):
+    for agent, want in zip(sim.agents, fresh["agent_arrays"], strict=False):
         name = type(agent).__name__
         if _arrays_of(agent) != want:
             out.add(f"sim.agents: the {name}'s arrays are not the shapes the level gives them")

@@ -11,7 +11,7 @@ import gc
 import sys
 import time
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -25,7 +25,7 @@ import enum
 import math
 from collections import deque
 from heapq import heappop, heappush, nsmallest
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import InvalidInput, OrderRejected, UnknownOrder
 

@@ -149,7 +149,7 @@ def from_record(record: dict[str, Any]) -> Command:
         raise InvalidInput(f"bad {record['type']} record {record!r}: {exc}") from None
 
 
-def apply(ex: "Exchange", cmd: Command) -> Event:
+def apply(ex: Exchange, cmd: Command) -> Event:
     """Carry out one command on the exchange; the outcome as an event (never raises for a
     refused command)."""
     try:
@@ -159,7 +159,7 @@ def apply(ex: "Exchange", cmd: Command) -> Event:
     return CommandAccepted(ex.t, cmd, oid)
 
 
-def _dispatch(ex: "Exchange", cmd: Command) -> int | None:
+def _dispatch(ex: Exchange, cmd: Command) -> int | None:
     a = cmd.account
     match cmd:
         case PlaceOrder():
@@ -199,7 +199,7 @@ def _dispatch(ex: "Exchange", cmd: Command) -> int | None:
     return None
 
 
-def _desk(ex: "Exchange", a: int):
+def _desk(ex: Exchange, a: int):
     ex.trader(a)
     desk = ex.desks.get(a)
     if desk is None:
@@ -207,7 +207,7 @@ def _desk(ex: "Exchange", a: int):
     return desk
 
 
-def _own_order(ex: "Exchange", a: int, oid: int) -> None:
+def _own_order(ex: Exchange, a: int, oid: int) -> None:
     ex.trader(a)
     info = ex.ledger.orders.get(oid) if type(oid) is int else None
     if info is None or info.account != a:

@@ -19,7 +19,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import InvalidInput, LevelError
 from .level import load_level
@@ -56,7 +56,7 @@ class Variant:
     overrides: tuple[str, ...] = ()
 
     @staticmethod
-    def parse(text: str) -> "Variant":
+    def parse(text: str) -> Variant:
         """``NAME:key=value[,key=value...]``, or ``NAME`` for a variant the level defines."""
         name, colon, rest = text.partition(":")
         name = name.strip()

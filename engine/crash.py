@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class CrashRun:
         symbols = list(data["symbols"])
         instruments = [Instrument.preset(data["symbols"][sym]["preset"] or sym) for sym in symbols]
         instruments = [inst if inst.symbol == sym else _renamed(inst, sym)
-                       for inst, sym in zip(instruments, symbols)]
+                       for inst, sym in zip(instruments, symbols, strict=False)]
         clock = data["clock"]
         exch = data["exchange"]
         end = clock["epilogue"] or clock["end"]

@@ -119,7 +119,7 @@ class Instrument:
                 mark * (PPM + self.band_up_ppm) // PPM)
 
     @staticmethod
-    def preset(symbol: str) -> "Instrument":
+    def preset(symbol: str) -> Instrument:
         """The shipped contract for BTC, ETH, DOGE or ALT (a thin altcoin)."""
         try:
             return _PRESETS[symbol]()

@@ -1087,7 +1087,7 @@ def _unknown_override_key(node: Table, path: KeyPath, depth: int) -> str:
 def _apply_override(raw: dict, override: _Override) -> None:
     """Set the override's value in the parsed file, making the tables on its way."""
     node: Any = raw
-    for part, following in zip(override.path, override.path[1:]):
+    for part, following in zip(override.path, override.path[1:], strict=False):
         if isinstance(part, str) and not isinstance(node.get(part), (list, dict)) or \
                 isinstance(following, str) and not isinstance(node[part], dict):
             node[part] = {}  # an index needs an existing array: _override_path_error checked

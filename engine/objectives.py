@@ -20,7 +20,8 @@ from a ``crashfloor run --json`` file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def score(level_data: dict, summary: dict) -> dict:
     total = sum(i["weight"] for i in items)
     points = round(100 * sum(i["weight"] * i["credit"] for i in items) / total) if total else None
     scoring = level_data.get("scoring", {})
-    stars_at = [scoring.get(k, d) for k, d in zip(("star1", "star2", "star3"), DEFAULT_STARS)]
+    stars_at = [scoring.get(k, d) for k, d in zip(("star1", "star2", "star3"), DEFAULT_STARS, strict=False)]
     stars = None if points is None else sum(points >= t for t in stars_at)
     checks = evaluate(level_data.get("lesson_checks", []), summary)
     return {"items": items, "score": points, "stars": stars, "stars_at": stars_at,

@@ -12,7 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from .clock import fmt_hhmm
-from .events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationStarted,
+from .events import (AdlFill, InsuranceTakeover, LiquidationStarted,
                      MakerStateChange, News)
 from .units import MONEY_PER_USD
 
@@ -251,7 +251,7 @@ class Recorder:
                 else None,
                 "peak_minute": None if peak is None else t(peak),
                 "per_symbol_usd": {sym: _usd(v) for sym, v in zip(ex.symbols,
-                                                                  self.liq_per_symbol)},
+                                                                  self.liq_per_symbol, strict=False)},
                 "per_minute": [[t(c), _usd(v)] for c, v in sorted(self.liq_per_minute.items())]},
             "insurance_fund": funds,
             "adl": {"count": self.adl_count, "notional_usd": _usd(self.adl_notional),

@@ -17,7 +17,8 @@ depends on hash order. Same level, seed and commands → same events and the sam
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from .instruments import Instrument
 class Agent(Protocol):
     """Anything that trades on the exchange once per step."""
 
-    def act(self, sim: "Simulation") -> None: ...
+    def act(self, sim: Simulation) -> None: ...
 
     def state_digest(self) -> bytes:
         """Bytes that change whenever the agent's private state does (for the checksum)."""
@@ -61,7 +62,7 @@ class Simulation:
         """Seconds the last step advanced (the last step of a run may be shorter)."""
         self.agents: list[Agent] = []
         self.scenario: list[Hook] = []
-        self.listeners: list[Callable[["Simulation", list[Event]], None]] = []
+        self.listeners: list[Callable[[Simulation, list[Event]], None]] = []
         self._pending: list[Command] = []
         self.command_log: list[tuple[int, dict]] = []
         """Every command submitted, as ``(t, commands.to_record(command))``: ``t`` is the time it

@@ -46,7 +46,8 @@ import struct
 import types
 from collections import defaultdict, deque
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import msgpack
 import numpy as np

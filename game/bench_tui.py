@@ -13,7 +13,7 @@ import asyncio
 import threading
 import time
 from statistics import median
-from typing import Iterable
+from collections.abc import Iterable
 
 from engine.crash import CrashRun
 
@@ -86,7 +86,7 @@ async def _measure(model: FloorModel, seconds: float, speed: int, size) -> dict:
         while (presser.is_alive() or len(handled) < len(pressed)) and \
                 time.perf_counter() < deadline:
             await asyncio.sleep(0.01)
-        latencies = [(h - p) * 1000 for p, h in zip(pressed, handled)]
+        latencies = [(h - p) * 1000 for p, h in zip(pressed, handled, strict=False)]
         wall = time.perf_counter() - wall_start
         sim_seconds = (model.sim.t - sim_start)
         redraws = sum(1 for t in paints if t - wall_start <= wall)

@@ -213,8 +213,8 @@ class FloorModel:
 
     def _account_names(self) -> dict[int, str]:
         run, ex = self.run, self.ex
-        names = {a: name for a, name in zip(run.makers.accounts, run.makers.names)}
-        names.update({f: f"{name} fund" for f, name in zip(ex.funds.ids, ex.funds.names)})
+        names = {a: name for a, name in zip(run.makers.accounts, run.makers.names, strict=False)}
+        names.update({f: f"{name} fund" for f, name in zip(ex.funds.ids, ex.funds.names, strict=False)})
         names[run.arbs.account] = "arbitrage desk"
         if self.player is not None:
             names[self.player] = "you"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, ClosePosition,
                              CommandAccepted, CommandRejected, PlaceOrder, PullQuotes,

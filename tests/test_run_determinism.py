@@ -61,7 +61,7 @@ def test_same_seed_same_events_and_states_step_by_step(two_runs):
     (_, events_a, sums_a), (_, events_b, sums_b) = two_runs
     assert len(events_a) == len(events_b) > 0
     assert sum(len(ev) for _, ev in events_a) > 0, "the fixture level produced no events"
-    for (t, a), (_, b) in zip(events_a, events_b):
+    for (t, a), (_, b) in zip(events_a, events_b, strict=False):
         assert a == b, f"events differ at t={t}"
     assert sums_a == sums_b
 

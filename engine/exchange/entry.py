@@ -21,7 +21,7 @@ _TIFS = {"gtc": Tif.GTC, "ioc": Tif.IOC, "fok": Tif.FOK, "post_only": Tif.POST_O
          "market": Tif.IOC}
 
 
-def place(ex: "Exchange", account: object, symbol: object, side: object, qty: object,
+def place(ex: Exchange, account: object, symbol: object, side: object, qty: object,
           price: object, tif: object, leverage: object, reduce_only: bool) -> int:
     """Place an order in human units; returns its id. ``price=None`` is a market order.
 
@@ -58,7 +58,7 @@ def place(ex: "Exchange", account: object, symbol: object, side: object, qty: ob
         raise
 
 
-def close_position(ex: "Exchange", a: int, s: int, fraction: object) -> int:
+def close_position(ex: Exchange, a: int, s: int, fraction: object) -> int:
     frac = to_decimal(fraction, "fraction")
     if not 0 < frac <= 1:
         raise InvalidInput(f"fraction must be in (0, 1], got {fraction!r}")
@@ -69,7 +69,7 @@ def close_position(ex: "Exchange", a: int, s: int, fraction: object) -> int:
     return ex.ledger.close(a, s, max(1, int(abs(pos) * frac)))
 
 
-def resting(ex: "Exchange", oid: object) -> OrderInfo:
+def resting(ex: Exchange, oid: object) -> OrderInfo:
     """The record of resting order ``oid``; ``UnknownOrder`` otherwise."""
     info = ex.ledger.orders.get(oid) if type(oid) is int else None
     if info is None:
@@ -82,7 +82,7 @@ def check_default_leverage(leverage: object) -> None:
         raise LeverageError(f"leverage must be a whole number from 1 to 125, got {leverage!r}")
 
 
-def open_accounts(ex: "Exchange", deposits: object, leverage: object) -> range:
+def open_accounts(ex: Exchange, deposits: object, leverage: object) -> range:
     arr = np.asarray(deposits)
     if arr.dtype.kind not in "iu" or arr.ndim != 1 or (arr < 0).any() or (arr > MAX_MONEY).any():
         raise InvalidInput(f"deposits must be a 1-D integer array of money units, each 0.."

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from .front import Exchange
 
 
-def walk_start(ex: "Exchange") -> int:
+def walk_start(ex: Exchange) -> int:
     """dYdX's pseudo-random starting account, from the simulation's generator."""
     if ex.adl_policy is not AdlPolicy.DYDX:
         return 0
     return int(ex.rng.integers(0, max(ex.acc.n, 1)))
 
 
-def position_scores(ex: "Exchange", s: int, idx: np.ndarray, walk_start: int = 0) -> np.ndarray:
+def position_scores(ex: Exchange, s: int, idx: np.ndarray, walk_start: int = 0) -> np.ndarray:
     """ADL scores of positions (s, idx) (one side), valued afresh at the current marks (the ADL
     walk's view: earlier liquidations in the same settle have changed the pools)."""
     acc = ex.acc
@@ -44,7 +44,7 @@ def _scores(ex, qty, notional, cost, upnl, mm, iso, wallet, iso_margin, cross_eq
                       maint=np.where(iso, mm, cross_mm), account=idx, walk_start=walk_start)
 
 
-def _fresh(ex: "Exchange", s: int, idx: np.ndarray):
+def _fresh(ex: Exchange, s: int, idx: np.ndarray):
     """Notional, uPnL and MM of (s, idx) and the cross pools of accounts idx, at current marks."""
     acc = ex.acc
     cross_equity = acc.wallet[idx].copy()
@@ -63,7 +63,7 @@ def _fresh(ex: "Exchange", s: int, idx: np.ndarray):
     return (*out, cross_equity, cross_mm)
 
 
-def _lights_start(ex: "Exchange") -> int:
+def _lights_start(ex: Exchange) -> int:
     """The dYdX start account the lights rank from: the walk draws its own when ADL runs, so the
     lights show a queue whose start moves every second (without drawing from the generator:
     looking at the lights must not change the simulation)."""
@@ -72,7 +72,7 @@ def _lights_start(ex: "Exchange") -> int:
     return ex.t * 2_654_435_761 % max(ex.acc.n, 1)
 
 
-def update_lights(ex: "Exchange") -> None:
+def update_lights(ex: Exchange) -> None:
     """Recompute every open position's ADL score and 1–5 light (0 when flat) at the current
     marks (``Exchange.refresh_lights`` calls this when someone looks). Side-free policies score
     a symbol in one pass; the ranking is always per side."""

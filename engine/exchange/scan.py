@@ -124,7 +124,7 @@ class MarginScan:
         deficits for the insurance funds to cover (``liquidation._cover_deficit``)."""
 
     # --- the scan --------------------------------------------------------------------------------
-    def underwater(self, ex: "Exchange") -> tuple[np.ndarray, list[tuple[int, int]]]:
+    def underwater(self, ex: Exchange) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """Cross accounts below maintenance (ascending) and (account, symbol) of isolated positions
         below it (sorted), leaving out pools a trading halt freezes: exactly what a full
         valuation finds."""
@@ -157,7 +157,7 @@ class MarginScan:
                 t.merge_if_due(self.gen)
         return cross, isolated
 
-    def _value(self, ex: "Exchange", ids: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    def _value(self, ex: Exchange, ids: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """Value every pool of accounts ``ids`` (ascending) exactly; set triggers for the healthy
         ones, keep the rest hot; return the ones under water, halts applied."""
         acc, S, K = ex.acc, self.S, self.S + 1

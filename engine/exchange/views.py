@@ -82,7 +82,7 @@ class OrderView:
     reduce_only: bool
 
 
-def position_view(ex: "Exchange", a: int, s: int) -> PositionView:
+def position_view(ex: Exchange, a: int, s: int) -> PositionView:
     ex.refresh_lights()
     acc, inst = ex.acc, ex.instruments[s]
     lots, cost = acc.q[s, a], acc.c[s, a]
@@ -115,7 +115,7 @@ def position_view(ex: "Exchange", a: int, s: int) -> PositionView:
         adl_queue=queue, adl_score=float(acc.adl_score[s, a]))
 
 
-def _adl_rank(ex: "Exchange", a: int, s: int, lots: int) -> tuple[int | None, int]:
+def _adl_rank(ex: Exchange, a: int, s: int, lots: int) -> tuple[int | None, int]:
     """1-based queue place of (s, a) among same-side positions, from the last settle's scores."""
     acc = ex.acc
     n = acc.n
@@ -127,7 +127,7 @@ def _adl_rank(ex: "Exchange", a: int, s: int, lots: int) -> tuple[int | None, in
     return adl_rank(acc.adl_score[s, same], same, i) + 1, len(same)
 
 
-def account_view(ex: "Exchange", a: int) -> AccountView:
+def account_view(ex: Exchange, a: int) -> AccountView:
     acc = ex.acc
     margin_balance, _, mms = ex.pools.pool(a, None)
     im = ex.pools.cross_initial_margin(a)
@@ -139,7 +139,7 @@ def account_view(ex: "Exchange", a: int) -> AccountView:
         margin_ratio=(mm / margin_balance) if margin_balance > 0 else (float("inf") if mm else 0.0))
 
 
-def order_view(ex: "Exchange", oid: object) -> OrderView | None:
+def order_view(ex: Exchange, oid: object) -> OrderView | None:
     info = ex.ledger.orders.get(oid) if type(oid) is int else None
     if info is None:
         return None
@@ -149,7 +149,7 @@ def order_view(ex: "Exchange", oid: object) -> OrderView | None:
                      ex.qty_grid[info.s].value(rest[3]), info.reduce_only)
 
 
-def l2(ex: "Exchange", s: int, n: int) -> dict[str, list[tuple[Decimal, Decimal]]]:
+def l2(ex: Exchange, s: int, n: int) -> dict[str, list[tuple[Decimal, Decimal]]]:
     """Top ``n`` price levels each side of book s, in USD and coins, best first."""
     if type(n) is not int or not 1 <= n <= 10_000:
         raise InvalidInput(f"l2 depth n must be a whole number 1..10000, got {n!r}")
@@ -158,7 +158,7 @@ def l2(ex: "Exchange", s: int, n: int) -> dict[str, list[tuple[Decimal, Decimal]
             for side, sd in (("bids", BUY), ("asks", SELL))}
 
 
-def depth_units(ex: "Exchange", s: int, pct_ppm: int = 10_000) -> int:
+def depth_units(ex: Exchange, s: int, pct_ppm: int = 10_000) -> int:
     """Resting notional (money units, both sides) within ±pct of mid (default ±1%). In a gapped
     book (spread over 2%, or one side empty) the mark stands in for the mid."""
     book = ex.books[s]
@@ -174,7 +174,7 @@ def depth_units(ex: "Exchange", s: int, pct_ppm: int = 10_000) -> int:
     return book.notional_within(lo, hi) * ex.units[s]
 
 
-def depth_usd(ex: "Exchange", s: int, pct: object) -> Decimal:
+def depth_usd(ex: Exchange, s: int, pct: object) -> Decimal:
     """Resting notional in USD within ±pct % of mid, both sides (0 < pct ≤ 100)."""
     if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 < pct <= 100:
         raise InvalidInput(f"depth pct must be a number in (0, 100], got {pct!r}")

@@ -59,7 +59,7 @@ MAX_ROUNDS = 64
 """Waterfall rounds per settle; each round only runs when the previous one left a pool underwater."""
 
 
-def run_waterfall(ex: "Exchange") -> None:
+def run_waterfall(ex: Exchange) -> None:
     funds = ex.funds
     for f in funds.ids:
         funds.work_out(f)
@@ -84,7 +84,7 @@ def run_waterfall(ex: "Exchange") -> None:
             _liquidate(ex, a, s)
 
 
-def _check_scan(ex: "Exchange", cross: np.ndarray, isolated: list[tuple[int, int]]) -> None:
+def _check_scan(ex: Exchange, cross: np.ndarray, isolated: list[tuple[int, int]]) -> None:
     """The incremental scan against a full valuation (``MarginScan.verify``)."""
     full_cross, full_isolated = _underwater(ex, value_all(ex.instruments, ex.marks.mark, ex.acc))
     if cross.tolist() != full_cross.tolist() or isolated != full_isolated:
@@ -93,7 +93,7 @@ def _check_scan(ex: "Exchange", cross: np.ndarray, isolated: list[tuple[int, int
                              f"{full_cross.tolist()[:10]}, isolated {full_isolated[:10]}")
 
 
-def _underwater(ex: "Exchange", val: Valuation) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _underwater(ex: Exchange, val: Valuation) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Cross accounts below maintenance, and (account, symbol) of isolated positions below it,
     from a full valuation (the reference the incremental scan is checked against)."""
     acc = ex.acc
@@ -118,7 +118,7 @@ def _underwater(ex: "Exchange", val: Valuation) -> tuple[np.ndarray, list[tuple[
 
 
 # --- one pool ------------------------------------------------------------------------------------
-def _liquidate(ex: "Exchange", a: int, iso_s: int | None) -> None:
+def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> None:
     """Take over one pool: the whole cross pool of account a, or its isolated position iso_s."""
     equity, syms, mms = ex.pools.pool(a, iso_s)
     if not syms or equity >= sum(mms):
@@ -142,7 +142,7 @@ def _liquidate(ex: "Exchange", a: int, iso_s: int | None) -> None:
         _pay_residual(ex, syms, surplus, residual, a)
 
 
-def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
+def _close_position(ex: Exchange, a: int, s: int, pb: int) -> int:
     """Tiers 1–3 for position (s, a) at bankruptcy price pb; returns the tier-1 surplus."""
     acc, unit, sym, funds = ex.acc, ex.units[s], ex.symbols[s], ex.funds
     lots = acc.q[s, a]
@@ -173,7 +173,7 @@ def _close_position(ex: "Exchange", a: int, s: int, pb: int) -> int:
     return surplus
 
 
-def _take_over(ex: "Exchange", a: int, f: int, s: int, lots: int, pb: int) -> None:
+def _take_over(ex: Exchange, a: int, f: int, s: int, lots: int, pb: int) -> None:
     """Tier 2: fund f takes ``lots`` (signed, a's side) of position (s, a) at pb."""
     unit = ex.units[s]
     loss = (pb - ex.marks.mark[s]) * lots * unit
@@ -182,7 +182,7 @@ def _take_over(ex: "Exchange", a: int, f: int, s: int, lots: int, pb: int) -> No
                                       1 if lots > 0 else -1, abs(lots), pb, loss))
 
 
-def _pay_residual(ex: "Exchange", syms: list[int], surplus: list[int], residual: int,
+def _pay_residual(ex: Exchange, syms: list[int], surplus: list[int], residual: int,
                   a: int) -> None:
     """Move what is left of a liquidated pool (``residual`` > 0) to the funds: each symbol's
     surplus to its fund, the crumbs to the first."""
@@ -197,7 +197,7 @@ def _pay_residual(ex: "Exchange", syms: list[int], surplus: list[int], residual:
             ex.funds.pay(ex.funds.fund_of[s], part, f"liquidation surplus of account {a}")
 
 
-def _deleverage_fund(ex: "Exchange", f: int, s: int) -> bool:
+def _deleverage_fund(ex: Exchange, f: int, s: int) -> bool:
     """ADL of a fund's bankrupt position at its bankruptcy price; False if nothing could be
     closed (no counterparty can carry the loss)."""
     funds = ex.funds
@@ -220,7 +220,7 @@ def _deleverage_fund(ex: "Exchange", f: int, s: int) -> bool:
 
 
 # --- tier 3 ----------------------------------------------------------------------------------------
-def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> int:
+def auto_deleverage(ex: Exchange, a: int, s: int, lots: int, price: int) -> int:
     """Close ``lots`` (signed, the bankrupt side) of position (s, a) against opposite positions in
     ADL queue order at ``price``, each counterparty no further than its pool can carry. Funds are
     used only if no trader is left. What nobody can carry at ``price`` closes at the mark (a
@@ -244,7 +244,7 @@ def auto_deleverage(ex: "Exchange", a: int, s: int, lots: int, price: int) -> in
     return remaining
 
 
-def _walk_all(ex: "Exchange", a: int, s: int, lots: int, price: int,
+def _walk_all(ex: Exchange, a: int, s: int, lots: int, price: int,
               checked: bool = True) -> int:
     """The traders' queue, then the funds'; returns the signed lots nobody took. ``checked``:
     each counterparty takes no more than it can carry (off for the last resort at the mark)."""
@@ -259,7 +259,7 @@ def _walk_all(ex: "Exchange", a: int, s: int, lots: int, price: int,
     return remaining
 
 
-def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int:
+def _carry(ex: Exchange, c: int, s: int, price: int, loss_per_lot: int) -> int:
     """Lots of its position in s that counterparty c can close at ``price``, ``loss_per_lot``
     money units worse than the mark, and keep its pool at zero or above. An isolated pool's
     margin and a fund's cash must also stay at zero (a fund: its floor) or above with what the
@@ -279,7 +279,7 @@ def _carry(ex: "Exchange", c: int, s: int, price: int, loss_per_lot: int) -> int
     return lots
 
 
-def _walk(ex: "Exchange", a: int, s: int, lots: int, price: int, idx: np.ndarray,
+def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
           checked: bool = True) -> int:
     if idx.size == 0 or not lots:
         return lots

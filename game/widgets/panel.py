@@ -28,16 +28,16 @@ class Row:
         if text:
             self.add(text, style)
 
-    def add(self, text: str, style: str | None = None) -> "Row":
+    def add(self, text: str, style: str | None = None) -> Row:
         if text:
             self.runs.append((text, style))
             self.width += cell_len(text)
         return self
 
-    def pad(self, to: int, style: str | None = None) -> "Row":
+    def pad(self, to: int, style: str | None = None) -> Row:
         return self.add(" " * max(0, to - self.width), style)
 
-    def right(self, text: str, total: int, style: str | None = None) -> "Row":
+    def right(self, text: str, total: int, style: str | None = None) -> Row:
         """Add ``text`` flush right in a row ``total`` cells wide (if there is room)."""
         if self.width + cell_len(text) + 1 <= total:
             self.pad(total - cell_len(text))

@@ -28,7 +28,7 @@ def funds_above_floor(ex, breaker_used=False):
     breaker the fund keeps what ADL may not close, even into deficit (reported as bad debt)."""
     if breaker_used:
         return
-    for name, f in zip(ex.funds.names, ex.funds.ids):
+    for name, f in zip(ex.funds.names, ex.funds.ids, strict=False):
         assert ex.acc.w[f] >= ex.funds.floor, \
             f"fund {name} (account {f}) cash {ex.acc.w[f]} below its floor {ex.funds.floor}"
 
@@ -77,7 +77,7 @@ def _first(d, k=5):
 def positions_net_to_zero(ex):
     n = ex.acc.n
     net = ex.acc.qty[:, :n].sum(axis=1)
-    for sym, x in zip(ex.symbols, net.tolist()):
+    for sym, x in zip(ex.symbols, net.tolist(), strict=False):
         assert x == 0, f"{sym} positions do not net to zero: Σ qty = {x} lots"
 
 
@@ -95,7 +95,7 @@ def isolated_margin_nonnegative(ex):
 
 # --- books and orders ----------------------------------------------------------------------------
 def books_sane(ex):
-    for sym, book in zip(ex.symbols, ex.books):
+    for sym, book in zip(ex.symbols, ex.books, strict=False):
         bid, ask = book.best_bid(), book.best_ask()
         assert bid is None or ask is None or bid < ask, \
             f"{sym} book crossed at rest: {bid} ≥ {ask}"
@@ -117,7 +117,7 @@ def orders_match_books(ex):
             f"_orders {(info.account, info.side, info.price)}"
         assert lots > 0, f"order {oid} rests with {lots} lots"
     for s, book in enumerate(ex.books):
-        for oid, owner, side, price, lots in book.resting():
+        for oid, owner, _side, _price, _lots in book.resting():
             info = ex.ledger.orders.get(oid)
             assert info is not None, f"{ex.symbols[s]} book holds order {oid} (account {owner}) " \
                                      f"that _orders does not know"

@@ -39,9 +39,9 @@ class Pos:
 
 def columns(*positions: Pos) -> dict[str, np.ndarray]:
     """The ``adl_scores`` keyword columns, money in units."""
-    account, qty, *money = (np.array(col, dtype=np.int64) for col in zip(*map(astuple, positions)))
+    account, qty, *money = (np.array(col, dtype=np.int64) for col in zip(*map(astuple, positions), strict=False))
     names = ("notional", "entry_notional", "upnl", "wallet", "equity", "maint")
-    return {"account": account, "qty": qty} | {name: col * M for name, col in zip(names, money)}
+    return {"account": account, "qty": qty} | {name: col * M for name, col in zip(names, money, strict=False)}
 
 
 def scores(policy: AdlPolicy, *positions: Pos, walk_start: int = 0) -> list[float]:
@@ -381,7 +381,7 @@ def test_pro_rata_properties(sizes: list[int], data: st.DataObject) -> None:
     shares = pro_rata(np.array(sizes, dtype=np.int64), total)  # large sizes: the exact-int path
     assert shares.dtype == np.int64
     assert int(shares.sum()) == total
-    assert all(0 <= share <= size for share, size in zip(shares.tolist(), sizes))
+    assert all(0 <= share <= size for share, size in zip(shares.tolist(), sizes, strict=False))
     assert shares.tolist() == reference_pro_rata(sizes, total)
 
 

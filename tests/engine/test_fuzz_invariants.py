@@ -154,7 +154,8 @@ class Episode:
             self.errors[type(exc).__name__] += 1
             self.log[-1] = f"refused(lambda: {self.log[-1]})  # -> {type(exc).__name__}"
             if before is not None and self.ex.checksum() != before:
-                raise Violation(f"{type(exc).__name__} from ex.{name} changed the state: {exc}")
+                raise Violation(f"{type(exc).__name__} from ex.{name} changed the state: "
+                                f"{exc}") from exc
             return None
 
     def settle(self):

@@ -85,7 +85,6 @@ def test_every_invalid_action_says_why():
     async def scenario():
         app = floor_app(new_model(), paused=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            floor = app.floor
             expected = []
 
             async def check(keys, title_part, message_part, steps=1):

@@ -32,7 +32,7 @@ def summaries():
     jobs = [(seed, []) for seed in SEEDS] + [(1, ["exchange.fund_multiplier=20"])]
     with ProcessPoolExecutor(2) as pool:
         results = list(pool.map(_run, jobs))
-    return dict(zip(SEEDS, results[:-1])), results[-1]
+    return dict(zip(SEEDS, results[:-1], strict=False)), results[-1]
 
 
 FACTS = ("F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9")

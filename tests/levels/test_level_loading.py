@@ -262,7 +262,7 @@ def test_new_level_text_shows_loadable_defaults(tmp_path):
 
 def test_schema_reference_mentions_every_field():
     reference = schema_reference_markdown()
-    for path, spec in walk():
+    for path, _spec in walk():
         assert f"`{path}`" in reference
     assert "### `[[player.positions]]`" in reference and "| `crowd.long_share` | fraction |" \
         in reference

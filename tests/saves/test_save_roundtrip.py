@@ -70,7 +70,7 @@ def test_save_load_continue_equals_the_uninterrupted_run(seed):
     _play(run, saves_at=set(moments), saves=saves)
     expected = run.checksum(), run.summary()
     assert len(saves) == 5
-    for t, data in zip(moments, saves):
+    for t, data in zip(moments, saves, strict=False):
         resumed = _load_bytes(data)
         assert resumed.sim.t == t
         _play(resumed)

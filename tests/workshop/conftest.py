@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,7 @@ def crowd_notional(run: CrashRun) -> int:
                for s in range(len(ex.symbols)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def finished(name: str, seed: int, extra: tuple[str, ...] = ()) -> Finished:
     """Run once per test session and share (the runs are read-only after this)."""
     run = conserving(small_run(name, seed, list(extra)))

@@ -27,7 +27,7 @@ def test_adl_breaker_caps_adl_per_contract_per_minute_and_leaves_bad_debt():
     ex = run.sim.exchange
     cap = 50_000 * 1_000_000
     per_minute = defaultdict(int)
-    for t, e in fills:
+    for _t, e in fills:
         s = ex.index_of(e.symbol)
         per_minute[(e.symbol, e.t // 60)] += e.qty * e.price * ex.units[s]
     assert per_minute and max(per_minute.values()) <= cap
@@ -69,7 +69,7 @@ def test_stress_sized_funds_follow_the_positions_and_keep_money_conserved():
     funds = [[int(r.sim.exchange.acc.w[f]) for f in r.sim.exchange.funds.ids]
              for r in (fixed, stress, milder)]
     assert funds[0] != funds[1]
-    assert all(hi >= lo for hi, lo in zip(funds[1], funds[2])) and sum(funds[1]) > sum(funds[2])
+    assert all(hi >= lo for hi, lo in zip(funds[1], funds[2], strict=False)) and sum(funds[1]) > sum(funds[2])
 
 
 def test_designated_market_makers_never_pull():
