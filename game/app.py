@@ -22,7 +22,7 @@ from textual.screen import Screen
 
 from engine.crash import CrashRun
 from engine.errors import SaveError
-from engine.level import find_level, load_level
+from engine.level import SHIPPED_LEVELS_DIR, find_level, load_level
 
 from .floor_model import FloorModel
 from .screens.briefing import BriefingScreen
@@ -30,7 +30,8 @@ from .screens.floor import FloorScreen
 from .screens.title import TitleScreen
 from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
-LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
+LEVELS_DIR = SHIPPED_LEVELS_DIR
+"""The shipped levels (one definition: ``engine.level.SHIPPED_LEVELS_DIR``)."""
 
 
 def load(level: str, role: str | None = None, overrides: Iterable[str] = (),

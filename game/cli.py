@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from engine.errors import CrashfloorError, InvalidInput, LevelError
+from engine.level import SHIPPED_LEVELS_DIR
 from engine.text import escape_text, shorten
 
-LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
+LEVELS_DIR = SHIPPED_LEVELS_DIR
+"""The shipped levels (one definition: ``engine.level.SHIPPED_LEVELS_DIR``)."""
 DEFAULT_LEVEL = "1011"
 MAX_SEED = 2**32 - 1
 """Seeds are 0 to 4294967295 (the engine's generator takes 32 bits)."""

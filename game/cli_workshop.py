@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 from engine.errors import InvalidInput
+from engine.level import SHIPPED_LEVELS_DIR
 
-LEVELS_DIR = Path(__file__).resolve().parent.parent / "levels"
+LEVELS_DIR = SHIPPED_LEVELS_DIR
+"""The shipped levels (one definition: ``engine.level.SHIPPED_LEVELS_DIR``)."""
 
 
 def register(sub) -> None:
