@@ -126,18 +126,24 @@ def test_i2_adl_never_leaves_its_counterparty_under_water(policy, victim_keeps_p
     invariants.check_after_settle(ex, events)
 
 
-def test_i2_adl_against_a_fund_keeps_its_cash_at_the_floor():
-    """Found by the fuzz (drift, seed 103): ADL takes from a fund what its *equity* can carry, but
-    the fund's cash pays the realized loss while the gain that covers it stays unrealized on the
-    rest of its position, so the cash goes below the floor. Here: the ETH fund (50 USD) takes over
-    L's 1 ETH long at 3,790; S (short 0.3 ETH from 4,000 and 1 BTC from 100,000) goes bankrupt on a
-    BTC jump, its ETH short's bankruptcy price is 3,049, and the fund is its only counterparty."""
+def _btc_eth_with_a_50_usd_eth_fund():
+    """BTC at 100,000 and ETH at 4,000 (no fees); the BTC fund holds 1M USD, the ETH fund 50."""
     from .conftest import fee_free
     ex = Exchange([fee_free("BTC"), fee_free("ETH")], insurance_fund={"BTC": 1_000_000, "ETH": 50},
                   mark_method="index")
     ex.set_index("BTC", 100_000)
     ex.set_index("ETH", 4_000)
     ex.settle()
+    return ex
+
+
+def test_i2_adl_against_a_fund_keeps_its_cash_at_the_floor():
+    """Found by the fuzz (drift, seed 103): ADL takes from a fund what its *equity* can carry, but
+    the fund's cash pays the realized loss while the gain that covers it stays unrealized on the
+    rest of its position, so the cash goes below the floor. Here: the ETH fund (50 USD) takes over
+    L's 1 ETH long at 3,790; S (short 0.3 ETH from 4,000 and 1 BTC from 100,000) goes bankrupt on a
+    BTC jump, its ETH short's bankruptcy price is 3,049, and the fund is its only counterparty."""
+    ex = _btc_eth_with_a_50_usd_eth_fund()
     mm, L, S = ex.open_account(10_000_000), ex.open_account(210), ex.open_account(6_000)
     ex.place(mm, "BTC", "buy", 1, 100_000)
     ex.place(S, "BTC", "sell", 1, None)
@@ -164,12 +170,7 @@ def test_i2_a_fund_left_holding_a_bankrupt_remainder_is_not_adld_below_its_floor
     and its ETH short ADL'd against that remainder at ~3,000 — far below the fund's bankruptcy
     price, and nothing limits it because the price is not worse than the mark: the fund's cash goes
     to −240 USD."""
-    from .conftest import fee_free
-    ex = Exchange([fee_free("BTC"), fee_free("ETH")], insurance_fund={"BTC": 1_000_000, "ETH": 50},
-                  mark_method="index")
-    ex.set_index("BTC", 100_000)
-    ex.set_index("ETH", 4_000)
-    ex.settle()
+    ex = _btc_eth_with_a_50_usd_eth_fund()
     mm, L, T = ex.open_account(10_000_000), ex.open_account(210), ex.open_account(5_200)
     ex.place(mm, "ETH", "sell", 1, 4_000)
     ex.place(L, "ETH", "buy", 1, None)
@@ -330,17 +331,23 @@ def test_e3_no_order_rests_where_a_fill_would_overflow(book_ex, price):
     invariants.check_always(ex)
 
 
-@pytest.mark.parametrize("bid_qty", [0.1, 0.05, 0.2], ids=["fills", "partly", "bigger-bid"])
-def test_e4_amending_a_reduce_only_order_so_that_it_fills(bid_qty):
-    """A's reduce-only sell rests above the bid; amended down through the bid it fills (all, or in
-    part). It used to raise TypeError in ``_trim_reduce_only`` and leave the order in ``_orders``
-    but in no book."""
+def _a_long_a_tenth_btc():
+    """(exchange, b, a): a is long 0.1 BTC at 100,000 (20x); b has 1M USD to bid with."""
     ex = Exchange([Instrument.preset("BTC")], insurance_fund=0, mark_method="index")
     ex.set_index("BTC", 100_000)
     ex.settle()
     mm, b, a = (ex.open_account(d) for d in (1_000_000, 1_000_000, 10_000))
     ex.place(mm, "BTC", "sell", 0.1, 100_000)
     ex.place(a, "BTC", "buy", 0.1, None, leverage=20)
+    return ex, b, a
+
+
+@pytest.mark.parametrize("bid_qty", [0.1, 0.05, 0.2], ids=["fills", "partly", "bigger-bid"])
+def test_e4_amending_a_reduce_only_order_so_that_it_fills(bid_qty):
+    """A's reduce-only sell rests above the bid; amended down through the bid it fills (all, or in
+    part). It used to raise TypeError in ``_trim_reduce_only`` and leave the order in ``_orders``
+    but in no book."""
+    ex, b, a = _a_long_a_tenth_btc()
     ro = ex.place(a, "BTC", "sell", 0.1, 101_000, reduce_only=True)
     ex.place(b, "BTC", "buy", bid_qty, 99_900)
     attempt(ex, lambda: ex.amend(ro, price=99_900))
@@ -355,12 +362,7 @@ def test_e4_amending_a_reduce_only_order_so_that_it_fills(bid_qty):
 
 
 def test_e4_amending_a_reduce_only_order_up_and_through_the_book():
-    ex = Exchange([Instrument.preset("BTC")], insurance_fund=0, mark_method="index")
-    ex.set_index("BTC", 100_000)
-    ex.settle()
-    mm, b, a = (ex.open_account(d) for d in (1_000_000, 1_000_000, 10_000))
-    ex.place(mm, "BTC", "sell", 0.1, 100_000)
-    ex.place(a, "BTC", "buy", 0.1, None, leverage=20)
+    ex, b, a = _a_long_a_tenth_btc()
     r1 = ex.place(a, "BTC", "sell", 0.05, 101_000, reduce_only=True)
     r2 = ex.place(a, "BTC", "sell", 0.05, 102_000, reduce_only=True)
     ex.place(b, "BTC", "buy", 0.3, 99_900)
