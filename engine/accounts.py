@@ -44,11 +44,40 @@ def fill_result(old_q: int, old_c: int, dq: int, price: int, unit: int) -> tuple
     return new_q, new_q * price * unit, old_q * price * unit - old_c
 
 
+def _view(arr: np.ndarray) -> memoryview:
+    """A memoryview of ``arr``'s buffer (items read and written as Python ints or bools)."""
+    # numpy's stubs declare ndarray.__buffer__ (the Buffer protocol) only for Python >= 3.12
+    return memoryview(arr)  # type: ignore[arg-type]
+
+
 class Accounts:
     """The account and position arrays for ``n_symbols`` symbols, grown by doubling."""
 
     _not_state = ("touched",)
     """Derived, not saved (``state.py``): the scan is rebuilt after a load."""
+
+    # The arrays (``_COLUMNS`` and ``_MATRICES``), created by ``_alloc`` with ``setattr``; declared
+    # here for type checkers only (annotations without values add no class attributes).
+    wallet: np.ndarray
+    order_margin: np.ndarray
+    is_fund: np.ndarray
+    qty: np.ndarray
+    cost: np.ndarray
+    iso: np.ndarray
+    iso_margin: np.ndarray
+    leverage: np.ndarray
+    adl_light: np.ndarray
+    adl_score: np.ndarray
+    # The hot path's memoryviews of the same buffers (``_views``): ``q[s, a]`` reads and writes a
+    # Python int (``isov`` and ``fund`` a bool).
+    w: memoryview
+    om: memoryview
+    q: memoryview
+    c: memoryview
+    im: memoryview
+    isov: memoryview
+    lev: memoryview
+    fund: memoryview
 
     def __init__(self, n_symbols: int, capacity: int = 1024):
         self.n_symbols = n_symbols
@@ -64,30 +93,33 @@ class Accounts:
                "adl_light": np.int8, "adl_score": np.float64}
 
     def _alloc(self, capacity: int) -> None:
-        old = {name: getattr(self, name, None) for name in self._COLUMNS + self._MATRICES}
+        old: dict[str, np.ndarray | None] = {
+            name: getattr(self, name, None) for name in self._COLUMNS + self._MATRICES}
         for name in self._COLUMNS:
-            arr = np.zeros(capacity, dtype=self._DTYPES[name])
-            if old[name] is not None:
-                arr[: self.n] = old[name][: self.n]
+            arr: np.ndarray = np.zeros(capacity, dtype=self._DTYPES[name])
+            prev = old[name]
+            if prev is not None:
+                arr[: self.n] = prev[: self.n]
             setattr(self, name, arr)
         for name in self._MATRICES:
             arr = np.zeros((self.n_symbols, capacity), dtype=self._DTYPES[name])
-            if old[name] is not None:
-                arr[:, : self.n] = old[name][:, : self.n]
+            prev = old[name]
+            if prev is not None:
+                arr[:, : self.n] = prev[:, : self.n]
             setattr(self, name, arr)
         self.capacity = capacity
         self._views()
 
     def _views(self) -> None:
         """Memoryviews over the arrays, for fast scalar access on the hot path."""
-        self.w = memoryview(self.wallet)
-        self.om = memoryview(self.order_margin)
-        self.q = memoryview(self.qty)
-        self.c = memoryview(self.cost)
-        self.im = memoryview(self.iso_margin)
-        self.isov = memoryview(self.iso)
-        self.lev = memoryview(self.leverage)
-        self.fund = memoryview(self.is_fund)
+        self.w = _view(self.wallet)
+        self.om = _view(self.order_margin)
+        self.q = _view(self.qty)
+        self.c = _view(self.cost)
+        self.im = _view(self.iso_margin)
+        self.isov = _view(self.iso)
+        self.lev = _view(self.leverage)
+        self.fund = _view(self.is_fund)
 
     def add(self, count: int, wallet: int | np.ndarray = 0, *, is_fund: bool = False,
             leverage: int = DEFAULT_LEVERAGE) -> range:

@@ -53,7 +53,7 @@ class AdlPolicy(enum.StrEnum):
     """Drift: no queue; the loss is spread pro rata over open interest (score = notional)."""
 
     @classmethod
-    def parse(cls, text: object) -> AdlPolicy:
+    def parse(cls, text: str) -> AdlPolicy:
         """The policy named ``text`` (exact, lower case), or ``InvalidInput`` listing the names."""
         try:
             return cls(text)

@@ -345,7 +345,7 @@ def _check_books(ex, out: _Problems) -> None:
     n = ex.acc.n
     for s, book in enumerate(ex.books):
         sym = ex.symbols[s]
-        orders = book.records()
+        orders: dict[int, list[int]] = book.records()  # as it should be; checked below
         if not isinstance(orders, dict):
             out.add(f"{sym} book: its orders are not a map")
             continue

@@ -45,7 +45,7 @@ def bench_public_path(n_ops: int = 1_000_000, seed: int = 7) -> dict:
     owners = sorted({op[2] for op in stream})
     accounts = {o: ex.open_account(10_000_000_000) for o in owners}
     tif_names = {0: "gtc", 1: "ioc", 2: "fok", 3: "post_only"}
-    ops = []
+    ops: list[tuple[bool, int, int, str, float | None, float, str]] = []
     for kind, oid, owner, side, price, qty, tif in stream:
         if kind == CANCEL:
             ops.append((False, oid, 0, "", None, 0, ""))

@@ -69,6 +69,7 @@ class SortedDictBook:
             return []
         fills, left = self._match(owner, side, price, qty)
         if left and tif in (Tif.GTC, Tif.POST_ONLY):
+            assert price is not None  # a market order is IOC: it never rests
             self._rest(_Order(oid, owner, side, price, left, self._seq))
             self._seq += 1
         return fills
@@ -270,6 +271,7 @@ def _taker(oid: int, side: int, owner: int, qty: int, distance: int, u: float,
     if u < 0.5:
         return (SUBMIT, oid, owner, side, None, qty, Tif.IOC)
     best = book.best_ask() if side == BUY else book.best_bid()
+    assert best is not None  # a taker is drawn only against a non-empty opposite side
     tif = Tif.IOC if u < 0.8 else Tif.FOK if u < 0.9 else Tif.GTC
     return (SUBMIT, oid, owner, side, best + side * distance, qty, tif)
 

@@ -105,9 +105,10 @@ class OrderBook:
             if tif != _IOC:
                 raise InvalidInput(f"order {oid}: a market order (price None) must be IOC, "
                                    f"got {Tif(tif).name}")
-            limit = math.inf
-        else:
-            limit = price * side  # opposite levels with key <= limit are reachable
+            # it takes every level it can reach and never rests
+            opposite = self._ask_heap if side == BUY else self._bid_heap
+            return self._take(owner, side, math.inf, qty)[0] if opposite else []
+        limit = price * side  # opposite levels with key <= limit are reachable
         opposite = self._ask_heap if side == BUY else self._bid_heap
         if opposite and opposite[0] <= limit:
             if tif == _POST_ONLY:
@@ -247,7 +248,7 @@ class OrderBook:
         Bids best price first, then asks best first, time priority within a level;
         ``from_resting`` rebuilds the book from it.
         """
-        rows = []
+        rows: list[tuple[int, int, int, int, int]] = []
         for queues in (self._bid_q, self._ask_q):
             for key in sorted(queues):
                 rows.extend((r[1], r[2], r[3], r[4], r[0]) for r in queues[key] if r[0])

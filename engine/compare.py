@@ -250,10 +250,10 @@ def count_seeds(text: str) -> int:
                                f"runs backwards")
         ranges.append((numbers[0], numbers[-1]))
     total, reach = 0, -1  # distinct seeds: the union of the ranges
-    for lo, hi in sorted(ranges):
-        if hi > reach:
-            total += hi - max(lo, reach + 1) + 1
-            reach = hi
+    for first, last in sorted(ranges):
+        if last > reach:
+            total += last - max(first, reach + 1) + 1
+            reach = last
     if total > MAX_SEEDS:
         raise InvalidInput(f"--seeds {shown!r}: that is {total:,} seeds; compare runs at most "
                            f"{MAX_SEEDS:,}")

@@ -87,6 +87,7 @@ class CrashRun:
         sim.agents.extend([self.makers, self.arbs, self.crowd])
         self.desk = None
         if data["player"]["role"] == "maker":
+            assert self.player is not None  # a maker level has a player (role is not "none")
             sym = data["player"]["maker_symbol"] or symbols[0]
             self.desk = PlayerDesk(sim, self.player, symbols.index(sym),
                                    data["player"]["maker_rebate_bps"],
@@ -203,6 +204,7 @@ class CrashRun:
         for pos in data["player"]["positions"]:
             s = symbols.index(pos["symbol"])
             price = ex.marks.index[s]
+            assert price is not None  # scenario.start() set every index
             lots = round(pos["notional_usd"] * MONEY_PER_USD / (price * ex.units[s]))
             lots = lots if pos["side"] == "long" else -lots
             iso = 0

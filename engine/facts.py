@@ -4,9 +4,15 @@ definition of the targets."""
 
 from __future__ import annotations
 
+from typing import overload
+
 from .clock import parse_hhmm
 
 
+@overload
+def _t(hhmm: str) -> int: ...
+@overload
+def _t(hhmm: None) -> None: ...
 def _t(hhmm: str | None) -> int | None:
     return None if hhmm is None else parse_hhmm(hhmm)
 

@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import time as clock_time
 from decimal import Decimal
@@ -457,7 +458,7 @@ class _Checker:
             if point is None:
                 self.bad.add(path)
                 continue
-            seconds = _parse_time(point[0])
+            seconds = time_to_seconds(point[0])  # waypoint() checked it
             if previous is not None and seconds <= previous[1]:
                 self.report(path + (i,), f"waypoint times must rise: {point[0]} is not after "
                             f"{previous[0]}", pair)
@@ -524,10 +525,10 @@ class _Checker:
     def check_clock(self, data: dict) -> None:
         clock = data["clock"]
         start, end, epilogue = (("clock", key) for key in ("start", "end", "epilogue"))
-        if self.ok(start, end) and _parse_time(clock["end"]) <= _parse_time(clock["start"]):
+        if self.ok(start, end) and time_to_seconds(clock["end"]) <= time_to_seconds(clock["start"]):
             self.report_pair(end, start, clock)
         if clock["epilogue"] is not None and self.ok(end, epilogue) and \
-                _parse_time(clock["epilogue"]) <= _parse_time(clock["end"]):
+                time_to_seconds(clock["epilogue"]) <= time_to_seconds(clock["end"]):
             self.report_pair(epilogue, end, clock)
         if self.ok(start, end, epilogue):
             stop = clock["end"] if clock["epilogue"] is None else clock["epilogue"]
@@ -546,18 +547,18 @@ class _Checker:
         """News must fall inside the run, start .. (epilogue or end); waypoints not after it
         (waypoints before the start are history, skipped: a level based on another may start
         later without rewriting the path)."""
-        low, high = _parse_time(start), _parse_time(stop)
+        low, high = time_to_seconds(start), time_to_seconds(stop)  # checked: check_clock
         clock = (("clock", "start"), ("clock", "end"), ("clock", "epilogue"))
         message = f"must be within the clock, {start} to {stop}"
         for i, item in enumerate(data["news"]):
             path = ("news", i, "at")
             if item["at"] is not None and self.ok(path) and \
-                    not low <= _parse_time(item["at"]) <= high:
+                    not low <= time_to_seconds(item["at"]) <= high:
                 self.report(path, message, item["at"], related=clock)
         for symbol, table in data["symbols"].items():
             path = ("symbols", symbol, "waypoints")
             for i, (when, _) in enumerate(table["waypoints"] if self.ok(path) else ()):
-                if _parse_time(when) > high:  # earlier ones are history: a later start skips them
+                if time_to_seconds(when) > high:  # earlier ones are history: a later start skips
                     self.report(path + (i,), f"the time must be at or before the clock's stop, "
                                 f"{stop}", self.raw_value(path + (i,)), related=clock)
 
@@ -944,6 +945,7 @@ def shape_problem(raw: Any, limit: int = MAX_NESTING) -> str | None:
     stack: list[tuple[Any, KeyPath]] = [(raw, ())]
     while stack:
         node, path = stack.pop()
+        items: Iterable[tuple[Any, Any]]
         if isinstance(node, dict):
             items = node.items()
         elif isinstance(node, list):
@@ -1051,9 +1053,9 @@ def _override_path_error(path: KeyPath, raw: Any) -> str | None:
             node = node.node
         elif isinstance(node, PerSymbol):
             return f"{here} is keyed by symbol name, e.g. {here}.BTC"
-        elif isinstance(node, ListOf) and not isinstance(part, int):
-            return f"{here} is an array of tables: give an index, e.g. {here}[0].{part}"
         elif isinstance(node, ListOf):
+            if not isinstance(part, int):
+                return f"{here} is an array of tables: give an index, e.g. {here}[0].{part}"
             count = len(raw) if isinstance(raw, list) else 0
             if part >= count:
                 have = "none" if not count else f"{here}[0]" if count == 1 else \
@@ -1116,7 +1118,7 @@ def _override_problem_text(problem: Problem, overrides: list[_Override], label: 
 
 
 # --- loading ----------------------------------------------------------------------------------
-def load_level(path: str | Path, overrides: list[str] = (), *,
+def load_level(path: str | Path, overrides: Sequence[str] = (), *,
                allow_outside_base: bool = False) -> Level:
     """Read, validate and return a level; raise ``LevelError`` listing every problem found.
 
@@ -1265,7 +1267,7 @@ def find_level(name_or_path: str, levels_dir: str | Path) -> Path:
 def list_levels(levels_dir: str | Path) -> list[tuple[str, str, str]]:
     """(name, title, summary) for every level, by ``order`` then name; an invalid one shows its
     first problem (at the default order, 100)."""
-    out = []
+    out: list[tuple[str, str, str] | tuple[str, str, str, int]] = []
     for name in level_names(levels_dir):
         file = Path(levels_dir) / f"{name}.toml"
         try:

@@ -38,8 +38,9 @@ def _bracket_arrays(inst: Instrument) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """(caps, MMR ppm, maintenance amounts) as int64 arrays, cached per instrument."""
     key = inst.brackets
     if key not in _BRACKETS:
-        _BRACKETS[key] = tuple(np.array([getattr(b, name) for b in inst.brackets], dtype=np.int64)
-                               for name in ("notional_cap", "mmr_ppm", "maintenance_amount"))
+        caps, mmr, amount = (np.array([getattr(b, name) for b in inst.brackets], dtype=np.int64)
+                             for name in ("notional_cap", "mmr_ppm", "maintenance_amount"))
+        _BRACKETS[key] = (caps, mmr, amount)
     return _BRACKETS[key]
 
 

@@ -340,7 +340,7 @@ def clean_stale_temps(folder: str | Path, now: float | None = None) -> list[Path
     writer's process is gone and they are a little old. Nothing else is ever touched; errors
     are ignored (a cleanup never fails a write)."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -540,7 +540,7 @@ def _level_from_text(text: bytes, sha: str, overrides: list[str], where: Path, l
     apply = getattr(level_module, "_apply_override", None)
     for item in overrides:
         override = parse(item, raw) if parse is not None else None
-        if override is None or isinstance(override, str):
+        if override is None or isinstance(override, str) or apply is None:
             raise SaveError(f"{label}: its level override {escape_text(item, 80)!r} does not "
                             f"apply")
         apply(raw, override)

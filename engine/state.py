@@ -64,7 +64,10 @@ _DTYPE_KINDS = "?biufc"
 _MAX_NDIM = 8
 MAX_DEPTH = 100
 """Nodes nest at most this deep in a state tree (a real run's tree nests about 20 deep)."""
-_FACTORIES = {"int": int, "float": float, "list": list, "dict": dict, "set": set}
+_FACTORIES: dict[str | None, type] = {"int": int, "float": float, "list": list, "dict": dict,
+                                      "set": set}
+"""defaultdict factories a save may name, by ``__name__`` (looked up with None when a factory
+has no name)."""
 _SKIP_CLASSES = {"engine.level:Level"}
 """Engine objects that are inputs, not state: the fresh graph's own stays."""
 _AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
@@ -85,7 +88,7 @@ def is_engine_class(cls: type) -> bool:
     return module == "engine" or module.startswith("engine.")
 
 
-def resolve_class(name: object, where: str) -> type:
+def resolve_class(name: object, where: str) -> type[object]:
     """An engine class by ``module:qualname``; nothing outside ``engine`` is ever imported."""
     if not isinstance(name, str) or ":" not in name:
         raise StateError(f"{where}: bad class name {name!r}")

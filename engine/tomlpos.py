@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 import tomllib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 KeyPath = tuple[str | int, ...]
@@ -121,7 +122,8 @@ def line_of(source: str, path: str | KeyPath) -> int | None:
     return KeyLines(source, data).line(path)
 
 
-def _all_paths(node: Any, prefix: KeyPath = ()):
+def _all_paths(node: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
+    items: Iterable[tuple[Any, Any]]
     if isinstance(node, dict):
         items = node.items()
     elif isinstance(node, list):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 from numbers import Real
+from typing import Any
 
 import numpy as np
 
@@ -96,8 +97,10 @@ class Grid:
         self.per_int = int(inv) if inv == inv.to_integral_value() else None
         self.inv = float(inv)
 
-    def steps(self, value: object, what: str | None = None) -> int:
+    def steps(self, value: Any, what: str | None = None) -> int:
         """``value`` in whole grid steps (> 0), or InvalidInput / OffGridError."""
+        # Any, not object: anything may come in, and the branches below narrow it by ``kind``,
+        # which a type checker does not follow
         kind = type(value)
         if kind is int and self.per_int is not None:
             if value > 0:

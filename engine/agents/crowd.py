@@ -40,6 +40,8 @@ the level.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,10 +51,13 @@ from ..events import AdlFill
 from ..margin import max_leverage_vector
 from ..units import MONEY_PER_USD
 
+if TYPE_CHECKING:
+    from .market_makers import MarketMakers
+
 
 class Crowd:
     def __init__(self, sim, cfg: dict, notional_usd: list[float], stink_usd: list[float],
-                 stink_depth_pct: list[float], extra: list[tuple] = ()):
+                 stink_depth_pct: list[float], extra: Sequence[tuple] = ()):
         """``extra``: other accounts' legs seeded together with the crowd (the player's starting
         portfolio), as (account, symbol index, lots, entry ticks, isolated margin, leverage)."""
         ex = sim.exchange
@@ -100,7 +105,7 @@ class Crowd:
                                                  ex.instrument(sym_name).max_leverage))
         self.index_minutes: list[list[int]] = [[] for _ in range(self.S)]
         self._rehedge: list[tuple[int, int, int, int]] = []
-        self.makers = None
+        self.makers: MarketMakers | None = None
         """The market makers whose stance the crowd sees when ``sees_withdrawals``."""
 
     # --- construction --------------------------------------------------------------------------
@@ -116,7 +121,7 @@ class Crowd:
         ex = sim.exchange
         n = self.n
         margin = np.zeros(n, dtype=np.int64)
-        per_symbol = []
+        per_symbol: list[tuple | None] = []
         for s in range(self.S):
             inst = ex.instruments[s]
             unit = inst.unit_per_tick_lot

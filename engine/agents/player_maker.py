@@ -171,6 +171,7 @@ class PlayerDesk:
                 ex.acc.touch(self.account)
                 self.rebates += rebate
         elif self.minute_seconds:
+            assert self.obligations is not None  # only obligations can make the minute fail
             penalty = round(self.obligations["penalty_usd_per_minute"] * MONEY_PER_USD)
             ex.ledger.fee_pool += penalty
             ex.acc.w[self.account] -= penalty

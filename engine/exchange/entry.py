@@ -21,8 +21,8 @@ _TIFS = {"gtc": Tif.GTC, "ioc": Tif.IOC, "fok": Tif.FOK, "post_only": Tif.POST_O
          "market": Tif.IOC}
 
 
-def place(ex: Exchange, account: object, symbol: object, side: object, qty: object,
-          price: object, tif: object, leverage: object, reduce_only: bool) -> int:
+def place(ex: Exchange, account: int, symbol: str, side: str, qty: object, price: object,
+          tif: str, leverage: int | None, reduce_only: bool) -> int:
     """Place an order in human units; returns its id. ``price=None`` is a market order.
 
     ``tif``: gtc, ioc, fok, post_only (or market). ``leverage`` sets the account's leverage for

@@ -11,6 +11,7 @@ floor (only an ADL breaker lets it, and that deficit is bad debt).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 
@@ -103,7 +104,8 @@ class InsuranceFunds:
     def can_take(self, f: int, s: int, lots: int, price: int) -> bool:
         """Would every fund position stay within its budget at mark after taking ``lots`` at
         ``price``?"""
-        acc, units, marks = self.acc, self.pools.units, self.pools.marks.mark
+        acc, units = self.acc, self.pools.units
+        marks = cast("list[int]", self.pools.marks.mark)  # set: the waterfall runs only then
         cash = acc.w[f]
         qs, cs = [], []
         for k in sorted(set(self.positions(f)) | {s}):
@@ -137,8 +139,9 @@ class InsuranceFunds:
     def bankrupt_positions(self, f: int) -> list[int]:
         """Symbols where fund f's loss at mark is past its budget share."""
         out = []
+        marks = cast("list[int]", self.pools.marks.mark)  # set: the waterfall runs only then
         for s, pb in self.bankruptcy_prices(f).items():
-            q, mark = self.acc.q[s, f], self.pools.marks.mark[s]
+            q, mark = self.acc.q[s, f], marks[s]
             if (q > 0 and mark < pb) or (q < 0 and mark > pb):
                 out.append(s)
         return out
@@ -155,10 +158,11 @@ class InsuranceFunds:
         """Sell fund f's taken-over positions back into the book, IOC, within the slippage limit
         of the mark and never past the fund's bankruptcy price."""
         acc = self.acc
+        marks = cast("list[int]", self.pools.marks.mark)  # set: the waterfall runs only then
         for s, pb in self.bankruptcy_prices(f).items():
             if self.rules.halted(s):
                 continue
-            q, mark = acc.q[s, f], self.pools.marks.mark[s]
+            q, mark = acc.q[s, f], marks[s]
             slip = mark * self.workout_slippage_ppm // 1_000_000
             if self.rules.adl_breaker:  # behind a breaker the fund may run a deficit: it sells
                 pb = 1 if q > 0 else 2**62

@@ -92,6 +92,7 @@ class OrderLedger:
         pos = acc.q[s, a]
         book = self.books[s]
         if tif is Tif.POST_ONLY:
+            assert ticks is not None  # entry.place gives every post-only order a price
             opp = book.best_ask() if side > 0 else book.best_bid()
             if opp is not None and (ticks >= opp if side > 0 else ticks <= opp):
                 raise OrderRejected(f"post-only {('buy', 'sell')[side < 0]} at {ticks} ticks would "
@@ -179,8 +180,12 @@ class OrderLedger:
         if pos == 0 or (pos > 0) == (side > 0):
             raise ReduceOnlyError(f"account {a}: reduce-only {('buy', 'sell')[side < 0]} of {lots} "
                                   f"lots would not reduce the {self.symbols[s]} position ({pos} lots)")
-        resting = sum(self.books[s].order(o)[3] for o in self.reduce_only.get(a, ())
-                      if self.orders[o].s == s)
+        book, resting = self.books[s], 0
+        for o in self.reduce_only.get(a, ()):
+            if self.orders[o].s == s:
+                rest = book.order(o)
+                assert rest is not None  # the ledger forgets an order when it stops resting
+                resting += rest[3]
         room = abs(pos) - resting
         if lots > room:
             raise ReduceOnlyError(f"account {a}: reduce-only order of {lots} lots exceeds what is "
@@ -335,7 +340,9 @@ class OrderLedger:
             raise UnknownOrder(f"order {oid!r} is not resting (filled, cancelled or never placed)")
         s, a = info.s, info.account
         book = self.books[s]
-        remaining = book.order(oid)[3]
+        rest = book.order(oid)
+        assert rest is not None  # it is in self.orders: it rests
+        remaining = rest[3]
         ticks = info.price if ticks is None else ticks
         lots = remaining if lots is None else lots
         if ticks != info.price or lots > remaining:

@@ -7,7 +7,7 @@ for an isolated position, the position itself. Insurance funds are not ranked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -36,22 +36,26 @@ def position_scores(ex: Exchange, s: int, idx: np.ndarray, walk_start: int = 0) 
                    walk_start)
 
 
-def _scores(ex, qty, notional, cost, upnl, mm, iso, wallet, iso_margin, cross_equity, cross_mm,
-            idx, walk_start):
+def _scores(ex: Exchange, qty: np.ndarray, notional: np.ndarray, cost: np.ndarray,
+            upnl: np.ndarray, mm: np.ndarray, iso: np.ndarray, wallet: np.ndarray,
+            iso_margin: np.ndarray, cross_equity: np.ndarray, cross_mm: np.ndarray,
+            idx: np.ndarray, walk_start: int) -> np.ndarray:
     return adl_scores(ex.adl_policy, qty=qty, notional=notional, entry_notional=np.abs(cost),
                       upnl=upnl, wallet=np.where(iso, iso_margin, wallet),
                       equity=np.where(iso, iso_margin + upnl, cross_equity),
                       maint=np.where(iso, mm, cross_mm), account=idx, walk_start=walk_start)
 
 
-def _fresh(ex: Exchange, s: int, idx: np.ndarray):
+def _fresh(ex: Exchange, s: int, idx: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Notional, uPnL and MM of (s, idx) and the cross pools of accounts idx, at current marks."""
     acc = ex.acc
     cross_equity = acc.wallet[idx].copy()
     cross_mm = np.zeros(len(idx), dtype=np.int64)
-    out = None
+    marks = cast("list[int]", ex.marks.mark)  # every mark is set: the ADL walk runs in settle()
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     for k, inst in enumerate(ex.instruments):
-        value = acc.qty[k, idx] * (ex.marks.mark[k] * inst.unit_per_tick_lot)
+        value = acc.qty[k, idx] * (marks[k] * inst.unit_per_tick_lot)
         notional = np.abs(value)
         upnl = value - acc.cost[k, idx]
         mm = mm_vector(inst, notional)
@@ -60,6 +64,7 @@ def _fresh(ex: Exchange, s: int, idx: np.ndarray):
         cross_mm += mm * cross
         if k == s:
             out = (notional, upnl, mm)
+    assert out is not None  # s is one of the instruments
     return (*out, cross_equity, cross_mm)
 
 
@@ -77,7 +82,8 @@ def update_lights(ex: Exchange) -> None:
     marks (``Exchange.refresh_lights`` calls this when someone looks). Side-free policies score
     a symbol in one pass; the ranking is always per side."""
     acc = ex.acc
-    val = value_all(ex.instruments, ex.marks.mark, acc)
+    marks = cast("list[int]", ex.marks.mark)  # every mark is set: refresh_lights() checks
+    val = value_all(ex.instruments, marks, acc)
     start = _lights_start(ex)
     lit = ex.lit_positions
     side_free = ex.adl_policy in SIDE_FREE
@@ -101,7 +107,7 @@ def update_lights(ex: Exchange) -> None:
             if rows.size == 0:
                 continue
             idx = sv.idx[rows]
-            if side_free:
+            if scores is not None:  # side_free
                 sc = scores[rows]
             else:
                 sc = adl_scores(ex.adl_policy, walk_start=start,

@@ -37,7 +37,7 @@ and raises on any difference.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -142,7 +142,8 @@ class MarginScan:
             self.built = True
         else:
             parts = [touched, self.hot // K]
-            for s, mark in enumerate(ex.marks.mark):
+            marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() scans only then
+            for s, mark in enumerate(marks):
                 for side, threshold in ((0, mark), (1, -mark)):
                     key, gen = self.triggers[s][side].fire(threshold)
                     if len(key):
@@ -163,14 +164,14 @@ class MarginScan:
         acc, S, K = ex.acc, self.S, self.S + 1
         keys = ids[:, None] * K + np.arange(K, dtype=np.int64)
         self.gen[keys] += 1
-        marks = ex.marks.mark
+        marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() scans only then
         slack_c, short_f = self.rounding, self.short_factor
         equity = acc.wallet[ids].copy()
         mm_sum = np.zeros(len(ids), dtype=np.int64)
         exposure = np.zeros(len(ids), dtype=np.float64)
         rounding = np.zeros(len(ids), dtype=np.int64)
-        legs = []
-        hot = []
+        legs: list[tuple[np.ndarray, np.ndarray]] = []
+        hot: list[np.ndarray] = []
         isolated: list[tuple[int, int]] = []
         halted = [s for s in range(S) if ex.halted(s)]
         for s, inst in enumerate(ex.instruments):

@@ -140,10 +140,13 @@ def account_view(ex: Exchange, a: int) -> AccountView:
 
 
 def order_view(ex: Exchange, oid: object) -> OrderView | None:
-    info = ex.ledger.orders.get(oid) if type(oid) is int else None
+    if type(oid) is not int:
+        return None
+    info = ex.ledger.orders.get(oid)
     if info is None:
         return None
     rest = ex.books[info.s].order(oid)
+    assert rest is not None  # the ledger holds resting orders only
     return OrderView(oid, info.account, ex.symbols[info.s], ("buy", "sell")[info.side < 0],
                      ex.price_grid[info.s].value(info.price),
                      ex.qty_grid[info.s].value(rest[3]), info.reduce_only)
@@ -165,8 +168,8 @@ def depth_units(ex: Exchange, s: int, pct_ppm: int = 10_000) -> int:
     bid, ask = book.best_bid(), book.best_ask()
     if bid is not None and ask is not None and (ask - bid) * 50 <= ask:
         mid2 = bid + ask
-    elif ex.marks.mark[s] is not None:
-        mid2 = 2 * ex.marks.mark[s]
+    elif (mark := ex.marks.mark[s]) is not None:
+        mid2 = 2 * mark
     else:
         return 0
     lo = ceil_div(mid2 * (PPM - pct_ppm), 2 * PPM)

@@ -42,7 +42,7 @@ pools' arithmetic in ``pools.py``; orders into the book go through ``OrderLedger
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -86,7 +86,8 @@ def run_waterfall(ex: Exchange) -> None:
 
 def _check_scan(ex: Exchange, cross: np.ndarray, isolated: list[tuple[int, int]]) -> None:
     """The incremental scan against a full valuation (``MarginScan.verify``)."""
-    full_cross, full_isolated = _underwater(ex, value_all(ex.instruments, ex.marks.mark, ex.acc))
+    marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() runs this only then
+    full_cross, full_isolated = _underwater(ex, value_all(ex.instruments, marks, ex.acc))
     if cross.tolist() != full_cross.tolist() or isolated != full_isolated:
         raise AssertionError(f"margin scan at t={ex.t} found cross {cross.tolist()[:10]}, "
                              f"isolated {isolated[:10]}; a full valuation finds cross "
@@ -106,7 +107,7 @@ def _underwater(ex: Exchange, val: Valuation) -> tuple[np.ndarray, list[tuple[in
         for s in halted:
             frozen |= (acc.qty[s, cross] != 0) & ~acc.iso[s, cross]
         cross = cross[~frozen]
-    isolated = []
+    isolated: list[tuple[int, int]] = []
     for s, sv in enumerate(val.symbols):
         if not sv.iso.any() or s in halted:
             continue
@@ -129,8 +130,9 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> None:
     shares = share_equity(equity, mms)
     wallet_before = acc.w[a]
     surplus = []
+    marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() runs this only then
     for s, share in zip(syms, shares, strict=True):
-        mark = ex.marks.mark[s]
+        mark = marks[s]
         lots = acc.q[s, a]
         pb = bankruptcy_price(mark, share, lots, ex.units[s])
         ex.journal.emit(LiquidationStarted(ex.t, a, ex.symbols[s], 1 if lots > 0 else -1,
@@ -175,8 +177,9 @@ def _close_position(ex: Exchange, a: int, s: int, pb: int) -> int:
 
 def _take_over(ex: Exchange, a: int, f: int, s: int, lots: int, pb: int) -> None:
     """Tier 2: fund f takes ``lots`` (signed, a's side) of position (s, a) at pb."""
-    unit = ex.units[s]
-    loss = (pb - ex.marks.mark[s]) * lots * unit
+    unit, mark = ex.units[s], ex.marks.mark[s]
+    assert mark is not None  # settle() runs the waterfall only once every mark is set
+    loss = (pb - mark) * lots * unit
     ex.acc.transfer(a, f, s, lots, pb, unit)
     ex.journal.emit(InsuranceTakeover(ex.t, ex.funds.name_for(s), a, ex.symbols[s],
                                       1 if lots > 0 else -1, abs(lots), pb, loss))
@@ -228,6 +231,7 @@ def auto_deleverage(ex: Exchange, a: int, s: int, lots: int, price: int) -> int:
     acc, funds = ex.acc, ex.funds
     remaining = _walk_all(ex, a, s, lots, price)
     mark = ex.marks.mark[s]
+    assert mark is not None  # settle() runs the waterfall only once every mark is set
     if remaining and price != mark and not acc.fund[a]:
         cash = [acc.w[f] for f in funds.ids]
         remaining = _walk_all(ex, a, s, remaining, mark, checked=False)
@@ -284,13 +288,16 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
     if idx.size == 0 or not lots:
         return lots
     acc, unit, sign = ex.acc, ex.units[s], 1 if lots > 0 else -1
-    loss_per_lot = sign * (price - ex.marks.mark[s]) * unit  # > 0: each lot costs its taker
+    mark = ex.marks.mark[s]
+    assert mark is not None  # settle() runs the waterfall only once every mark is set
+    loss_per_lot = sign * (price - mark) * unit  # > 0: each lot costs its taker
     scores = position_scores(ex, s, idx, walk_start(ex))
     need = abs(lots)
     if ex.adl_policy is AdlPolicy.DRIFT:
         sizes = np.abs(acc.qty[s, idx])
         take = pro_rata(sizes, min(need, int(sizes.sum())))
-        queue = [(i, int(x)) for i, x in enumerate(take.tolist()) if x]
+        queue: list[tuple[int, int | None]] = [
+            (i, int(x)) for i, x in enumerate(take.tolist()) if x]
     else:
         queue = [(int(i), None) for i in adl_order(scores, idx)]
     for rank, (i, share) in enumerate(queue):
