@@ -87,6 +87,15 @@ class InsuranceFundChange(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DeskStopped(Event):
+    """A market-making desk stopped quoting on its own (its ladder was refused: margin, leverage,
+    a halt); ``reason`` is the refusal. The player turns it back on with a command."""
+    account: int
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class BadDebt(Event):
     """A trader's deficit (a wallet below zero with nothing open, money units) that the insurance
     funds could not cover: the exchange is owed it and will not be paid. ``covered`` is what the

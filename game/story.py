@@ -15,8 +15,8 @@ from collections.abc import Callable
 from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, ClosePosition,
                              CommandAccepted, CommandRejected, PlaceOrder, PullQuotes,
                              RemoveMargin, SetMarginMode, SetQuotes)
-from engine.events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationFinished,
-                           LiquidationStarted, MakerStateChange, News, OrderCancelled, Trade)
+from engine.events import (AdlFill, DeskStopped, InsuranceTakeover, LiquidationFill,
+                           LiquidationFinished, LiquidationStarted, MakerStateChange, News, Trade)
 
 from . import fmt
 
@@ -89,7 +89,7 @@ class EventLog:
         self._handlers = {News: self._news, LiquidationStarted: self._liq_started,
                           LiquidationFill: self._liq_fill, InsuranceTakeover: self._takeover,
                           AdlFill: self._adl, LiquidationFinished: self._liq_finished,
-                          Trade: self._trade, OrderCancelled: self._cancelled,
+                          Trade: self._trade, DeskStopped: self._desk_stopped,
                           MakerStateChange: self._maker, CommandAccepted: self._accepted,
                           CommandRejected: self._rejected}
 
@@ -235,10 +235,11 @@ class EventLog:
                                            "Not filled"))
         self._market_sent.clear()
 
-    def _cancelled(self, e: OrderCancelled, clock: int) -> None:
-        if e.account == self.player and e.reason.startswith("quoting stopped"):
-            self._moment(clock, e.reason, "desk")
-            self.notices.append(Notice(e.reason, "error", "Your desk"))
+    def _desk_stopped(self, e: DeskStopped, clock: int) -> None:
+        if e.account == self.player:
+            text = f"quoting stopped: {e.reason}"
+            self._moment(clock, text, "desk")
+            self.notices.append(Notice(text, "error", "Your desk"))
 
     def _accepted(self, e: CommandAccepted, clock: int) -> None:
         cmd = e.command

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..book import BUY, SELL
 from ..errors import CrashfloorError, InvalidInput
-from ..events import Trade
+from ..events import DeskStopped, Trade
 from ..units import MONEY_PER_USD
 
 
@@ -260,7 +260,5 @@ class PlayerDesk:
                      self.penalties, self.minutes_missed)).encode()
 
 
-def _desk_stopped(ex, desk: PlayerDesk, why: str):
-    from ..events import OrderCancelled
-    return OrderCancelled(ex.t, 0, desk.account, ex.symbols[desk.s], 0,
-                          f"quoting stopped: {why}")
+def _desk_stopped(ex, desk: PlayerDesk, why: str) -> DeskStopped:
+    return DeskStopped(ex.t, desk.account, ex.symbols[desk.s], why)

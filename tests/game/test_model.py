@@ -102,3 +102,19 @@ def test_the_floors_story_agrees_with_the_recorder(crash_end):
     debrief = build(crash_end)
     assert debrief.equity[-1][0] == crash_end.sim.clock
     assert "--set" in debrief.what_if[1]
+
+
+def test_a_desk_that_cannot_quote_says_so_with_its_own_event():
+    """Quotes too big for the desk's margin: the engine emits ``DeskStopped`` (not a made-up
+    cancel) and the floor's story turns it into a notice and a timeline moment."""
+    from engine.events import DeskStopped
+    model = new_model("maker")
+    seen = []
+    model.sim.listeners.append(lambda sim, events: seen.extend(
+        e for e in events if isinstance(e, DeskStopped)))
+    model.submit(SetQuotes(model.player, quoting=True, bid_size_usd=5e7, ask_size_usd=5e7))
+    model.advance(3)
+    assert seen and seen[0].account == model.player and "margin" in seen[0].reason
+    notices = model.drain_notices()
+    assert any(n.title == "Your desk" and n.message.startswith("quoting stopped:") for n in notices)
+    assert any(m.kind == "desk" for m in model.timeline)
