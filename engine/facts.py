@@ -51,8 +51,8 @@ def check_facts(summary: dict, *, tracked_hedger: bool = True) -> dict[str, tupl
         (summary["long_share_start"], share))
     oi = summary["open_interest"]["change_pct"]
     out["F8 open interest −25%..−50%"] = (oi is not None and -50 <= oi <= -25, oi)
-    if tracked_hedger and summary.get("hedger"):
-        h = summary["hedger"]
+    if tracked_hedger and summary.get("player"):
+        h = summary["player"]
         adl_at, liq_at = _t(h["adl_at"]), _t(h["liquidated_at"])
         window = (parse_hhmm("05:00"), parse_hhmm("05:30"))
         out["F9 hedger ADL'd on DOGE before its longs are liquidated"] = (

@@ -207,6 +207,14 @@ class Recorder:
                 "obligations_met": desk.obligations_met()}
         return out
 
+    @staticmethod
+    def _with_times(player: dict | None, times: dict | None) -> dict | None:
+        """The player's section with when it was first ADL'd and liquidated (from the old
+        ``hedger`` section, which carries the same account)."""
+        if player is not None and times is not None:
+            player["adl_at"], player["liquidated_at"] = times["adl_at"], times["liquidated_at"]
+        return player
+
     def summary(self, sim) -> dict:
         ex = sim.exchange
         t = fmt_hhmm
@@ -265,8 +273,8 @@ class Recorder:
                               "change_pct": round((oi_end / self.oi_start - 1) * 100, 2)
                               if self.oi_start else None},
             "long_share_start": round(self.long_share_start, 4),
-            "hedger": hedger,
-            "player": self._player_summary(ex),
+            "hedger": hedger,  # the player under its first name: kept one format version more
+            "player": self._with_times(self._player_summary(ex), hedger),
             "groups": groups,
             "bad_debt_usd": _usd(bad_debt),
             "halts": [{"symbol": ex.symbols[s], "from": t(sim.start + a), "to": t(sim.start + b)}

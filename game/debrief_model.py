@@ -108,7 +108,7 @@ def your_lines(model, s: dict) -> list[str]:
     lines = [f"{fmt.hhmm(m.clock)}  {m.text}" for m in model.timeline]
     if not lines:
         lines.append("You did nothing, and nothing was done to you.")
-    h = s.get("hedger")
+    h = s.get("player")
     if h and h.get("equity_start"):
         change = h["equity_end"] / h["equity_start"] - 1
         lines.append(f"Equity {fmt.usd(h['equity_start'])} → {fmt.usd(h['equity_end'])} "

@@ -45,9 +45,9 @@ def print_summary(s: dict, console: Console | None = None) -> None:
         dry = f" — ran dry at {f['exhausted_at']}" if f["exhausted_at"] else ""
         facts.add_row(f"insurance fund {name}", f"{_usd(f['start_usd'])} → {_usd(f['end_usd'])}"
                       f" (min {_usd(f['min_usd'])}){dry}")
-    h = s.get("hedger")
+    h = s.get("player")
     if h:
-        facts.add_row("the hedger", f"ADL'd at {h['adl_at'] or '—'}, liquidated at "
+        facts.add_row(f"the player ({h['role']})", f"ADL'd at {h['adl_at'] or '—'}, liquidated at "
                       f"{h['liquidated_at'] or '—'}; equity {_usd(h['equity_start'])} → "
                       f"{_usd(h['equity_end'])}")
     facts.add_row("money conservation error", str(s["conservation_error"]))

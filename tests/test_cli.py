@@ -41,8 +41,15 @@ README_KEYS = {
     "adl": ("count", "notional_usd", "first_at", "accounts"),
     "open_interest": ("start_usd", "end_usd", "change_pct"),
     "long_share_start": (), "hedger": ("adl_at", "liquidated_at", "equity_start", "equity_end"),
+    "player": ("role", "account", "equity_start", "equity_end", "adl_at", "liquidated_at"),
     "market_makers": (), "conservation_error": (),
 }
+
+
+def test_the_player_section_carries_what_its_old_name_did(mini_run):
+    """``hedger`` is ``player`` under its first name (kept one more format version)."""
+    old, new = mini_run["hedger"], mini_run["player"]
+    assert all(new[key] == old[key] for key in old)
 
 
 # --- helpers ----------------------------------------------------------------------------------
