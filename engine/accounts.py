@@ -181,7 +181,7 @@ class Accounts:
         if im[s, a] < 0:
             # a close (or flip) at a loss beyond the isolated margin: the position stays open on
             # no margin and the shortfall falls to the wallet, as a full close's would; a wallet
-            # left below zero with nothing open is a deficit the waterfall covers (liquidation.py)
+            # left below zero with nothing open is a deficit the waterfall covers (exchange/funds.py)
             w[a] += im[s, a]
             im[s, a] = 0
 

@@ -1,6 +1,6 @@
 """The limit order book of one symbol: price-time priority, integer ticks and lots, pure Python.
 
-Design (measured against a ``SortedDict`` book in ``engine/bench_book.py``):
+Design (measured against a ``SortedDict`` book in ``engine/bench/book.py``):
 
 - Each side keeps its levels under a *key* that sorts best-first: the price for asks, minus the
   price for bids. ``_t[key]`` is a level's total resting qty, ``_q[key]`` a ``deque`` of order
@@ -199,7 +199,7 @@ class OrderBook:
 
     def records(self) -> dict[int, list[int]]:
         """The raw order records, oid → ``[remaining, oid, owner, side, price]``, in arrival
-        order, for the restored-state audit (``engine/audit.py``); not to be changed."""
+        order, for the restored-state audit (``engine/saves/audit.py``); not to be changed."""
         return self._orders
 
     def order_ids(self) -> list[int]:

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .errors import CrashfloorError, InvalidInput, UnknownOrder
-from .events import Event
+from .events import Event, Trade
+from .exchange.entry import close_lots
 
 if TYPE_CHECKING:
     from .exchange import Exchange
@@ -112,8 +113,16 @@ class PullQuotes(Command):
 
 @dataclass(frozen=True, slots=True)
 class CommandAccepted(Event):
+    """A command was carried out. For an order (``PlaceOrder``, ``ClosePosition``): ``asked``
+    lots, what ``filled`` at once and its value (Σ price ticks × lots: the average price is
+    ``filled_value / filled``), and the account's position in that symbol afterwards (signed
+    lots). An IOC or market order's unfilled rest is cancelled; a GTC limit's rests."""
     command: Command
     oid: int | None = None
+    asked: int = 0
+    filled: int = 0
+    filled_value: int = 0
+    position: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +161,31 @@ def from_record(record: dict[str, Any]) -> Command:
 def apply(ex: Exchange, cmd: Command) -> Event:
     """Carry out one command on the exchange; the outcome as an event (never raises for a
     refused command)."""
+    seen = len(ex.journal.events)
+    before = _position(ex, cmd)
     try:
         oid = _dispatch(ex, cmd)
     except CrashfloorError as exc:
         return CommandRejected(ex.t, cmd, type(exc).__name__, str(exc))
-    return CommandAccepted(ex.t, cmd, oid)
+    if not isinstance(cmd, (PlaceOrder, ClosePosition)) or oid is None:
+        return CommandAccepted(ex.t, cmd, oid)
+    s = ex.index_of(cmd.symbol)
+    asked = close_lots(before, cmd.fraction) if isinstance(cmd, ClosePosition) \
+        else ex.qty_grid[s].steps(cmd.qty)
+    trades = [e for e in ex.journal.events[seen:] if type(e) is Trade and e.taker_oid == oid]
+    return CommandAccepted(ex.t, cmd, oid, asked, sum(e.qty for e in trades),
+                           sum(e.qty * e.price for e in trades), ex.acc.q[s, cmd.account])
+
+
+def _position(ex: Exchange, cmd: Command) -> int:
+    """The position (lots) a ``ClosePosition`` is about to reduce; 0 for anything else or when
+    the command names no valid account or symbol (the command itself then says why)."""
+    if not isinstance(cmd, ClosePosition):
+        return 0
+    try:
+        return ex.acc.q[ex.index_of(cmd.symbol), ex.trader(cmd.account)]
+    except CrashfloorError:
+        return 0
 
 
 def _dispatch(ex: Exchange, cmd: Command) -> int | None:

@@ -66,7 +66,7 @@ class CrashRun:
         self.session_end = parse_hhmm(clock["end"])
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run
-        did not reproduce: ``engine/save.py``), or None for a clean run."""
+        did not reproduce: ``engine/saves/runs.py``), or None for a clean run."""
         self.scenario = self._scenario(data, instruments)
         self.scenario.start(sim)
         self.player = self._player(data, symbols)

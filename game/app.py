@@ -111,9 +111,9 @@ class CrashfloorApp(App):
     # --- saves -------------------------------------------------------------------------------
     def resume(self, path: Path) -> bool:
         """Open the floor of a saved game; a bad file is a notification, never a crash. A save
-        marked modified (``engine.save.load_run``) opens with a warning saying why."""
+        marked modified (``engine.saves.load_run``) opens with a warning saying why."""
         from textual.markup import escape
-        from engine.save import escape_text, load_run
+        from engine.saves import escape_text, load_run
         try:
             run = load_run(path)
         except SaveError as exc:
@@ -133,9 +133,9 @@ class CrashfloorApp(App):
         return True
 
     def _warn_if_modified(self, run) -> None:
-        """A run loaded from a save marked modified (``engine.save.load_run``) says so."""
+        """A run loaded from a save marked modified (``engine.saves.load_run``) says so."""
         from textual.markup import escape
-        from engine.save import escape_text, modified_reason
+        from engine.saves import escape_text, modified_reason
         reason = modified_reason(run)
         if reason is not None:
             self.notify(escape(f"This save is marked modified: {escape_text(reason, 300)}. "
@@ -145,13 +145,14 @@ class CrashfloorApp(App):
     def autosave(self, model: FloorModel | None = None) -> Path | None:
         """Save the open floor's run (and its replay) as this session's autosave; returns the
         path, or None when there is nothing to save or the write failed (said in a notice)."""
-        from engine import replay, save
+        from engine import saves
+        from engine.saves import replay
         model = model or (self.floor.model if self.floor is not None else None)
         if model is None or model.replay is not None:
             return None   # a replay being watched is not a game to save
-        target = self.saves_dir / save.run_name(model.run, datetime.now(), "autosave-")
+        target = self.saves_dir / saves.run_name(model.run, datetime.now(), "autosave-")
         try:
-            save.save_run(model.run, target)
+            saves.save_run(model.run, target)
             replay.save_replay(model.run, target.with_suffix(replay.SUFFIX))
         except SaveError as exc:
             self.notify(str(exc), title="Autosave failed", severity="error", timeout=8)

@@ -199,9 +199,9 @@ def _prepared_floor(args):
             raise InvalidInput("--resume and --replay bring their own level, role and seed; "
                                "give no LEVEL, --role or --seed with them")
         if args.resume:
-            from engine.save import load_run
+            from engine.saves import load_run
             return load_run(args.resume), None
-        from engine.replay import load_replay
+        from engine.saves.replay import load_replay
         replay = load_replay(args.replay)
         return replay.build(), replay
     overrides = [f"player.role={args.role}"] if args.role else []
@@ -234,7 +234,7 @@ def _run_to_start(args):
     resume = getattr(args, "resume", None)
     if resume:
         from engine.errors import InvalidInput
-        from engine.save import load_run
+        from engine.saves import load_run
         if args.level is not None or args.seed is not None or args.overrides or args.variant:
             raise InvalidInput("--resume continues a save with its own level and seed; give no "
                                "LEVEL, --seed, --variant or --set with it")
@@ -259,12 +259,12 @@ def _write_outputs(args, run) -> None:
     from game.cli_saves import save_path, saves_dir
     folder = saves_dir(getattr(args, "saves", None))
     if getattr(args, "save", None) is not None:
-        from engine.save import SUFFIX, save_run
+        from engine.saves import SUFFIX, save_run
         path = save_run(run, save_path(args.save, run, folder, SUFFIX))
         print(f"crashfloor: saved {run.level.name} at {run.sim.hhmm} HKT to {path}",
               file=sys.stderr)
     if getattr(args, "record", None):
-        from engine.replay import SUFFIX as REPLAY_SUFFIX, save_replay
+        from engine.saves.replay import SUFFIX as REPLAY_SUFFIX, save_replay
         path = save_replay(run, save_path(args.record, run, folder, REPLAY_SUFFIX))
         print(f"crashfloor: replay written to {path}", file=sys.stderr)
 

@@ -48,7 +48,7 @@ def saves_dir(option: str | None = None) -> Path:
 def save_path(target: str, run, folder: Path, suffix: str, prefix: str = "") -> Path:
     """``--save PATH``: that file; a folder (or empty: the saves folder) gets a generated name
     that says level, role, sim time and date."""
-    from engine.save import run_name
+    from engine.saves import run_name
     if target and not (target.endswith(("/", os.sep)) or Path(target).is_dir()):
         return Path(target)
     base = Path(target) if target else folder
@@ -58,7 +58,7 @@ def save_path(target: str, run, folder: Path, suffix: str, prefix: str = "") -> 
 
 def cmd_replay(args) -> int:
     from engine.clock import parse_hhmm
-    from engine.replay import load_replay, verify
+    from engine.saves.replay import load_replay, verify
     if args.until:
         parse_hhmm(args.until, "--until")
     replay = load_replay(args.path)
@@ -76,7 +76,7 @@ def cmd_replay(args) -> int:
 
 def _print_check(path, replay, check) -> None:
     from engine.clock import fmt_hhmm
-    from engine.save import escape_text
+    from engine.saves import escape_text
     run = check.run
     head = (f"{escape_text(path, None)}: level {escape_text(replay.level_name, 80)}, seed "
             f"{replay.seed}, {len(replay.commands)} player commands; re-ran to {run.sim.hhmm} HKT")
@@ -94,8 +94,8 @@ def _print_check(path, replay, check) -> None:
 def cmd_saves(args) -> int:
     """The saves in the folder, newest first, from their headers (the state is not read); a
     save marked modified says so and why. ``--verify`` loads each one and re-runs its
-    commands (``engine.save.load_run(verify=True)``)."""
-    from engine.save import SaveInfo, list_saves
+    commands (``engine.saves.load_run(verify=True)``)."""
+    from engine.saves import SaveInfo, list_saves
     folder = saves_dir(args.saves)
     rows = list_saves(folder)
     if getattr(args, "verify", False):
@@ -127,7 +127,7 @@ def _verified(row):
     (path, problem) if the save is refused."""
     import dataclasses
     from engine.errors import SaveError
-    from engine.save import SaveInfo, load_run, modified_reason
+    from engine.saves import SaveInfo, load_run, modified_reason
     if not isinstance(row, SaveInfo):
         return row
     try:
@@ -138,7 +138,7 @@ def _verified(row):
 
 
 def _text(value, limit: int | None = 200) -> str:
-    from engine.save import escape_text
+    from engine.saves import escape_text
     return escape_text(value, limit)
 
 

@@ -182,7 +182,7 @@ def session_summary(path: Path) -> dict:
     state is not what they produce, the summary says so (``modified``/``modified_reason``) and
     the session is not ranked."""
     from engine.errors import SaveError
-    from engine.save import escape_text, modified_reason, read_regular
+    from engine.saves import escape_text, modified_reason, read_regular
     label = escape_text(str(path), None)
     if path.suffix == ".json":
         try:
@@ -196,8 +196,8 @@ def session_summary(path: Path) -> dict:
         if not isinstance(data, dict) or "objectives" not in data or "level" not in data:
             raise InvalidInput(f"{label}: not a run --json file (no 'level'/'objectives' keys)")
         return data
-    from engine.replay import load_replay, verify
-    from engine.save import load_run
+    from engine.saves.replay import load_replay, verify
+    from engine.saves import load_run
     try:
         if path.suffix == ".cfreplay":  # re-run the recorded commands, checked minute by minute
             check = verify(load_replay(path))
@@ -223,7 +223,7 @@ def _number(value) -> float | None:
 
 
 def _cell(value, limit: int = 60) -> str:
-    from engine.save import escape_text
+    from engine.saves import escape_text
     return escape_text("" if value is None else value, limit)
 
 
@@ -253,7 +253,7 @@ def results_rows(files: list[Path]) -> tuple[list[list[str]], list[str]]:
     """Leaderboard rows, clean sessions by score (best first), then the modified ones (never
     ranked among them); and the problems with files that could not be read (one bad file is
     skipped with its reason, the others still listed)."""
-    from engine.save import escape_text
+    from engine.saves import escape_text
     clean, modified, problems = [], [], []
     for path in files:
         try:
@@ -283,7 +283,7 @@ def cmd_results(args) -> int:
     with its reason and no rank."""
     files = _session_files(args.paths)
     if not files:
-        from engine.save import escape_text
+        from engine.saves import escape_text
         raise InvalidInput(f"no session files in {escape_text(', '.join(map(str, args.paths)))} "
                            f"(looked for *.json from run --json, saves and replays)")
     rows, problems = results_rows(files)

@@ -164,10 +164,10 @@ class FloorModel:
         self.run = run
         self.sim = sim = run.sim
         self.replay = replay
-        """An ``engine.replay.Replay`` being watched: its commands drive the player."""
+        """An ``engine.saves.replay.Replay`` being watched: its commands drive the player."""
         self._feeder = None
         if replay is not None:
-            from engine.replay import ReplayFeeder
+            from engine.saves.replay import ReplayFeeder
             self._feeder = ReplayFeeder(replay)
             self._feeder.skip_to(sim.t)
         elif sim.t == 0:

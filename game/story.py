@@ -85,7 +85,6 @@ class EventLog:
         self._open: dict[tuple[int, str], _Liquidation] = {}
         self._fills: dict[tuple[str, int], list[int]] = {}
         self._adl_mine: dict[str, list] = {}
-        self._market_sent: list = []
         self._handlers = {News: self._news, LiquidationStarted: self._liq_started,
                           LiquidationFill: self._liq_fill, InsuranceTakeover: self._takeover,
                           AdlFill: self._adl, LiquidationFinished: self._liq_finished,
@@ -101,8 +100,6 @@ class EventLog:
             handler = handlers.get(type(e))
             if handler is not None:
                 handler(e, clock)
-        if self._market_sent:
-            self._check_market_fills()
         if self._fills:
             self._flush_fills(clock)
         if self._adl_mine:
@@ -226,14 +223,34 @@ class EventLog:
             self.notices.append(Notice(text, "information", "Filled"))
         self._fills.clear()
 
-    def _check_market_fills(self) -> None:
-        filled = {sym for sym, _ in self._fills}
-        for cmd in self._market_sent:
-            if cmd.symbol not in filled:
-                self.notices.append(Notice(f"market {cmd.side} {cmd.qty} {cmd.symbol}: the book "
-                                           "had nothing to trade against", "warning",
-                                           "Not filled"))
-        self._market_sent.clear()
+    def _order_outcome(self, e: CommandAccepted, clock: int) -> None:
+        """What a market order or a close did, from the engine's own account of it: filled,
+        partly filled (how much, at what average, what is still open) or not filled."""
+        sym = e.command.symbol
+        sides = set()
+        for key in [k for k in self._fills if k[0] == sym]:  # told here, not as a plain fill
+            sides.update(t.taker_side for t in self._fills[key] if t.taker_oid == e.oid)
+            self._fills[key] = [t for t in self._fills[key] if t.taker_oid != e.oid]
+            if not self._fills[key]:
+                del self._fills[key]
+        if not e.filled:
+            self.notices.append(Notice(f"{describe(e.command, self.price_decimals)}: the book "
+                                       "had nothing to trade against", "warning", "Not filled"))
+            return
+        verb = "bought" if sides == {1} else "sold"
+        at = self._price_text(sym, round(e.filled_value / e.filled))
+        if e.filled == e.asked:
+            text = f"{verb} {self._qty_text(sym, e.filled)} at {at} (average)"
+            self._moment(clock, text, "fill")
+            self.notices.append(Notice(text, "information", "Filled"))
+            return
+        text = (f"{verb} {self._qty_text(sym, e.filled)} of {self._qty_text(sym, e.asked)} at "
+                f"{at} (average); {self._qty_text(sym, e.asked - e.filled)} found no bid or "
+                f"offer and was cancelled")
+        if e.position:
+            text += f"; {self._qty_text(sym, abs(e.position))} still open"
+        self._moment(clock, text, "fill")
+        self.notices.append(Notice(text, "warning", "Partly filled"))
 
     def _desk_stopped(self, e: DeskStopped, clock: int) -> None:
         if e.account == self.player:
@@ -249,8 +266,8 @@ class EventLog:
             self.own_orders.add(e.oid)
         text = describe(cmd, self.price_decimals, e.oid)
         self._moment(clock, text, "action")
-        if isinstance(cmd, PlaceOrder) and cmd.price is None:
-            self._market_sent.append(cmd)
+        if (isinstance(cmd, PlaceOrder) and cmd.price is None) or isinstance(cmd, ClosePosition):
+            self._order_outcome(e, clock)
         else:
             self.notices.append(Notice(text, "information", "Done"))
 

@@ -25,7 +25,7 @@ from statistics import median
 
 import numpy as np
 
-from .bench_book import CANCEL, make_stream, run_book_bench
+from .book import CANCEL, make_stream, run_book_bench
 
 
 def _timed(fn) -> float:
@@ -37,8 +37,8 @@ def _timed(fn) -> float:
 
 def bench_public_path(n_ops: int = 1_000_000, seed: int = 7) -> dict:
     """The book stream through ``Exchange.place``/``cancel`` in human units."""
-    from .exchange import Exchange
-    from .instruments import Instrument
+    from ..exchange import Exchange
+    from ..instruments import Instrument
     stream = make_stream(n_ops, seed)
     ex = Exchange([Instrument.preset("BTC")], insurance_fund=1_000_000)
     ex.set_index("BTC", 122_000)
@@ -83,8 +83,8 @@ def bench_public_path(n_ops: int = 1_000_000, seed: int = 7) -> dict:
 def bench_settle(n_accounts: int, repeats: int = 5, seed: int = 3) -> dict:
     """Median time of ``Exchange.settle`` with ``n_accounts`` holding one position each, spread
     over 4 symbols (87% long by count), with the index moving a little every step."""
-    from .exchange import Exchange
-    from .instruments import Instrument
+    from ..exchange import Exchange
+    from ..instruments import Instrument
     rng = np.random.default_rng(seed)
     syms = ["BTC", "ETH", "DOGE", "ALT"]
     prices = [1_220_000, 435_000, 25_000, 30_000]
@@ -123,9 +123,9 @@ def bench_level(level_name: str = "1011", crowd_accounts: int | None = None,
     per wall-second."""
     from pathlib import Path
 
-    from .crash import CrashRun
-    from .level import find_level, load_level
-    levels = Path(__file__).resolve().parent.parent / "levels"
+    from ..crash import CrashRun
+    from ..level import find_level, load_level
+    levels = Path(__file__).resolve().parents[2] / "levels"  # engine/bench/ -> the repository
     overrides = [] if crowd_accounts is None else [f"crowd.accounts={crowd_accounts}"]
     level = load_level(find_level(level_name, levels), overrides)
     build_start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Order-book benchmark: ``OrderBook`` against the plain ``SortedDict`` design on one seeded stream.
 
-``python -m engine.bench_book [n_ops] [seed]`` prints the figures. ``SortedDictBook`` is written
+``python -m engine.bench.book [n_ops] [seed]`` prints the figures. ``SortedDictBook`` is written
 for clarity, not speed: it is also the reference model of the differential tests. Wall-clock time
 is read here only, never in the simulation.
 """
@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .book import BUY, SELL, Fill, OrderBook, Tif
-from .errors import InvalidInput, OrderRejected, UnknownOrder
+from ..book import BUY, SELL, Fill, OrderBook, Tif
+from ..errors import InvalidInput, OrderRejected, UnknownOrder
 
 MID = 1_220_000
 """Reference mid price in ticks (BTC at 0.1 USD per tick) when a side of the stream is empty."""
@@ -339,7 +339,7 @@ def _shown(value: object) -> str:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m engine.bench_book [n_ops] [seed]``: run the benchmark and print its figures."""
+    """``python -m engine.bench.book [n_ops] [seed]``: run the benchmark and print its figures."""
     n_ops = int(argv[0]) if argv else 1_000_000
     seed = int(argv[1]) if len(argv) > 1 else 7
     for name, value in run_book_bench(n_ops, seed).items():

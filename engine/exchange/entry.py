@@ -58,15 +58,20 @@ def place(ex: Exchange, account: int, symbol: str, side: str, qty: object, price
         raise
 
 
-def close_position(ex: Exchange, a: int, s: int, fraction: object) -> int:
+def close_lots(position: int, fraction: object) -> int:
+    """How many lots a close of ``fraction`` (0 < f ≤ 1) of ``position`` (lots) asks for."""
     frac = to_decimal(fraction, "fraction")
     if not 0 < frac <= 1:
         raise InvalidInput(f"fraction must be in (0, 1], got {fraction!r}")
-    pos = ex.acc.q[s, a]
-    if not pos:
+    return max(1, int(abs(position) * frac))
+
+
+def close_position(ex: Exchange, a: int, s: int, fraction: object) -> int:
+    lots = close_lots(ex.acc.q[s, a], fraction)
+    if not ex.acc.q[s, a]:
         raise ReduceOnlyError(f"account {a} has no {ex.symbols[s]} position to close")
     ex.rules.check_halted(s)
-    return ex.ledger.close(a, s, max(1, int(abs(pos) * frac)))
+    return ex.ledger.close(a, s, lots)
 
 
 def resting(ex: Exchange, oid: object) -> OrderInfo:

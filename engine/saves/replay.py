@@ -1,6 +1,6 @@
 """Replays: a session as its level, seed and the player's commands, re-run and verified.
 
-A replay file has the save container (``engine.save``) with its own magic (``REPLAY_MAGIC``):
+A replay file has the save container (``engine.saves.container``) with its own magic (``REPLAY_MAGIC``):
 the header holds ``format_version``, ``kind`` ("replay"), the engine version and build, the level
 (as in a save), ``seed`` and ``role``; the payload holds every player command with the sim time it
 was queued at (``Simulation.command_log``), the steps cut short (``short_steps``), the state
@@ -28,15 +28,16 @@ from typing import Any
 
 import msgpack
 
-from . import __version__
-from .clock import fmt_hhmm, parse_hhmm
-from .commands import COMMANDS, Command, from_record
-from .errors import CrashfloorError, SaveError
-from .save import (REPLAY_MAGIC, _label, build_run, engine_build, escape_text, field,
-                   level_record, open_container, pack_container, rebuild_level, unpack_limited,
-                   write_atomic)
+from .. import __version__
+from ..clock import fmt_hhmm, parse_hhmm
+from ..commands import COMMANDS, Command, from_record
+from ..errors import CrashfloorError, SaveError
+from .container import (REPLAY_MAGIC, _label, escape_text, field, open_container,
+                        pack_container, unpack_limited)
+from .files import write_atomic
+from .runs import build_run, engine_build, level_record, rebuild_level
 from .state import StateError
-from .units import MAX_USD
+from ..units import MAX_USD
 
 SUFFIX = ".cfreplay"
 FORMAT_VERSION = 1
@@ -306,7 +307,7 @@ def verify_run(run, label: str = "save") -> str | None:
     fresh run of its level and seed is fed ``run.sim.command_log`` (and its cut-short steps) up to
     its time, then compared by checksum and summary. None when they agree; else why not (the
     save was edited, or another engine build wrote it)."""
-    from .crash import CrashRun
+    from ..crash import CrashRun
     sim = run.sim
     try:
         commands = [(t, check_record(rec, f"{label}: logged command {i}"))

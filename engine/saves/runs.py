@@ -9,7 +9,7 @@ The **header** is a msgpack map: ``format_version``, ``kind`` ("save"), ``engine
 ``overrides``, its file ``text`` and, when the engine has it, its merged ``raw`` table), ``seed``,
 ``role``, the sim time ``t`` and ``clock``, the player's ``equity_usd``, the state's
 ``checksum()``, and the payload's length and blake2b-256. The **payload** is the msgpack of
-``engine.state.capture(run)``: every engine object's fields, numpy arrays as raw bytes + dtype +
+``engine.saves.state.capture(run)``: every engine object's fields, numpy arrays as raw bytes + dtype +
 shape (ext type 1).
 
 Loading checks, before anything is built: the size (``MAX_FILE_BYTES``, from ``stat`` before a
@@ -28,14 +28,14 @@ files are read (a FIFO or a device is refused before a byte is read), and unpack
 every msgpack length is capped and the number of containers is at most ``len(data) // 16`` plus
 a little (``unpack_limited``), so memory while loading stays a small multiple of the file's size.
 
-After the restore, ``engine.audit`` checks the state's meaning (positions net to zero, funds at
+After the restore, ``engine.saves.audit`` checks the state's meaning (positions net to zero, funds at
 their floor, orders and margins agree, prices in range, the run's fixed rules are its level's...).
 The rule for trust: a damaged file, a checksum that differs or a failed audit is **refused**; a
 file written by another engine build (whose checksum cannot be compared) **loads, marked
 modified** (``run.modified`` holds the reason, the next save's header says so, and
 ``crashfloor saves`` / ``results`` show it). A save whose checksums were recomputed after an edit
 that keeps the state consistent can only be told by re-running its recorded commands
-(``engine.replay.verify_run``), which ``crashfloor results`` and ``crashfloor saves --verify`` do.
+(``engine.saves.replay.verify_run``), which ``crashfloor results`` and ``crashfloor saves --verify`` do.
 
 Writes are atomic (``write_atomic``): a temp file in the same folder, flushed and fsynced, renamed
 over the target, then the folder fsynced; a failed or interrupted write leaves the previous file.
@@ -47,351 +47,30 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import re
-import stat
-import struct
-import tempfile
-import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
 import msgpack
 
-from . import __version__, audit, state
-from .clock import fmt_hhmm
-from .errors import CrashfloorError, LevelError, SaveError
-from .text import escape_text as text_escape
-from .units import MONEY_PER_USD
+from . import audit, restore, state
+from .. import __version__
+from ..errors import CrashfloorError, LevelError, SaveError
+from ..units import MONEY_PER_USD
+from .container import (MAGIC, MAX_HEADER_BYTES, SUFFIX, _label, escape_text, field,
+                        open_container, pack_container, read_container, read_regular,
+                        unpack_payload)
+from .files import _safe, write_atomic
 
-MAGIC = b"\x89CFSAVE\n"
-SUFFIX = ".cfsave"
 FORMAT_VERSION = 1
 """The format this engine writes. Bump it with a migration in ``MIGRATIONS`` and a golden save of
 the old format in ``tests/saves/golden/``."""
-MAX_FILE_BYTES = 512 * 2**20
-MAX_HEADER_BYTES = 8 * 2**20
-_PREFIX = struct.Struct("<8sI32s")
 
 Migration = Callable[[dict, Any], tuple[dict, Any]]
 MIGRATIONS: dict[int, Migration] = {}
 """``MIGRATIONS[n]`` turns a format-``n`` (header, state tree) into format ``n + 1``: a pure
 function of plain data (no engine objects), kept forever once a format has been released."""
-
-
-# --- text from a file, made safe to print ---------------------------------------------------------
-
-
-def escape_text(text: object, limit: int | None = 200) -> str:
-    """``engine.text.escape_text``, cut to 200 characters unless told otherwise."""
-    return text_escape(text, limit)
-
-
-def _label(path: object) -> str:
-    return escape_text(str(path), None)
-
-
-# --- the container (shared with replays) ------------------------------------------------------------
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=32).digest()
-
-
-def pack_container(magic: bytes, header: dict, payload: bytes) -> bytes:
-    header = dict(header, payload_len=len(payload), payload_blake2b=digest(payload).hex())
-    head = msgpack.packb(header, use_bin_type=True)
-    return _PREFIX.pack(magic, len(head), digest(head)) + head + payload
-
-
-def read_container(path: Path, magic: bytes, what: str, *,
-                   with_payload: bool = True) -> tuple[dict, bytes]:
-    """(header, payload) of a file; ``SaveError`` for anything not exactly as written."""
-    label = _label(path)
-    limit = MAX_FILE_BYTES if with_payload else _PREFIX.size + MAX_HEADER_BYTES
-    data = read_regular(path, limit, what, MAX_FILE_BYTES)
-    return parse_container(data, label, magic, what, with_payload=with_payload)
-
-
-def read_regular(path: str | Path, limit: int, what: str, max_size: int | None = None) -> bytes:
-    """At most ``limit`` bytes (and one more, to notice growth) of a **regular** file.
-
-    A FIFO, a device, a socket or a folder is refused before a byte is read (the file is opened
-    non-blocking, then checked), and a file larger than ``max_size`` by ``stat`` is refused before
-    it is opened; the read is sized by the file, never by ``limit`` alone."""
-    label = _label(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
-        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        pre = os.stat(path)
-        if max_size is not None and stat.S_ISREG(pre.st_mode) and pre.st_size > max_size:
-            raise SaveError(f"{label}: {pre.st_size:,} bytes is more than any {what} "
-                            f"({max_size:,} at most); not reading it")
-        if stat.S_ISDIR(pre.st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(pre.st_mode):
-            raise SaveError(f"{label}: not a regular file (a pipe, device or socket); not "
-                            f"reading it")
-        fd = os.open(path, flags)
-    except SaveError:
-        raise
-    except FileNotFoundError:
-        raise SaveError(f"{label}: no such {what} file") from None
-    except IsADirectoryError:
-        raise SaveError(f"{label}: is a folder, not a {what} file") from None
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        raise SaveError(f"{label}: cannot read it: {getattr(exc, 'strerror', None) or exc}") \
-            from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):  # swapped in between stat and open
-            raise SaveError(f"{label}: not a regular file; not reading it")
-        if max_size is not None and st.st_size > max_size:
-            raise SaveError(f"{label}: {st.st_size:,} bytes is more than any {what} "
-                            f"({max_size:,} at most); not reading it")
-        want = min(st.st_size, limit) + 1
-        chunks, got = [], 0
-        while got < want:
-            chunk = os.read(fd, min(want - got, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
-    except OSError as exc:
-        raise SaveError(f"{label}: cannot read it: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-
-
-def parse_container(data: bytes, label: str, magic: bytes, what: str, *,
-                    with_payload: bool = True) -> tuple[dict, bytes]:
-    if len(data) > MAX_FILE_BYTES:
-        raise SaveError(f"{label}: more than {MAX_FILE_BYTES:,} bytes; not a {what}")
-    if not data:
-        raise SaveError(f"{label}: the file is empty; not a crashfloor {what}")
-    if len(data) < _PREFIX.size:
-        if magic.startswith(data):
-            raise SaveError(f"{label}: truncated ({len(data)} bytes): the {what} was cut short")
-        raise SaveError(f"{label}: not a crashfloor {what} (wrong magic bytes)")
-    found, head_len, head_digest = _PREFIX.unpack_from(data)
-    if found != magic:
-        other = "a replay" if found == REPLAY_MAGIC else "a save" if found == MAGIC else None
-        raise SaveError(f"{label}: not a crashfloor {what} "
-                        + (f"(it is {other} file)" if other else "(wrong magic bytes)"))
-    if head_len > MAX_HEADER_BYTES:
-        raise SaveError(f"{label}: header length {head_len:,} is impossible (damaged file)")
-    end = _PREFIX.size + head_len
-    if len(data) < end:
-        raise SaveError(f"{label}: truncated: the header needs {head_len:,} bytes, "
-                        f"{len(data) - _PREFIX.size:,} are there")
-    head = data[_PREFIX.size:end]
-    if digest(head) != head_digest:
-        raise SaveError(f"{label}: header checksum mismatch: the file is damaged")
-    header = _unpack_header(head, label)
-    payload = data[end:]
-    if with_payload:
-        _check_payload(header, payload, label)
-    return header, payload
-
-
-MAX_CONTAINER_LEN = 2_000_000
-"""No msgpack array or map in a save or replay is longer (a real run's longest list is a few
-thousand items; account arrays are packed as raw bytes)."""
-
-
-class _TooMany(Exception):
-    pass
-
-
-def unpack_limited(data: bytes, *, ext_hook: Callable, strict_map_key: bool,
-                   max_containers: int | None = None) -> Any:
-    """``msgpack.unpackb`` with every length capped and at most ``max_containers`` arrays and maps
-    (default: 20,000 + one per 16 bytes; a real save has one per 80 bytes or more): a file of
-    empty containers cannot take memory beyond a small multiple of its size. Raises what msgpack
-    raises, or ``StateError``."""
-    budget = 20_000 + len(data) // 16 if max_containers is None else max_containers
-    count = 0
-
-    def counted_list(items):
-        nonlocal count
-        count += 1
-        if count > budget:
-            raise _TooMany
-        return items
-
-    def counted_map(pairs):
-        nonlocal count
-        count += 1
-        if count > budget:
-            raise _TooMany
-        return dict(pairs)
-
-    size = len(data)
-    try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=strict_map_key, ext_hook=ext_hook,
-                               list_hook=counted_list, object_pairs_hook=counted_map,
-                               max_str_len=size, max_bin_len=size, max_ext_len=size,
-                               max_array_len=min(size, MAX_CONTAINER_LEN),
-                               max_map_len=min(size // 2, MAX_CONTAINER_LEN))
-    except _TooMany:
-        raise state.StateError(f"more than {budget:,} arrays and maps in {size:,} bytes; not a "
-                               f"file this program writes") from None
-
-
-def _unpack_header(head: bytes, label: str) -> dict:
-    try:
-        header = unpack_limited(head, strict_map_key=True, ext_hook=_no_ext_in_header)
-    except (SaveError, state.StateError) as exc:
-        raise SaveError(f"{label}: {exc}") from None
-    except Exception as exc:  # msgpack raises several types for malformed bytes
-        raise SaveError(f"{label}: unreadable header ({type(exc).__name__})") from None
-    if not isinstance(header, dict):
-        raise SaveError(f"{label}: the header is not a map")
-    return header
-
-
-def _no_ext_in_header(code: int, data: bytes):
-    raise SaveError(f"unknown msgpack ext code {code} in the header")
-
-
-def _check_payload(header: dict, payload: bytes, label: str) -> None:
-    want = field(header, "payload_len", int, label)
-    if len(payload) < want:
-        raise SaveError(f"{label}: truncated: the payload should be {want:,} bytes, "
-                        f"{len(payload):,} are there")
-    if len(payload) > want:
-        raise SaveError(f"{label}: {len(payload) - want:,} unexpected bytes after the payload")
-    if digest(payload).hex() != field(header, "payload_blake2b", str, label):
-        raise SaveError(f"{label}: payload checksum mismatch: the file is damaged")
-
-
-def field(header: dict, key: str, kind: type | tuple, label: str) -> Any:
-    value = header.get(key)
-    if key not in header:
-        raise SaveError(f"{label}: the header has no {key!r}")
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise SaveError(f"{label}: header field {key!r} should be {names}, got "
-                        f"{type(value).__name__}")
-    return value
-
-
-def unpack_payload(payload: bytes, label: str) -> Any:
-    try:
-        return unpack_limited(payload, strict_map_key=False, ext_hook=state.ext_hook)
-    except state.StateError as exc:
-        raise SaveError(f"{label}: {exc}") from None
-    except Exception as exc:
-        raise SaveError(f"{label}: unreadable payload ({type(exc).__name__}: {exc})") from None
-
-
-# --- atomic writes ------------------------------------------------------------------------------
-STALE_TEMP_SECONDS = 600
-"""A temp file of a write older than this is stale whoever wrote it (a write takes a second)."""
-_DEAD_WRITER_GRACE = 30
-"""A temp file whose writer's process is gone is removed once it is this old (a writer in another
-PID namespace sharing the folder may look gone)."""
-_TEMP_NAME = re.compile(r"\.(?P<name>.+\.(?:cfsave|cfreplay))\.(?:(?P<pid>[0-9]{1,10})\.)?"
-                        r"[a-z0-9_]{8}\.tmp")
-"""``write_atomic``'s temp files: ``.NAME.PID.XXXXXXXX.tmp`` (``.NAME.XXXXXXXX.tmp`` before the
-PID was added), for NAME a save or a replay."""
-
-
-def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that the file is either the old one or the new one (stale
-    temp files of killed writes in that folder are removed first: ``clean_stale_temps``)."""
-    path = Path(path)
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        clean_stale_temps(folder)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                                   dir=folder)
-    except (OSError, ValueError) as exc:
-        raise SaveError(f"{_label(path)}: cannot write there: "
-                        f"{getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a save from the facilitator
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise SaveError(f"{_label(path)}: the write failed ({exc.strerror or exc}); the "
-                            f"previous file is untouched") from None
-        raise
-    _fsync_folder(folder)
-    return path
-
-
-def clean_stale_temps(folder: str | Path, now: float | None = None) -> list[Path]:
-    """Remove the temp files that killed writes left in ``folder``; returns what was removed.
-
-    Only regular files of this user named as ``write_atomic`` names them (``_TEMP_NAME``, for a
-    save or a replay) are candidates, and only when they are ``STALE_TEMP_SECONDS`` old, or their
-    writer's process is gone and they are a little old. Nothing else is ever touched; errors
-    are ignored (a cleanup never fails a write)."""
-    now = time.time() if now is None else now
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    for entry in entries:
-        match = _TEMP_NAME.fullmatch(entry.name)
-        if match is None:
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode) or (uid is not None and st.st_uid != uid):
-            continue
-        age = now - st.st_mtime
-        pid = match.group("pid")
-        dead = pid is not None and age > _DEAD_WRITER_GRACE and _writer_gone(int(pid))
-        if age > STALE_TEMP_SECONDS or dead:
-            try:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-            except OSError:
-                pass
-    return removed
-
-
-def _writer_gone(pid: int) -> bool:
-    """Whether no process ``pid`` exists (False when that cannot be told)."""
-    if os.name != "posix" or not 0 < pid < 2**31 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # some systems cannot open a folder; the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- what the header says -----------------------------------------------------------------------
@@ -403,7 +82,7 @@ def engine_build() -> str:
     global _BUILD
     if _BUILD is None:
         h = hashlib.blake2b(digest_size=8)
-        root = Path(__file__).resolve().parent
+        root = Path(__file__).resolve().parent.parent  # the engine/ folder
         for file in sorted(root.rglob("*.py")):
             h.update(file.relative_to(root).as_posix().encode())
             h.update(file.read_bytes())
@@ -477,7 +156,7 @@ def rebuild_level(record: Any, label: str):
     in memory: no file is written or read, whatever the record's ``name`` or ``path`` say. The
     level's name is the record's, made safe for a file name; the record itself is kept on the
     level (``level_record`` returns it for the next save)."""
-    from . import level as level_module
+    from .. import level as level_module
     if not isinstance(record, dict):
         raise SaveError(f"{label}: the header's level is not a map")
     name = _record_field(record, "name", str, label, 4096)
@@ -522,7 +201,7 @@ def _level_from_text(text: bytes, sha: str, overrides: list[str], where: Path, l
                      shown: str):
     """A level from its embedded TOML text (a save without the level's table), in memory."""
     import tomllib
-    from . import level as level_module
+    from .. import level as level_module
     if not text:
         raise SaveError(f"{label}: the save does not embed its level {shown!r}")
     if hashlib.sha256(text).hexdigest() != sha:
@@ -656,25 +335,17 @@ def migrate(header: dict, tree: Any, label: str) -> tuple[dict, Any]:
     return header, tree
 
 
-def open_container(path: Path, magic: bytes, kind: str) -> tuple[dict, bytes]:
-    """(header, payload) of a save or replay file whose header says it is a ``kind``."""
-    header, payload = read_container(path, magic, kind)
-    if field(header, "kind", str, _label(path)) != kind:
-        raise SaveError(f"{_label(path)}: a {escape_text(repr(header['kind']), 40)} file, not "
-                        f"a {kind}")
-    return header, payload
-
 
 def load_run(path: str | Path, verify: bool = False):
     """The ``CrashRun`` a save holds, ready to step on; ``SaveError`` if anything is off.
 
     Refused: a damaged file, a state that does not fit the engine, a failed audit
-    (``engine.audit``), or a checksum that differs from the one the same engine build saved.
+    (``engine.saves.audit``), or a checksum that differs from the one the same engine build saved.
     Loaded but marked modified (``run.modified`` says why; ``modified_reason(run)``): a save
     another engine build wrote, or one of a run that was itself loaded modified.
 
     ``verify=True`` also re-runs the save's recorded commands from the start
-    (``engine.replay.verify_run``, as long as playing to the save's time): a state they do not
+    (``engine.saves.replay.verify_run``, as long as playing to the save's time): a state they do not
     produce is marked modified, one they do is clean whatever build wrote it."""
     path = Path(path)
     label = _label(path)
@@ -687,7 +358,7 @@ def load_run(path: str | Path, verify: bool = False):
     run = build_run(header, label)
     fresh = audit.skeleton(run)
     try:
-        state.restore(run, tree, max_nodes=20_000 + len(payload) // 4)
+        restore.restore(run, tree, max_nodes=20_000 + len(payload) // 4)
     except state.StateError as exc:
         raise SaveError(f"{label}: {escape_text(exc, 400)}") from None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
@@ -704,7 +375,7 @@ def load_run(path: str | Path, verify: bool = False):
 
 def build_run(header: dict, label: str):
     """A fresh run of the header's level and seed (the template the state is written into)."""
-    from .crash import CrashRun
+    from ..crash import CrashRun
     level = rebuild_level(field(header, "level", dict, label), label)
     seed = field(header, "seed", int, label)
     try:
@@ -718,7 +389,7 @@ def build_run(header: dict, label: str):
 
 def check_restored(run, header: dict, label: str, fresh: dict | None = None) -> None:
     """What a restored run must meet before a game starts: the header agrees with the state,
-    the state passes ``engine.audit`` (``fresh``: the run's skeleton before the restore), and
+    the state passes ``engine.saves.audit`` (``fresh``: the run's skeleton before the restore), and
     its checksum is the saved one when the same engine build wrote it; another build's save is
     marked modified instead (``run.modified``)."""
     if field(header, "seed", int, label) != run.seed:
@@ -745,20 +416,7 @@ def check_restored(run, header: dict, label: str, fresh: dict | None = None) -> 
         run.modified = mark or other_build_reason(header.get("engine_build"))
 
 
-# --- where saves go -----------------------------------------------------------------------------
-def default_name(level: str, role: str, clock: int, now: datetime, prefix: str = "") -> str:
-    """``[prefix]LEVEL-ROLE-HHMM-YYYYMMDD-HHMMSS.cfsave``: level, role, sim time, wall date."""
-    hhmm = fmt_hhmm(clock).replace(":", "")
-    return f"{prefix}{_safe(level)}-{role}-{hhmm}-{now:%Y%m%d-%H%M%S}{SUFFIX}"
 
-
-def run_name(run, now: datetime, prefix: str = "") -> str:
-    return default_name(run.level.name, run.level.data["player"]["role"], run.sim.clock, now,
-                        prefix)
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "level"
 
 
 def list_saves(folder: str | Path) -> list[SaveInfo | tuple[Path, str]]:
@@ -785,5 +443,3 @@ def list_saves(folder: str | Path) -> list[SaveInfo | tuple[Path, str]]:
             out.append((file, str(exc)))
     return out
 
-
-REPLAY_MAGIC = b"\x89CFRPLY\n"

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.save import SaveInfo, escape_text, list_saves
+from engine.saves import SaveInfo, escape_text, list_saves
 
 
 def _text(value, limit: int | None = 80) -> str:

@@ -132,7 +132,7 @@ class TitleScreen(Screen):
 
     def latest_autosave(self):
         """The newest readable autosave (``SaveInfo``), or None."""
-        from engine.save import SaveInfo, list_saves
+        from engine.saves import SaveInfo, list_saves
         if self.saves_dir is None:
             return None
         return next((r for r in list_saves(self.saves_dir)

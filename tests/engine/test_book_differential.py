@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.bench_book import CANCEL, SUBMIT, SortedDictBook, make_stream, run_book_bench
+from engine.bench.book import CANCEL, SUBMIT, SortedDictBook, make_stream, run_book_bench
 from engine.book import BUY, SELL, OrderBook, Tif
 
 pytest.importorskip("sortedcontainers")

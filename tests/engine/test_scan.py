@@ -84,7 +84,7 @@ def test_a_withdrawal_moves_the_trigger(make_exchange):
 
 
 def test_scan_state_is_not_saved_and_is_rebuilt():
-    from engine.state import attributes
+    from engine.saves.state import attributes
     from engine.exchange import Exchange
     from engine.instruments import Instrument
     ex = Exchange([Instrument.preset("BTC")], insurance_fund=1_000)

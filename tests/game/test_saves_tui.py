@@ -4,8 +4,8 @@ a loadable autosave and goes back to the title."""
 
 from __future__ import annotations
 
-from engine import replay as replay_mod
-from engine import save
+from engine.saves import replay as replay_mod
+from engine import saves
 from game.app import CrashfloorApp
 from game.floor_model import FloorModel
 from game.screens.error import ErrorScreen
@@ -39,7 +39,7 @@ def test_autosave_every_five_sim_minutes_one_file_per_session(tmp_path):
             (second,) = _autosaves(tmp_path)
             assert "-0410-" in second
             assert (tmp_path / second).with_suffix(".cfreplay").exists()
-            assert save.load_run(tmp_path / second).sim.hhmm == "04:10:05"
+            assert saves.load_run(tmp_path / second).sim.hhmm == "04:10:05"
             await pilot.pause()
     run(scenario())
 
@@ -70,7 +70,7 @@ def test_quit_autosaves_and_continue_picks_it_up(tmp_path):
 
 def test_the_load_list_shows_level_role_time_and_equity(tmp_path):
     model = new_model(until="04:12")
-    save.save_run(model.run, tmp_path / "1011-hedger-0412-20251011-040000.cfsave")
+    saves.save_run(model.run, tmp_path / "1011-hedger-0412-20251011-040000.cfsave")
     (tmp_path / "broken.cfsave").write_bytes(b"nope")
 
     async def scenario():
@@ -120,7 +120,7 @@ def test_an_unexpected_exception_autosaves_and_goes_back_to_the_title(tmp_path, 
             assert isinstance(app.screen, ErrorScreen)
             assert "injected failure" in str(app.screen.query_one("#error-text").render())
             (saved,) = list(tmp_path.glob("autosave-*.cfsave"))
-            assert save.load_run(saved).sim.hhmm == "04:03:00"
+            assert saves.load_run(saved).sim.hhmm == "04:03:00"
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, TitleScreen)
@@ -132,10 +132,10 @@ def test_an_unexpected_exception_autosaves_and_goes_back_to_the_title(tmp_path, 
 
 def test_play_resume_opens_the_saved_floor(tmp_path):
     model = new_model(until="04:04")
-    path = save.save_run(model.run, tmp_path / "x.cfsave")
+    path = saves.save_run(model.run, tmp_path / "x.cfsave")
 
     async def scenario():
-        app = _app(tmp_path, resumed=save.load_run(path), paused=True)
+        app = _app(tmp_path, resumed=saves.load_run(path), paused=True)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, FloorScreen)

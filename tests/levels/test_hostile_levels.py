@@ -29,7 +29,7 @@ from engine.crash import CrashRun
 from engine.errors import LevelError
 from engine.level import (SHIPPED_LEVELS_DIR, escape_text, level_from_raw, load_level,
                           schema_reference_markdown, validate)
-from engine.level_schema import (MAX_ACCOUNT_CELLS, MAX_LEVEL_BYTES, MAX_NESTING,
+from engine.level.schema import (MAX_ACCOUNT_CELLS, MAX_LEVEL_BYTES, MAX_NESTING,
                                  MAX_QUOTE_LEVELS, MAX_SYMBOLS, SCHEMA, Field, walk)
 from engine.text import has_control, shorten
 from engine.units import MAX_USD
@@ -581,7 +581,7 @@ def test_thousands_of_problems_are_listed_up_to_a_hundred(tmp_path):
 
 
 def test_key_paths_are_bounded():
-    from engine.tomlpos import MAX_PATH_PARTS, parse_path
+    from engine.level.tomlpos import MAX_PATH_PARTS, parse_path
     assert parse_path("news[2].at") == ("news", 2, "at")
     assert parse_path("news[123456789].at") == ("news", 123456789, "at")
     assert parse_path("news[1234567890].at") is None  # an index of 10 digits

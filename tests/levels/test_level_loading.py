@@ -15,8 +15,8 @@ import pytest
 from engine.errors import LevelError
 from engine.level import (ClockTimes, Level, find_level, list_levels, load_level, new_level_text,
                           schema_reference_markdown, time_to_seconds)
-from engine.level_schema import MAX_LEVEL_BYTES, SCHEMA, walk
-from engine.tomlpos import KeyLines, line_of, parse_path, path_text
+from engine.level.schema import MAX_LEVEL_BYTES, SCHEMA, walk
+from engine.level.tomlpos import KeyLines, line_of, parse_path, path_text
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.toml"))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from engine.crash import CrashRun
 from engine.errors import CrashfloorError
 from engine.level import _bounds, load_level
-from engine.level_schema import walk
+from engine.level.schema import walk
 
 from ..conftest import MINI_LEVEL
 

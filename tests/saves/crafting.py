@@ -12,28 +12,28 @@ from pathlib import Path
 
 import msgpack
 
-from engine import save
+from engine import saves
 
 from .conftest import ROOT
 
 
-def split(data: bytes, magic: bytes = save.MAGIC) -> tuple[dict, bytes]:
-    kind = "save" if magic == save.MAGIC else "replay"
-    return save.parse_container(data, "crafted", magic, kind)
+def split(data: bytes, magic: bytes = saves.MAGIC) -> tuple[dict, bytes]:
+    kind = "save" if magic == saves.MAGIC else "replay"
+    return saves.parse_container(data, "crafted", magic, kind)
 
 
 def repack(data: bytes, header_change=None, payload: bytes | None = None,
-           magic: bytes = save.MAGIC) -> bytes:
+           magic: bytes = saves.MAGIC) -> bytes:
     """``data`` with its header edited by ``header_change(header) -> header`` and/or its
     payload replaced; every checksum made right again."""
     header, old = split(data, magic)
     header = {k: v for k, v in header.items() if k not in ("payload_len", "payload_blake2b")}
     if header_change is not None:
         header = header_change(header)
-    return save.pack_container(magic, header, old if payload is None else payload)
+    return saves.pack_container(magic, header, old if payload is None else payload)
 
 
-def with_level(data: bytes, magic: bytes = save.MAGIC, *, keep_raw: bool = False,
+def with_level(data: bytes, magic: bytes = saves.MAGIC, *, keep_raw: bool = False,
                text: bytes | None = None, **changes) -> bytes:
     """``data`` whose header's level record is changed (``name=``, ``path=``...); without its
     table (``raw``) unless ``keep_raw``, so that a loader must use the embedded text; ``text``

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import save
+from engine import saves
+from engine.saves import runs
 from engine.commands import PlaceOrder, SetQuotes
 from tests.saves.conftest import golden_path, small_run
 
@@ -25,7 +26,7 @@ def make(role: str) -> Path:
         run.sim.submit(SetQuotes(run.player, quoting=True, bid_spread_bps=8.0))
     run.run(until="04:10")
     run.sim.submit(PlaceOrder(run.player, "ETH", "sell", "1", None, "ioc"))  # pending in the save
-    return save.save_run(run, golden_path(save.FORMAT_VERSION, role))
+    return saves.save_run(run, golden_path(runs.FORMAT_VERSION, role))
 
 
 if __name__ == "__main__":

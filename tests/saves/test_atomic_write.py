@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from engine import save
+from engine import saves
 from engine.errors import SaveError
 
 from .conftest import ROOT, small_run
@@ -46,14 +46,14 @@ class _FailingFile:
 def two_saves():
     run = small_run(seed=6)
     run.run(until="04:03")
-    old = save.dump_run(run)
+    old = saves.dump_run(run)
     run.run(until="04:06")
-    return old, save.dump_run(run)
+    return old, saves.dump_run(run)
 
 
 def _assert_previous_intact(path, old: bytes) -> None:
     assert path.read_bytes() == old
-    assert save.load_run(path).sim.hhmm == "04:03:00"
+    assert saves.load_run(path).sim.hhmm == "04:03:00"
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
@@ -61,31 +61,31 @@ def test_a_write_failing_at_random_points_keeps_the_previous_save(tmp_path, monk
                                                                   two_saves):
     old, new = two_saves
     path = tmp_path / "game.cfsave"
-    save.write_atomic(path, old)
+    saves.write_atomic(path, old)
     real_fdopen = os.fdopen
     rng = random.Random(7)
     for budget in [0, 1, 43, 44, len(new) - 1] + [rng.randrange(len(new)) for _ in range(25)]:
-        monkeypatch.setattr(save.os, "fdopen",
+        monkeypatch.setattr(os, "fdopen",
                             lambda fd, mode, b=budget: _FailingFile(real_fdopen(fd, mode), b))
         with pytest.raises(SaveError, match="the previous file is untouched"):
-            save.write_atomic(path, new)
+            saves.write_atomic(path, new)
         _assert_previous_intact(path, old)
-    monkeypatch.setattr(save.os, "fdopen", real_fdopen)
-    save.write_atomic(path, new)
-    assert save.load_run(path).sim.hhmm == "04:06:00"
+    monkeypatch.setattr(os, "fdopen", real_fdopen)
+    saves.write_atomic(path, new)
+    assert saves.load_run(path).sim.hhmm == "04:06:00"
 
 
 @pytest.mark.parametrize("step", ["fsync", "replace"])
 def test_fsync_or_rename_failing_keeps_the_previous_save(tmp_path, monkeypatch, two_saves, step):
     old, new = two_saves
     path = tmp_path / "game.cfsave"
-    save.write_atomic(path, old)
+    saves.write_atomic(path, old)
 
     def fail(*args):
         raise OSError(5, "Input/output error")
-    monkeypatch.setattr(save.os, step, fail)
+    monkeypatch.setattr(os, step, fail)
     with pytest.raises(SaveError):
-        save.write_atomic(path, new)
+        saves.write_atomic(path, new)
     monkeypatch.undo()
     _assert_previous_intact(path, old)
 
@@ -95,9 +95,9 @@ def test_a_killed_writer_leaves_a_loadable_save(tmp_path, two_saves):
     target is always one of the complete versions."""
     old, new = two_saves
     path = tmp_path / "game.cfsave"
-    save.write_atomic(path, old)
+    saves.write_atomic(path, old)
     (tmp_path / "new.bin").write_bytes(new)
-    code = ("import sys; from pathlib import Path; from engine.save import write_atomic\n"
+    code = ("import sys; from pathlib import Path; from engine.saves import write_atomic\n"
             "datas = [Path(sys.argv[2]).read_bytes(), Path(sys.argv[3]).read_bytes()]\n"
             "print('ready', flush=True)\n"
             "i = 0\n"
@@ -113,5 +113,5 @@ def test_a_killed_writer_leaves_a_loadable_save(tmp_path, two_saves):
         child.send_signal(signal.SIGKILL)
         child.wait()
         assert path.read_bytes() in (old, new)
-        save.load_run(path)
-        assert [r for r in save.list_saves(tmp_path) if not hasattr(r, "level")] == []
+        saves.load_run(path)
+        assert [r for r in saves.list_saves(tmp_path) if not hasattr(r, "level")] == []

@@ -1,5 +1,5 @@
 """The meaning of a restored state is checked before a game starts (issue 11, S3): states a real
-run reaches pass ``engine.audit`` at every step; states edited with every checksum recomputed
+run reaches pass ``engine.saves.audit`` at every step; states edited with every checksum recomputed
 (the same engine build wrote them, so the checksum check passes) are refused when they break a
 rule, and marked modified, in ``crashfloor saves --verify`` and ``crashfloor results``, when they
 are consistent; a save of another engine build loads marked modified, and keeps the mark."""
@@ -13,7 +13,8 @@ import io
 import numpy as np
 import pytest
 
-from engine import audit, replay, save
+from engine import saves
+from engine.saves import audit, replay
 from engine.commands import ClosePosition
 from engine.errors import SaveError
 from game.cli import main
@@ -41,16 +42,16 @@ def saved(tmp_path_factory):
     run.sim.submit(ClosePosition(run.player, "BTC", "0.25"))
     run.run(until="04:05")
     run.sim.submit(ClosePosition(run.player, "ETH", "0.5"))  # queued: applied by the next step
-    path = save.save_run(run, tmp_path_factory.mktemp("audit") / "base.cfsave")
+    path = saves.save_run(run, tmp_path_factory.mktemp("audit") / "base.cfsave")
     return path
 
 
 def _tampered(saved, tmp_path, edit, name="t.cfsave"):
     """The save loaded, edited by ``edit(run)``, saved again by this build: every checksum is
     right."""
-    run = save.load_run(saved)
+    run = saves.load_run(saved)
     edit(run)
-    return save.save_run(run, tmp_path / name)
+    return saves.save_run(run, tmp_path / name)
 
 
 def _trader_with_cross_positions(run):
@@ -172,7 +173,7 @@ def test_a_tampered_state_with_recomputed_checksums_is_refused(saved, tmp_path, 
     edit, expected = TAMPERS[what]
     path = _tampered(saved, tmp_path, edit)
     with pytest.raises(SaveError) as caught:
-        save.load_run(path)
+        saves.load_run(path)
     message = str(caught.value)
     assert message.startswith(str(path)) and "\n" not in message
     assert "not one the engine can reach" in message and expected in message, message
@@ -183,17 +184,17 @@ def test_a_consistent_tamper_is_marked_modified_wherever_it_is_shown(saved, tmp_
     rules allow, but not one the session's commands produce."""
     folder = tmp_path / "sessions"
     folder.mkdir()
-    clean = save.save_run(save.load_run(saved), folder / "clean.cfsave")
+    clean = saves.save_run(saves.load_run(saved), folder / "clean.cfsave")
 
     def steal(run):
         _move(run, _rich_flat_trader(run), run.player, 1_000_000 * 10**6)
     tampered = _tampered(saved, folder, steal, "tampered.cfsave")
-    run = save.load_run(tampered)                    # loads: consistent, same build
-    assert save.modified_reason(run) is None
+    run = saves.load_run(tampered)                    # loads: consistent, same build
+    assert saves.modified_reason(run) is None
     assert "not what its recorded commands produce" in replay.verify_run(run)
-    assert replay.verify_run(save.load_run(clean)) is None
-    assert "recorded commands" in save.modified_reason(save.load_run(tampered, verify=True))
-    assert save.modified_reason(save.load_run(clean, verify=True)) is None
+    assert replay.verify_run(saves.load_run(clean)) is None
+    assert "recorded commands" in saves.modified_reason(saves.load_run(tampered, verify=True))
+    assert saves.modified_reason(saves.load_run(clean, verify=True)) is None
 
     assert main(["results", str(folder), "--csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
@@ -214,27 +215,27 @@ def test_a_consistent_tamper_is_marked_modified_wherever_it_is_shown(saved, tmp_
 def test_a_save_of_another_engine_build_loads_marked_modified(saved, tmp_path, capsys):
     other = tmp_path / "other.cfsave"
     other.write_bytes(repack(saved.read_bytes(), lambda h: dict(h, engine_build="0" * 16)))
-    info = save.read_info(other)
+    info = saves.read_info(other)
     assert info.modified and "another engine build" in info.modified
     from game.screens.load import save_line
     assert "modified" in save_line(info) and "another engine build" in save_line(info)
-    run = save.load_run(other)
-    assert "another engine build" in save.modified_reason(run)
-    again = save.save_run(run, tmp_path / "again.cfsave")      # the mark stays with the run
-    assert "another engine build" in save.read_info(again).modified
-    assert "another engine build" in save.modified_reason(save.load_run(again))
+    run = saves.load_run(other)
+    assert "another engine build" in saves.modified_reason(run)
+    again = saves.save_run(run, tmp_path / "again.cfsave")      # the mark stays with the run
+    assert "another engine build" in saves.read_info(again).modified
+    assert "another engine build" in saves.modified_reason(saves.load_run(again))
     assert main(["saves", "--saves", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.count("[MODIFIED: written by another engine build") == 2
     # re-running its commands with this build gives the same state: verified, clean
-    assert save.modified_reason(save.load_run(other, verify=True)) is None
+    assert saves.modified_reason(saves.load_run(other, verify=True)) is None
 
 
 def test_a_checksum_that_differs_is_refused_even_when_the_state_is_consistent(saved, tmp_path):
     path = tmp_path / "x.cfsave"
     path.write_bytes(repack(saved.read_bytes(), lambda h: dict(h, checksum="f" * 32)))
     with pytest.raises(SaveError, match="checksum differs"):
-        save.load_run(path)
+        saves.load_run(path)
 
 
 def test_a_modified_save_says_so_in_the_summary_and_the_debrief():
@@ -242,7 +243,7 @@ def test_a_modified_save_says_so_in_the_summary_and_the_debrief():
     results) and the debrief's title and score say so."""
     from pathlib import Path
 
-    from engine.save import load_run
+    from engine.saves import load_run
     from game.debrief_model import build
     from game.floor_model import FloorModel
 

@@ -12,7 +12,8 @@ import msgpack
 import numpy as np
 import pytest
 
-from engine import save, state
+from engine import saves
+from engine.saves import container, state
 from engine.errors import SaveError
 
 from .conftest import golden_path
@@ -23,17 +24,17 @@ GOLDEN = golden_path(1, "hedger")
 def _repack(data: bytes, header_change=None, payload: bytes | None = None,
             keep_digest: bool = True) -> bytes:
     """The golden file with its header edited and/or payload replaced, checksums made right."""
-    header, old_payload = save.parse_container(data, "golden", save.MAGIC, "save")
+    header, old_payload = saves.parse_container(data, "golden", saves.MAGIC, "save")
     payload = old_payload if payload is None else payload
     header = {k: v for k, v in header.items() if k not in ("payload_len", "payload_blake2b")}
     if header_change is not None:
         header = header_change(header)
-    return save.pack_container(save.MAGIC, header, payload)
+    return saves.pack_container(saves.MAGIC, header, payload)
 
 
 def _tree_variant(data: bytes, edit) -> bytes:
     """The golden payload decoded, edited by ``edit(tree)``, re-encoded with right checksums."""
-    _, payload = save.parse_container(data, "golden", save.MAGIC, "save")
+    _, payload = saves.parse_container(data, "golden", saves.MAGIC, "save")
     tree = msgpack.unpackb(payload, strict_map_key=False, ext_hook=msgpack.ExtType)
     edit(tree)
     return _repack(data, payload=msgpack.packb(tree, use_bin_type=True))
@@ -132,14 +133,14 @@ def _structured_variants(data: bytes) -> list[tuple[str, bytes]]:
         "other time": lambda h: dict(h, t=h["t"] + 5),
     }
     out += [(f"header: {n}", _repack(data, e)) for n, e in header_edits.items()]
-    header, payload = save.parse_container(data, "golden", save.MAGIC, "save")
+    header, payload = saves.parse_container(data, "golden", saves.MAGIC, "save")
     head = msgpack.packb(header, use_bin_type=True)
-    out.append(("header: not a map", save.MAGIC + struct.pack("<I", 3) + save.digest(
+    out.append(("header: not a map", saves.MAGIC + struct.pack("<I", 3) + saves.digest(
         msgpack.packb([1, 2])) + msgpack.packb([1, 2]) + payload))
-    out.append(("header: ext type", save.MAGIC + struct.pack("<I", 4) + save.digest(
+    out.append(("header: ext type", saves.MAGIC + struct.pack("<I", 4) + saves.digest(
         msgpack.packb(msgpack.ExtType(5, b"ab"))) + msgpack.packb(msgpack.ExtType(5, b"ab"))))
-    out.append(("header: garbage with a right digest", save.MAGIC + struct.pack("<I", 5)
-                + save.digest(b"\xc1\xc1\xc1\xc1\xc1") + b"\xc1\xc1\xc1\xc1\xc1"))
+    out.append(("header: garbage with a right digest", saves.MAGIC + struct.pack("<I", 5)
+                + saves.digest(b"\xc1\xc1\xc1\xc1\xc1") + b"\xc1\xc1\xc1\xc1\xc1"))
     out.append(("payload: not msgpack", _repack(data, payload=b"\xc1" * 64)))
     out.append(("payload: extra data", _repack(data, payload=payload + b"\x00")))
     out.append(("payload: deep nesting", _repack(data, payload=b"\x91" * 100_000 + b"\x00")))
@@ -150,7 +151,7 @@ def _structured_variants(data: bytes) -> list[tuple[str, bytes]]:
 def _byte_variants(data: bytes, rng: random.Random) -> list[tuple[str, bytes]]:
     n = len(data)
     out = [("empty file", b""), ("magic only", data[:8]), ("one byte", data[:1]),
-           ("wrong magic", b"NOTASAVE" + data[8:]), ("a replay's magic", save.REPLAY_MAGIC
+           ("wrong magic", b"NOTASAVE" + data[8:]), ("a replay's magic", saves.REPLAY_MAGIC
                                                       + data[8:]),
            ("text file", b"hello, this is not a save\n" * 20),
            ("appended garbage", data + b"garbage"), ("doubled", data + data)]
@@ -169,7 +170,7 @@ def _byte_variants(data: bytes, rng: random.Random) -> list[tuple[str, bytes]]:
         out.append((f"header length {length}", data[:8] + struct.pack("<I", length) + data[12:]))
     for size in (1, 16, 1000, 100_000):
         out.append((f"{size} random bytes", rng.randbytes(size)))
-        out.append((f"magic + {size} random bytes", save.MAGIC + rng.randbytes(size)))
+        out.append((f"magic + {size} random bytes", saves.MAGIC + rng.randbytes(size)))
     return out
 
 
@@ -180,7 +181,7 @@ def _variants() -> list[tuple[str, bytes]]:
 
 
 def test_the_golden_save_itself_loads():
-    assert save.load_run(GOLDEN).sim.hhmm == "04:10:00"
+    assert saves.load_run(GOLDEN).sim.hhmm == "04:10:00"
 
 
 def test_every_corrupted_variant_is_refused_clearly(tmp_path):
@@ -191,7 +192,7 @@ def test_every_corrupted_variant_is_refused_clearly(tmp_path):
         path = tmp_path / f"v{i}.cfsave"
         path.write_bytes(data)
         try:
-            save.load_run(path)
+            saves.load_run(path)
         except SaveError as exc:
             message = str(exc)
             assert message.startswith(str(path)), (name, message)
@@ -199,7 +200,7 @@ def test_every_corrupted_variant_is_refused_clearly(tmp_path):
         else:
             survivors.append(name)
         try:
-            save.read_info(path)
+            saves.read_info(path)
         except SaveError:
             pass
     # a variant may only load when it changed nothing the engine uses (e.g. a bit in the
@@ -210,12 +211,12 @@ def test_every_corrupted_variant_is_refused_clearly(tmp_path):
 def test_the_size_is_capped_before_reading(tmp_path, monkeypatch):
     path = tmp_path / "big.cfsave"
     path.write_bytes(GOLDEN.read_bytes())
-    monkeypatch.setattr(save, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(container, "MAX_FILE_BYTES", 1000)
     opened = []
     real_open = open
     monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
     with pytest.raises(SaveError, match="more than any save"):
-        save.load_run(path)
+        saves.load_run(path)
     assert opened == []
 
 
@@ -223,10 +224,10 @@ def test_a_wrong_checksum_is_caught_when_the_same_engine_wrote_the_save(tmp_path
     from .conftest import small_run
     run = small_run()
     run.run(until="04:02")
-    path = save.save_run(run, tmp_path / "now.cfsave")
+    path = saves.save_run(run, tmp_path / "now.cfsave")
     path.write_bytes(_repack(path.read_bytes(), lambda h: dict(h, checksum="0" * 32)))
     with pytest.raises(SaveError, match="checksum differs"):
-        save.load_run(path)
+        saves.load_run(path)
 
 
 @pytest.mark.parametrize("what", ["missing", "folder"])
@@ -235,4 +236,4 @@ def test_missing_files_and_folders(tmp_path, what):
     if what == "folder":
         path.mkdir()
     with pytest.raises(SaveError, match=str(path)):
-        save.load_run(path)
+        saves.load_run(path)

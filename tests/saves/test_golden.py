@@ -1,8 +1,8 @@
 """Every released save format loads for ever: the golden save of each format in
 ``tests/saves/golden/`` is loaded (through the migration chain) and played to the end.
 
-When the format changes: bump ``engine.save.FORMAT_VERSION``, add the one-step migration to
-``engine.save.MIGRATIONS``, keep the old golden files, and write the new format's with
+When the format changes: bump ``engine.saves.runs.FORMAT_VERSION``, add the one-step migration to
+``engine.saves.runs.MIGRATIONS``, keep the old golden files, and write the new format's with
 ``python -m tests.saves.make_golden``.
 """
 
@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from engine import save
+from engine import saves
+from engine.saves import runs
 from engine.errors import SaveError
 
 from .conftest import GOLDEN
@@ -22,13 +23,13 @@ GOLDEN_FILES = sorted(GOLDEN.glob("v*.cfsave"))
 
 def test_there_is_a_golden_save_of_every_format():
     versions = {int(re.match(r"v(\d+)-", p.name).group(1)) for p in GOLDEN_FILES}
-    assert versions == set(range(1, save.FORMAT_VERSION + 1))
+    assert versions == set(range(1, runs.FORMAT_VERSION + 1))
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.name)
 def test_golden_save_loads_and_plays_to_the_end(path):
-    info = save.read_info(path)
-    run = save.load_run(path)
+    info = saves.read_info(path)
+    run = saves.load_run(path)
     assert (run.level.name, run.sim.hhmm[:5], run.seed) == (info.level, info.clock[:5], info.seed)
     assert run.sim._pending, "the golden save holds a command queued for the next step"
     run.run()
@@ -51,15 +52,15 @@ def test_migrations_run_in_order_from_an_old_format(monkeypatch):
         seen.append(("2→3", header["format_version"], header["note"]))
         return header, tree
 
-    monkeypatch.setattr(save, "FORMAT_VERSION", 3)
-    monkeypatch.setattr(save, "MIGRATIONS", {1: v1_to_v2, 2: v2_to_v3})
-    run = save.load_run(GOLDEN_FILES[0])
+    monkeypatch.setattr(runs, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(runs, "MIGRATIONS", {1: v1_to_v2, 2: v2_to_v3})
+    run = saves.load_run(GOLDEN_FILES[0])
     assert seen == [("1→2", 1), ("2→3", 2, "from v1")]
     assert run.sim.hhmm == "04:10:00"
 
 
 def test_a_missing_migration_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(save, "FORMAT_VERSION", 2)
-    monkeypatch.setattr(save, "MIGRATIONS", {})
+    monkeypatch.setattr(runs, "FORMAT_VERSION", 2)
+    monkeypatch.setattr(runs, "MIGRATIONS", {})
     with pytest.raises(SaveError, match="no migration from save format 1"):
-        save.load_run(GOLDEN_FILES[0])
+        saves.load_run(GOLDEN_FILES[0])

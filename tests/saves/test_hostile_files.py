@@ -21,7 +21,8 @@ import threading
 import msgpack
 import pytest
 
-from engine import replay, save, state
+from engine import saves
+from engine.saves import replay, state
 from engine.commands import ClosePosition
 from engine.errors import SaveError
 
@@ -43,7 +44,7 @@ def originals(tmp_path_factory):
     run.sim.submit(ClosePosition(run.player, "BTC", "0.25"))
     run.run(until="04:02")
     folder = tmp_path_factory.mktemp("originals")
-    good_save = save.save_run(run, folder / "good.cfsave").read_bytes()
+    good_save = saves.save_run(run, folder / "good.cfsave").read_bytes()
     good_replay = replay.save_replay(run, folder / "good.cfreplay").read_bytes()
     header, _ = split(good_save)
     assert header["level"]["text"] and "raw" in header["level"]
@@ -79,10 +80,10 @@ def _crafted(originals, root) -> list[tuple[str, bytes, bytes]]:
             text = EVIL_TEXT if evil else None
             out.append((f"{key}{' + evil text' if evil else ''}",
                         with_level(good_save, name=name, text=text),
-                        with_level(good_replay, save.REPLAY_MAGIC, name=name, text=text)))
+                        with_level(good_replay, saves.REPLAY_MAGIC, name=name, text=text)))
     out.append(("path names the canary",
                 with_level(good_save, keep_raw=True, path=str(root / "victim" / "pyproject.toml")),
-                with_level(good_replay, save.REPLAY_MAGIC, keep_raw=True,
+                with_level(good_replay, saves.REPLAY_MAGIC, keep_raw=True,
                            path=str(root / "victim" / "pyproject.toml"))))
     return out
 
@@ -128,18 +129,18 @@ def test_opening_crafted_saves_in_the_tui_writes_nothing(originals, sandbox, mon
     from tests.game.conftest import FIXTURE_LEVELS, run as run_async
     monkeypatch.setattr(tempfile, "tempdir", str(sandbox / "tmp"))
     crafted = _crafted(originals, sandbox)
-    saves = sandbox / "saves"
-    before = files_under(sandbox, skip=(sandbox / "tmp", saves))
+    saves_dir = sandbox / "saves"
+    before = files_under(sandbox, skip=(sandbox / "tmp", saves_dir))
     outcomes = []
 
     async def scenario():
-        app = CrashfloorApp(levels_dir=FIXTURE_LEVELS, ticking=False, saves_dir=saves)
+        app = CrashfloorApp(levels_dir=FIXTURE_LEVELS, ticking=False, saves_dir=saves_dir)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             for i, (what, save_bytes, _) in enumerate(crafted):
-                for old in saves.iterdir():
+                for old in saves_dir.iterdir():
                     old.unlink()
-                target = saves / f"autosave-x{i}-hedger-0402-20251011-040000.cfsave"
+                target = saves_dir / f"autosave-x{i}-hedger-0402-20251011-040000.cfsave"
                 target.write_bytes(save_bytes)
                 app.show_title()
                 await pilot.pause()
@@ -154,13 +155,13 @@ def test_opening_crafted_saves_in_the_tui_writes_nothing(originals, sandbox, mon
                 await pilot.press("enter")
                 await pilot.pause()
                 outcomes.append((what, continued, isinstance(app.screen, FloorScreen)))
-                _assert_untouched(sandbox, before, skip=(saves,))
+                _assert_untouched(sandbox, before, skip=(saves_dir,))
     run_async(scenario())
     assert len(outcomes) == len(crafted)
     for what, continued, loaded in outcomes:
         if "evil" in what or "very long" in what:
             assert not continued and not loaded, what
-    assert sorted(p.name for p in saves.iterdir()) == [
+    assert sorted(p.name for p in saves_dir.iterdir()) == [
         f"autosave-x{len(crafted) - 1}-hedger-0402-20251011-040000.cfsave"]
 
 
@@ -174,9 +175,9 @@ def test_a_resumed_run_saves_again_without_reading_the_path_its_save_names(origi
         done = {}
 
         def resume_and_save():
-            run = save.load_run(crafted)
+            run = saves.load_run(crafted)
             run.run(until="04:03")
-            done["bytes"] = save.dump_run(run)
+            done["bytes"] = saves.dump_run(run)
         worker = threading.Thread(target=resume_and_save, daemon=True)
         worker.start()
         worker.join(timeout=60)
@@ -197,7 +198,7 @@ def test_a_resumed_run_saves_again_from_the_cli_without_reading_the_path(origina
     result = cli(["run", "--resume", str(crafted), "--until", "04:03", "--save", str(out)],
                  cwd=sandbox / "cwd", tmpdir=sandbox / "tmp", timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert save.read_info(out).clock.startswith("04:03")
+    assert saves.read_info(out).clock.startswith("04:03")
 
 
 def test_a_level_record_only_ever_reads_a_regular_file(tmp_path):
@@ -207,7 +208,7 @@ def test_a_level_record_only_ever_reads_a_regular_file(tmp_path):
     os.mkfifo(fifo)
     done = {}
     worker = threading.Thread(target=lambda: done.setdefault(
-        "record", save.level_record(dataclasses.replace(level, path=fifo))), daemon=True)
+        "record", saves.level_record(dataclasses.replace(level, path=fifo))), daemon=True)
     worker.start()
     worker.join(timeout=30)
     assert done["record"]["text"] == b""
@@ -222,7 +223,7 @@ def test_a_save_that_is_not_a_regular_file_is_refused_at_once(tmp_path, special)
         path.mkdir()
     else:
         path = special
-    for read in (save.load_run, save.read_info, replay.load_replay):
+    for read in (saves.load_run, saves.read_info, replay.load_replay):
         with pytest.raises(SaveError, match="not a regular file|is a folder"):
             read(path)
 
@@ -292,7 +293,7 @@ def test_crafted_states_are_refused_with_one_clear_error(originals, tmp_path):
         path = tmp_path / "x.cfsave"
         path.write_bytes(data)
         with pytest.raises(SaveError) as caught:
-            save.load_run(path)
+            saves.load_run(path)
         message = str(caught.value)
         assert message.startswith(str(path)) and "\n" not in message, (what, message)
         assert expected[what] in message, (what, message)
@@ -328,11 +329,11 @@ def test_memory_while_loading_stays_within_a_small_multiple_of_the_file(original
     payloads = {"maps": b"\xdc" + struct.pack(">H", 10) + (block + b"\x80" * 1_000_000) * 10,
                 "arrays": b"\xdc" + struct.pack(">H", 10) + (block + b"\x90" * 1_000_000) * 10}
     code = ("import sys, tracemalloc\n"
-            "from engine import save\n"
+            "from engine import saves\n"
             "from engine.errors import SaveError\n"
             "tracemalloc.start()\n"
             "try:\n"
-            "    save.load_run(sys.argv[1])\n"
+            "    saves.load_run(sys.argv[1])\n"
             "except SaveError as exc:\n"
             "    print('refused', str(exc)[:300])\n"
             "print(tracemalloc.get_traced_memory()[1])\n")
@@ -353,13 +354,13 @@ def test_a_header_of_empty_containers_is_refused_within_bounded_memory(tmp_path)
     import tracemalloc
     block = b"\xdd" + struct.pack(">I", 2_000_000) + b"\x80" * 2_000_000
     head = b"\xde" + struct.pack(">H", 1) + b"\xa1k" + b"\x92" + block + block
-    data = save.MAGIC + struct.pack("<I", len(head)) + save.digest(head) + head
+    data = saves.MAGIC + struct.pack("<I", len(head)) + saves.digest(head) + head
     path = tmp_path / "h.cfsave"
     path.write_bytes(data)
     tracemalloc.start()
     try:
         with pytest.raises(SaveError, match="arrays and maps"):
-            save.read_info(path)
+            saves.read_info(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -368,15 +369,15 @@ def test_a_header_of_empty_containers_is_refused_within_bounded_memory(tmp_path)
 
 # --- replay commands are type-checked -----------------------------------------------------------
 def _replay_with(originals, commands):
-    _, payload = split(originals[1], save.REPLAY_MAGIC)
+    _, payload = split(originals[1], saves.REPLAY_MAGIC)
     body = msgpack.unpackb(payload)
     body["commands"] = commands
     return repack(originals[1], payload=msgpack.packb(body, use_bin_type=True),
-                  magic=save.REPLAY_MAGIC)
+                  magic=saves.REPLAY_MAGIC)
 
 
 def test_replay_commands_are_checked_field_by_field(originals, tmp_path):
-    _, payload = split(originals[1], save.REPLAY_MAGIC)
+    _, payload = split(originals[1], saves.REPLAY_MAGIC)
     (t, good), = msgpack.unpackb(payload)["commands"]
     player = good["account"]
     place = {"type": "PlaceOrder", "account": player, "symbol": "BTC", "side": "buy",
@@ -409,7 +410,7 @@ def test_replay_commands_are_checked_field_by_field(originals, tmp_path):
 
 
 def test_a_bad_replay_command_is_one_line_from_the_cli(originals, sandbox):
-    _, payload = split(originals[1], save.REPLAY_MAGIC)
+    _, payload = split(originals[1], saves.REPLAY_MAGIC)
     (t, good), = msgpack.unpackb(payload)["commands"]
     path = sandbox / "files" / "r.cfreplay"
     path.write_bytes(_replay_with(originals, [[t, {"type": "Deposit",
@@ -422,11 +423,11 @@ def test_a_bad_replay_command_is_one_line_from_the_cli(originals, sandbox):
 
 # --- text from a file is escaped wherever it is printed -----------------------------------------
 def test_escape_text():
-    assert save.escape_text("a\x1b[2Jb\x07\n\t\x9b\u202e\x7f") == \
+    assert saves.escape_text("a\x1b[2Jb\x07\n\t\x9b\u202e\x7f") == \
         "a\\x1b[2Jb\\x07\\x0a\\x09\\x9b\\u202e\\x7f"
-    assert save.escape_text("caf\u00e9 \u2603 1011") == "caf\u00e9 \u2603 1011"
-    assert save.escape_text("x" * 500, 10) == "x" * 9 + "…"
-    assert save.escape_text("\udcff") == "\\udcff"
+    assert saves.escape_text("caf\u00e9 \u2603 1011") == "caf\u00e9 \u2603 1011"
+    assert saves.escape_text("x" * 500, 10) == "x" * 9 + "…"
+    assert saves.escape_text("\udcff") == "\\udcff"
 
 
 def test_the_saves_listing_escapes_what_a_file_says(originals, tmp_path, capsys):

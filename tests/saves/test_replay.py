@@ -8,7 +8,8 @@ import json
 import msgpack
 import pytest
 
-from engine import replay, save
+from engine import saves
+from engine.saves import replay
 from engine.commands import (AddMargin, CancelAll, ClosePosition, PlaceOrder, SetLeverage,
                              SetMarginMode)
 from engine.errors import SaveError
@@ -72,12 +73,12 @@ def test_the_replay_command_prints_the_same_json(session, capsys):
 
 def test_a_tampered_replay_names_the_first_diverging_minute(session, tmp_path, capsys):
     _, path = session
-    header, payload = save.parse_container(path.read_bytes(), "r", save.REPLAY_MAGIC, "replay")
+    header, payload = saves.parse_container(path.read_bytes(), "r", saves.REPLAY_MAGIC, "replay")
     body = msgpack.unpackb(payload)
     body["commands"] = [c for c in body["commands"] if c[0] != 60]   # drop the first close
     header = {k: v for k, v in header.items() if not k.startswith("payload")}
     bad = tmp_path / "tampered.cfreplay"
-    bad.write_bytes(save.pack_container(save.REPLAY_MAGIC, header, msgpack.packb(body)))
+    bad.write_bytes(saves.pack_container(saves.REPLAY_MAGIC, header, msgpack.packb(body)))
     check = replay.verify(replay.load_replay(bad))
     assert not check.ok and check.divergence[0] == 4 * 3600 + 2 * 60   # queued at 04:01
     assert check.minutes_checked == 1
@@ -87,7 +88,7 @@ def test_a_tampered_replay_names_the_first_diverging_minute(session, tmp_path, c
 
 def test_a_session_saved_and_resumed_still_replays_from_the_start(tmp_path):
     run = _play_scripted(seed=5, stop=1200)
-    resumed = save.load_run(save.save_run(run, tmp_path / "mid.cfsave"))
+    resumed = saves.load_run(saves.save_run(run, tmp_path / "mid.cfsave"))
     _play_scripted(run=resumed)
     loaded = replay.load_replay(replay.save_replay(resumed, tmp_path / "whole.cfreplay"))
     check = replay.verify(loaded)

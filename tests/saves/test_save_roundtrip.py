@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 
-from engine import save
+from engine import saves
+from engine.saves import restore
 from engine.commands import PlaceOrder, SetQuotes
 from engine.crash import CrashRun
 from engine.errors import SaveError
@@ -22,9 +23,9 @@ def test_save_load_save_gives_identical_bytes(tmp_path):
     run = small_run(seed=2)
     run.run(until="04:20")
     run.sim.submit(PlaceOrder(run.player, "BTC", "buy", "0.25", "110000"))  # pending
-    first = save.save_run(run, tmp_path / "a.cfsave")
-    loaded = save.load_run(first)
-    assert save.dump_run(loaded) == first.read_bytes()
+    first = saves.save_run(run, tmp_path / "a.cfsave")
+    loaded = saves.load_run(first)
+    assert saves.dump_run(loaded) == first.read_bytes()
     assert loaded.checksum() == run.checksum()
     assert [type(c) for c in loaded.sim._pending] == [PlaceOrder]
 
@@ -34,7 +35,7 @@ def test_maker_desk_round_trip(tmp_path):
     run.run(until="04:10")
     run.sim.submit(SetQuotes(run.player, quoting=True, bid_spread_bps=7.0))
     run.run(until="04:15")
-    loaded = save.load_run(save.save_run(run, tmp_path / "m.cfsave"))
+    loaded = saves.load_run(saves.save_run(run, tmp_path / "m.cfsave"))
     assert loaded.desk is not None and loaded.sim.exchange.desks[loaded.player] is loaded.desk
     assert loaded.desk in loaded.sim.agents
     assert loaded.desk.settings.bid_spread_bps == 7.0
@@ -47,12 +48,12 @@ SCRIPT = {300: ("ETH", "buy", "0.1"), 1500: ("BTC", "sell", "0.05"), 3005: ("ETH
 """Player orders at fixed times (market IOCs), fed to the uninterrupted and the resumed runs."""
 
 
-def _play(run, stop: int | None = None, saves_at=(), saves=None) -> None:
+def _play(run, stop: int | None = None, saves_at=(), dumps=None) -> None:
     """Step ``run`` to ``stop`` (the end), feeding ``SCRIPT``; dump a save at each ``saves_at``."""
     stop = run.sim.duration if stop is None else stop
     while run.sim.t < stop:
         if run.sim.t in saves_at:
-            saves.append(save.dump_run(run))
+            dumps.append(saves.dump_run(run))
         order = SCRIPT.get(run.sim.t)
         if order is not None:
             run.sim.submit(PlaceOrder(run.player, *order, None, "ioc"))
@@ -66,11 +67,11 @@ def test_save_load_continue_equals_the_uninterrupted_run(seed):
     rng = random.Random(seed)
     moments = sorted(rng.sample(range(5, 95 * 60 - 5, 5), 5))
     run = small_run(seed=seed)
-    saves: list[bytes] = []
-    _play(run, saves_at=set(moments), saves=saves)
+    dumps: list[bytes] = []
+    _play(run, saves_at=set(moments), dumps=dumps)
     expected = run.checksum(), run.summary()
-    assert len(saves) == 5
-    for t, data in zip(moments, saves, strict=False):
+    assert len(dumps) == 5
+    for t, data in zip(moments, dumps, strict=False):
         resumed = _load_bytes(data)
         assert resumed.sim.t == t
         _play(resumed)
@@ -78,10 +79,10 @@ def test_save_load_continue_equals_the_uninterrupted_run(seed):
 
 
 def _load_bytes(data: bytes):
-    header, payload = save.parse_container(data, "memory", save.MAGIC, "save")
-    run = save.build_run(header, "memory")
-    save.state.restore(run, save.unpack_payload(payload, "memory"))
-    save.check_restored(run, header, "memory")
+    header, payload = saves.parse_container(data, "memory", saves.MAGIC, "save")
+    run = saves.build_run(header, "memory")
+    restore.restore(run, saves.unpack_payload(payload, "memory"))
+    saves.check_restored(run, header, "memory")
     return run
 
 
@@ -109,7 +110,7 @@ def test_save_into_the_saves_folder_names_level_role_time_and_date(tmp_path, cap
     assert made.name.startswith("1011-hedger-0403-") and len(made.stem.split("-")) == 5
     assert main(args[:-1] + ["--saves", str(tmp_path / "opt"), "--save"]) == 0
     assert len(list((tmp_path / "opt").glob("1011-hedger-0403-*.cfsave"))) == 1
-    info = save.list_saves(tmp_path / "opt")[0]
+    info = saves.list_saves(tmp_path / "opt")[0]
     assert (info.level, info.role, info.clock, info.seed) == ("1011", "hedger", "04:03:00", 1)
     assert info.equity_usd > 0
 
@@ -125,16 +126,16 @@ def test_a_save_outlives_its_level_file(tmp_path):
     from engine.level import load_level
     run = CrashRun(load_level(level_file, SMALL), seed=9)
     run.run(until="04:06")
-    target = save.save_run(run, tmp_path / "s.cfsave")
+    target = saves.save_run(run, tmp_path / "s.cfsave")
     level_file.write_text(level_file.read_text().replace("seed = 1", "seed = 2"))
-    loaded = save.load_run(target)
+    loaded = saves.load_run(target)
     assert loaded.level.name == "mylevel" and loaded.checksum() == run.checksum()
     level_file.unlink()
-    assert save.load_run(target).checksum() == run.checksum()
+    assert saves.load_run(target).checksum() == run.checksum()
 
 
 def test_unsaveable_values_are_refused_with_a_clear_error():
     run = small_run()
     run.sim.exchange.desks[99] = object()  # not an engine object nor a plain value
     with pytest.raises(SaveError, match="cannot save"):
-        save.dump_run(run)
+        saves.dump_run(run)

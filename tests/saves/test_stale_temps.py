@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from engine import save
+from engine import saves
 
 from .conftest import ROOT
 
@@ -60,7 +60,7 @@ def test_the_next_write_removes_only_stale_temp_files(tmp_path):
     link.symlink_to(outside)
     os.utime(link, (time.time() - 3600,) * 2, follow_symlinks=False)
     kept.append(link)
-    save.write_atomic(folder / "new.cfsave", b"new")
+    saves.write_atomic(folder / "new.cfsave", b"new")
     left = {p.name for p in folder.iterdir()}
     assert not {p.name for p in gone} & left
     assert {p.name for p in kept} | {"new.cfsave"} == left
@@ -73,7 +73,7 @@ def test_a_killed_writers_temp_file_is_cleaned_by_the_next_write(tmp_path):
     next save to that folder removes it (once a little old), and the save is the complete one."""
     path = tmp_path / "game.cfsave"
     code = ("import os, sys, time\n"
-            "from engine.save import write_atomic\n"
+            "from engine.saves import write_atomic\n"
             "def stall(fd):\n"
             "    print('ready', flush=True)\n"
             "    time.sleep(120)\n"
@@ -86,9 +86,9 @@ def test_a_killed_writers_temp_file_is_cleaned_by_the_next_write(tmp_path):
     child.wait()
     (left,) = [p for p in tmp_path.iterdir()]
     assert left.name.startswith(".game.cfsave.") and left.name.endswith(".tmp")
-    save.write_atomic(path, b"complete")           # the writer just died: its file stays
+    saves.write_atomic(path, b"complete")           # the writer just died: its file stays
     assert left.exists()
     os.utime(left, (time.time() - 60,) * 2)
-    save.write_atomic(path, b"complete")           # a minute later it is cleaned
+    saves.write_atomic(path, b"complete")           # a minute later it is cleaned
     assert [p.name for p in tmp_path.iterdir()] == ["game.cfsave"]
     assert path.read_bytes() == b"complete"

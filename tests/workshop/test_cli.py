@@ -83,7 +83,7 @@ def test_results_ranks_sessions_and_skips_bad_files(tmp_path, capsys):
 
 def test_results_reads_saves(tmp_path, capsys):
     from engine.crash import CrashRun
-    from engine.save import save_run
+    from engine.saves import save_run
     short = load_level(Path(__file__).resolve().parents[1] / "game" / "fixtures" / "short.toml")
     run = CrashRun(short)
     run.run(until="04:02")

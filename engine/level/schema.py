@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .adl import AdlPolicy
-from .instruments import PRESET_SYMBOLS
-from .objectives import METRIC_NAMES
-from .units import MAX_PRICE_TICKS, MAX_USD
+from ..adl import AdlPolicy
+from ..instruments import PRESET_SYMBOLS
+from ..objectives import METRIC_NAMES
+from ..units import MAX_PRICE_TICKS, MAX_USD
 
 MAX_LEVEL_BYTES = 256 * 1024
 """A level file larger than this is refused before it is parsed."""
