@@ -169,7 +169,10 @@ class OrderLedger:
                 raise OrderRejected(f"{self.symbols[s]}: price {ticks} ticks is over the cap "
                                     f"{MAX_PRICE_TICKS:,}")
             return
-        lo, hi = self.instruments[s].band(mark)
+        inst = self.instruments[s]  # the band, compared without building it: t ≤ ⌊x⌋ ⇔ t ≤ x
+        if mark * (PPM - inst.band_down_ppm) <= ticks * PPM <= mark * (PPM + inst.band_up_ppm):
+            return
+        lo, hi = inst.band(mark)
         if not lo <= ticks <= hi:
             grid = self.price_grid[s]
             raise OrderRejected(f"{self.symbols[s]}: limit price {grid.value(ticks)} is outside the "
