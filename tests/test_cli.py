@@ -504,8 +504,8 @@ def test_play_with_a_bad_seed_in_a_subprocess_is_one_line():
 @pytest.mark.parametrize("args, fragment", [
     (["--seed", str(2**64)], "--seed must be a whole number from 0 to 4294967295"),
     (["--seed", "-1"], "--seed must be a whole number"),
-    (["--until", "99:99"], "--until '99:99' is not a valid time of day"),
-    (["--until", "4:60"], "--until '4:60'"),
+    (["--until", "99:99"], "(hours 0–47), got '99:99'"),
+    (["--until", "4:60"], "got '4:60'"),
     (["--until", "9" * 5000], "--until must be"),
     (["--variant", "nosuch"], "--variant nosuch: the level defines no variant"),
     (["--variant", "\x1b[2J"], "--variant \\x1b[2J"),

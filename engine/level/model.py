@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..clock import seconds_of_day
 from ..errors import InvalidInput
 from ..text import escape_text, shorten
 from .problems import ABSENT, _SHOWN_CHARS
 from .tomlpos import parse_path
 
 
-_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_MAX_HOURS = 47
 _TIME_FORMAT = 'a time "HH:MM" or "HH:MM:SS" (hours 0–47)'
 
 
@@ -109,13 +107,7 @@ def time_to_seconds(text: str) -> int:
 
 
 def _parse_time(text: Any) -> int | None:
-    match = _TIME.fullmatch(text) if isinstance(text, str) else None
-    if not match:
-        return None
-    hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    if hours > _MAX_HOURS or minutes > 59 or seconds > 59:
-        return None
-    return hours * 3600 + minutes * 60 + seconds
+    return seconds_of_day(text)
 
 
 def _without_none(node: Any) -> Any:
