@@ -233,6 +233,7 @@ class Exchange:
         if type(ticks) is not int or not 0 < ticks <= MAX_PRICE_TICKS:
             raise InvalidInput(f"{self.symbols[s]} index price must be 1..{MAX_PRICE_TICKS:,} "
                                f"ticks, got {ticks!r}")
+        self.pools.check_price_jump(s, ticks, self.marks.index[s], self.symbols[s])
         self.marks.set_index(s, ticks)
 
     def mark_price(self, symbol: str) -> Decimal | None:

@@ -108,6 +108,18 @@ class MarginPools:
         crossed = ((acc.qty[:, :n] != 0) & ~acc.iso[:, :n]).any(axis=0)
         return -exact_sum(acc.wallet[:n][~crossed & ~acc.is_fund[:n] & (acc.wallet[:n] < 0)])
 
+    def check_price_jump(self, s: int, ticks: int, before: int | None, symbol: str) -> None:
+        """``InvalidInput`` if a price of ``ticks`` would value the largest open position in s
+        past ``MAX_MONEY`` (int64 sums of such values could wrap). Looked at only when the price
+        more than doubles at once (never in a level's path), so the common step costs nothing."""
+        if before is not None and ticks <= 2 * before:
+            return
+        n = self.acc.n
+        largest = int(np.abs(self.acc.qty[s, :n]).max()) if n else 0
+        if largest * ticks * self.units[s] > MAX_MONEY:
+            raise InvalidInput(f"{symbol} index price of {ticks:,} ticks would value a position "
+                               f"of {largest:,} lots past {MAX_MONEY // MONEY_PER_USD:,} USD")
+
     # --- money in and out ------------------------------------------------------------------------
     def open(self, deposits: np.ndarray | int, count: int, *, leverage: int,
              is_fund: bool = False) -> range:

@@ -8,7 +8,6 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from ..errors import LevelError
 from ..text import shorten
 from .problems import _SHOWN_CHARS, Problem, _error
 from .schema import MAX_LEVEL_BYTES, MAX_NESTING
-from .tomlpos import KeyLines, KeyPath, path_text
+from .tomlpos import KeyLines, KeyPath, children, path_text
 
 
 # --- reading a file ---------------------------------------------------------------------------
@@ -119,13 +118,9 @@ def shape_problem(raw: Any, limit: int = MAX_NESTING) -> str | None:
     stack: list[tuple[Any, KeyPath]] = [(raw, ())]
     while stack:
         node, path = stack.pop()
-        items: Iterable[tuple[Any, Any]]
-        if isinstance(node, dict):
-            items = node.items()
-        elif isinstance(node, list):
-            items = enumerate(node)
-        else:
+        if not isinstance(node, (dict, list)):
             continue
+        items = children(node)
         if len(path) >= limit:
             shown = shorten(path_text(path[:limit]) + "…", _SHOWN_CHARS)
             return f"{shown} — nested more than {limit} deep; {_NESTING_TEXT} (a dotted key " \

@@ -122,15 +122,17 @@ def line_of(source: str, path: str | KeyPath) -> int | None:
     return KeyLines(source, data).line(path)
 
 
-def _all_paths(node: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
-    items: Iterable[tuple[Any, Any]]
+def children(node: Any) -> Iterable[tuple[Any, Any]]:
+    """(key, child) pairs of a table or an array (index, item); none for a plain value."""
     if isinstance(node, dict):
-        items = node.items()
-    elif isinstance(node, list):
-        items = enumerate(node)
-    else:
-        return
-    for key, child in items:
+        return node.items()
+    if isinstance(node, list):
+        return enumerate(node)
+    return ()
+
+
+def _all_paths(node: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
+    for key, child in children(node):
         yield prefix + (key,)
         yield from _all_paths(child, prefix + (key,))
 

@@ -455,3 +455,23 @@ def test_many_balances_at_max_usd_keep_money_conserved(how):
     attempt(ex, lambda: ex.place(b, "BTC", "buy", 1, None))
     events = ex.settle()
     invariants.check_after_settle(ex, events)
+
+
+def test_an_index_jump_that_would_overflow_a_valuation_is_refused():
+    """Found by the stateful test: a DOGE short of 614,896 lots and the index set to the 1e12-tick
+    cap valued it past int64 sums, and the margin scan and a full valuation disagreed. A price
+    that more than doubles at once is checked against the largest open position."""
+    from engine.errors import InvalidInput
+    from engine.units import MAX_PRICE_TICKS
+    ex = Exchange([Instrument.preset("DOGE")], insurance_fund=0, mark_method="index")
+    ex.set_index("DOGE", 0.25)
+    ex.settle()
+    mm, a = ex.open_account(10_000_000), ex.open_account(1_000_000)
+    ex.place(mm, "DOGE", "buy", 614_896, 0.25)
+    ex.place(a, "DOGE", "sell", 614_896, None, leverage=10)
+    before = ex.checksum()
+    with pytest.raises(InvalidInput, match="would value a position"):
+        ex.set_index_ticks(0, MAX_PRICE_TICKS)
+    assert ex.checksum() == before
+    ex.set_index("DOGE", 0.5)  # a doubling is a price, not an overflow
+    invariants.check_after_settle(ex, ex.settle())
