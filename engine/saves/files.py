@@ -6,7 +6,6 @@ import os
 import re
 import stat
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -34,9 +33,9 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        clean_stale_temps(folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
                                    dir=folder)
+        clean_stale_temps(folder, now=os.fstat(fd).st_mtime)  # the folder's clock, not ours
     except (OSError, ValueError) as exc:
         raise SaveError(f"{_label(path)}: cannot write there: "
                         f"{getattr(exc, 'strerror', None) or exc}") from None
@@ -60,14 +59,15 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def clean_stale_temps(folder: str | Path, now: float | None = None) -> list[Path]:
+def clean_stale_temps(folder: str | Path, now: float) -> list[Path]:
     """Remove the temp files that killed writes left in ``folder``; returns what was removed.
+    ``now`` is a time on the folder's own clock (``write_atomic`` passes its new temp file's
+    mtime), so the engine never reads the wall clock.
 
     Only regular files of this user named as ``write_atomic`` names them (``_TEMP_NAME``, for a
     save or a replay) are candidates, and only when they are ``STALE_TEMP_SECONDS`` old, or their
     writer's process is gone and they are a little old. Nothing else is ever touched; errors
     are ignored (a cleanup never fails a write)."""
-    now = time.time() if now is None else now
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
