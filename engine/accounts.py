@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .units import ceil_div
+from .margin import initial_margin
 
 DEFAULT_LEVERAGE = 20
 
@@ -171,7 +171,7 @@ class Accounts:
             w[a] += im[s, a]
             im[s, a] = 0
         elif opened > 0:
-            margin = ceil_div(opened * price * unit, self.lev[s, a])
+            margin = initial_margin(opened * price * unit, self.lev[s, a])
             w[a] -= margin
             im[s, a] += margin
         elif abs(new_q) < abs(old_q) and (old_q > 0) == (new_q > 0):

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .instruments import PPM, Instrument
-from .units import ceil_div
 
 
 _EXACT_LIMIT = (2**63 - 1) // PPM
@@ -152,4 +151,5 @@ def liquidation_price(inst: Instrument, qty: int, cost: int, pool_other: int) ->
 
 
 def initial_margin(notional: int, leverage: int) -> int:
-    return ceil_div(notional, leverage)
+    """``ceil(notional / leverage)``: what opening (or quoting) ``notional`` ties up."""
+    return -(-notional // leverage)

@@ -20,7 +20,8 @@ from ..instruments import PPM, Instrument
 from ..marks import MarkPricer
 from ..units import MAX_NOTIONAL, MAX_PRICE_TICKS, MONEY_PER_USD, Grid
 from .journal import Journal
-from .pools import MarginPools, initial_margin
+from ..margin import initial_margin
+from .pools import MarginPools
 from .rules import MarketRules
 
 Fill = tuple[int, int, int, int]

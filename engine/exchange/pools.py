@@ -13,13 +13,9 @@ import numpy as np
 from ..accounts import Accounts
 from ..errors import InsufficientMargin, InvalidInput, MarginModeError
 from ..instruments import Instrument
+from ..margin import initial_margin
 from ..marks import MarkPricer
-from ..units import MAX_MONEY, MONEY_PER_USD, ceil_div, exact_sum
-
-
-def initial_margin(notional: int, leverage: int) -> int:
-    """``ceil(notional / leverage)``: what opening (or quoting) ``notional`` ties up."""
-    return -(-notional // leverage)
+from ..units import MAX_MONEY, MONEY_PER_USD, exact_sum
 
 
 class MarginPools:
@@ -189,7 +185,7 @@ class MarginPools:
         if not self.acc.isov[s, a] or not self.acc.q[s, a]:
             raise MarginModeError(f"account {a}: {symbol} has no isolated position")
         pool = self.acc.im[s, a] + self.upnl(s, a)
-        need = ceil_div(self.notional(s, a), self.acc.lev[s, a])
+        need = initial_margin(self.notional(s, a), self.acc.lev[s, a])
         free = min(pool - need, self.acc.im[s, a])
         if units > free:
             raise InsufficientMargin(f"account {a}: at most {max(free, 0) / MONEY_PER_USD:,} USD "
