@@ -9,7 +9,8 @@ orders).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .errors import CrashfloorError, InvalidInput, UnknownOrder
 from .events import Event, Trade
@@ -17,6 +18,21 @@ from .exchange.entry import close_lots
 
 if TYPE_CHECKING:
     from .exchange import Exchange
+
+
+@runtime_checkable
+class Desk(Protocol):
+    """A market-making desk that quote commands steer (``engine/agents/player_maker.py``)."""
+
+    account: int
+
+    def act(self, sim: Any) -> None: ...
+
+    def state_digest(self) -> bytes: ...
+
+    def configure(self, ex: Exchange, **changes: Any) -> None: ...
+
+    def pull(self, ex: Exchange) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +174,14 @@ def from_record(record: dict[str, Any]) -> Command:
         raise InvalidInput(f"bad {record['type']} record {record!r}: {exc}") from None
 
 
-def apply(ex: Exchange, cmd: Command) -> Event:
-    """Carry out one command on the exchange; the outcome as an event (never raises for a
+def apply(ex: Exchange, cmd: Command, desks: Mapping[int, Desk] | None = None) -> Event:
+    """Carry out one command on the exchange, or on the account's market-making desk (``desks``,
+    by account: ``SetQuotes`` and ``PullQuotes``); the outcome as an event (never raises for a
     refused command)."""
     seen = len(ex.journal.events)
     before = _position(ex, cmd)
     try:
-        oid = _dispatch(ex, cmd)
+        oid = _dispatch(ex, cmd, desks or {})
     except CrashfloorError as exc:
         return CommandRejected(ex.t, cmd, type(exc).__name__, str(exc))
     if not isinstance(cmd, (PlaceOrder, ClosePosition)) or oid is None:
@@ -188,7 +205,7 @@ def _position(ex: Exchange, cmd: Command) -> int:
         return 0
 
 
-def _dispatch(ex: Exchange, cmd: Command) -> int | None:
+def _dispatch(ex: Exchange, cmd: Command, desks: Mapping[int, Desk]) -> int | None:
     a = cmd.account
     match cmd:
         case PlaceOrder():
@@ -217,20 +234,20 @@ def _dispatch(ex: Exchange, cmd: Command) -> int | None:
         case Withdraw():
             ex.withdraw(a, cmd.usd)
         case SetQuotes():
-            _desk(ex, a).configure(ex, quoting=cmd.quoting, bid_spread_bps=cmd.bid_spread_bps,
+            _desk(ex, desks, a).configure(ex, quoting=cmd.quoting, bid_spread_bps=cmd.bid_spread_bps,
                                    ask_spread_bps=cmd.ask_spread_bps,
                                    bid_size_usd=cmd.bid_size_usd,
                                    ask_size_usd=cmd.ask_size_usd, skew=cmd.skew)
         case PullQuotes():
-            _desk(ex, a).pull(ex)
+            _desk(ex, desks, a).pull(ex)
         case _:
             raise InvalidInput(f"unknown command {cmd!r}")
     return None
 
 
-def _desk(ex: Exchange, a: int):
+def _desk(ex: Exchange, desks: Mapping[int, Desk], a: int) -> Desk:
     ex.trader(a)
-    desk = ex.desks.get(a)
+    desk = desks.get(a)
     if desk is None:
         raise InvalidInput(f"account {a} has no market-making desk (play the maker role)")
     return desk

@@ -92,7 +92,7 @@ class CrashRun:
             self.desk = PlayerDesk(sim, self.player, symbols.index(sym),
                                    data["player"]["maker_rebate_bps"],
                                    data["player"]["obligations"])
-            sim.agents.append(self.desk)
+            sim.add_desk(self.desk)
             if data["player"]["maker_quoting"]:
                 self.desk.settings.quoting = True
             sim.listeners.append(self.desk.observe)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .clock import fmt_hhmm, parse_hhmm
-from .commands import Command, apply, to_record
+from .commands import Command, Desk, apply, to_record
 from .errors import InvalidInput
 from .events import Event
 from .exchange import Exchange
@@ -63,6 +63,8 @@ class Simulation:
         self.agents: list[Agent] = []
         self.scenario: list[Hook] = []
         self.listeners: list[Callable[[Simulation, list[Event]], None]] = []
+        self.desks: dict[int, Desk] = {}
+        """Market-making desks that quote commands steer, by account (a maker level's player)."""
         self._pending: list[Command] = []
         self.command_log: list[tuple[int, dict]] = []
         """Every command submitted, as ``(t, commands.to_record(command))``: ``t`` is the time it
@@ -99,6 +101,17 @@ class Simulation:
         self._pending.append(command)
         self.command_log.append((self.t, to_record(command)))
 
+    def add_desk(self, desk: Desk) -> None:
+        """Register a market-making desk as an agent that quote commands of its account steer."""
+        self.agents.append(desk)
+        self.desks[desk.account] = desk
+
+    def _after_restore(self) -> None:
+        """Desks are wiring, not state: after a save is restored, the desks are the restored
+        agents that are desks (a format-1 save kept them on the exchange)."""
+        self.desks = {agent.account: agent for agent in self.agents
+                      if isinstance(agent, Desk)}
+
     def record_checksums(self) -> None:
         """Keep a ``checksum()`` at every sim-minute from now on (costs a few ms a minute)."""
         if self.minute_checksums is None:
@@ -122,7 +135,7 @@ class Simulation:
         for i in self.rng.permutation(len(self.agents)).tolist():
             self.agents[i].act(self)
         pending, self._pending = self._pending, []
-        outcomes = [apply(ex, cmd) for cmd in pending]
+        outcomes = [apply(ex, cmd, self.desks) for cmd in pending]
         events = ex.settle()
         events.extend(outcomes)
         for listener in self.listeners:

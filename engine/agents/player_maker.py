@@ -68,8 +68,8 @@ class QuoteSettings:
 
 
 class PlayerDesk:
-    """One account quoting one symbol. Registered on the exchange (``ex.desks[account]``) so
-    that quote commands can reach it."""
+    """One account quoting one symbol. Registered on the simulation (``sim.desks[account]``)
+    so that quote commands reach it."""
 
     def __init__(self, sim, account: int, s: int, rebate_bps: float = 0.0,
                  obligations: dict | None = None):
@@ -96,7 +96,6 @@ class PlayerDesk:
         self.start_equity = sim.exchange.equity_units(account)
         self.placed = 0
         self.quoted_mid: int | None = None
-        sim.exchange.desks[account] = self
 
     # --- commands -------------------------------------------------------------------------------
     def configure(self, ex, **changes) -> None:

@@ -39,12 +39,12 @@ class Exchange:
 
     __slots__ = ("instruments", "symbols", "_sym", "units", "price_grid", "qty_grid",
                  "adl_policy", "rng", "books", "acc", "marks", "journal", "pools", "rules",
-                 "ledger", "funds", "scan", "lit_positions", "lights_stale", "desks")
+                 "ledger", "funds", "scan", "lit_positions", "lights_stale")
     _not_state = ("scan",)
     """Derived, not saved (``state.py``); ``_after_restore`` rebuilds it."""
     _moved_fields = MOVED_FIELDS
     """Where a field of a save from before the exchange was split into parts lives now."""
-    _dropped_fields = ("valuation",)
+    _dropped_fields = ("valuation", "desks")
     """Fields of older saves that were derived caches: read and dropped."""
 
     def __init__(self, instruments: Iterable[Instrument], insurance_fund: object = 0, *,
@@ -81,8 +81,6 @@ class Exchange:
         """Per symbol, the accounts whose ADL light the last refresh set (lights.py)."""
         self.lights_stale = True
         """Set by every settle; ``refresh_lights`` recomputes the lights when someone looks."""
-        self.desks: dict = {}
-        """Market-making desks steered by commands (engine/agents/player_maker.py), by account."""
 
     t = property(lambda self: self.journal.t, lambda self, v: setattr(self.journal, "t", v),
                  doc="Seconds since the level's start (the simulation sets it every step).")

@@ -23,7 +23,7 @@ What is walked, and how it is written:
   callables from outside the engine (a UI listener) are left out of the lists that hold them.
 
 ``restore`` follows the tree and the fresh graph side by side: an engine object meets its fresh
-counterpart and is filled in place (so every reference to it — a listener, ``ex.desks`` — stays
+counterpart and is filled in place (so every reference to it — a listener, ``sim.desks`` — stays
 valid); containers are refilled in place; anything new is built. Types are checked against the
 fresh graph (an int where the engine has an array, a float64 array where it has int64, an
 unknown class or field all raise ``StateError``): every field, and every item of a list, tuple,
@@ -68,7 +68,8 @@ has no name)."""
 _SKIP_CLASSES = {"engine.level:Level"}
 """Engine objects that are inputs, not state: the fresh graph's own stays."""
 _AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
-                  "engine.exchange.front:Exchange": "_after_restore"}
+                  "engine.exchange.front:Exchange": "_after_restore",
+                  "engine.sim:Simulation": "_after_restore"}
 """Methods called on an object once its fields are restored (rebuild derived wiring)."""
 
 

@@ -64,3 +64,17 @@ def test_a_missing_migration_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(runs, "MIGRATIONS", {})
     with pytest.raises(SaveError, match="no migration from save format 1"):
         saves.load_run(GOLDEN_FILES[0])
+
+
+def test_a_format_1_maker_save_steers_its_restored_desk():
+    """Format 1 kept the desks on the exchange (``Exchange.desks``); they are the simulation's
+    now, rebuilt from the restored agents, so a quote command reaches the desk that trades."""
+    from engine.commands import PullQuotes
+
+    run = saves.load_run(GOLDEN / "v1-1011-maker-0410.cfsave")
+    assert run.sim.desks == {run.player: run.desk} and run.desk in run.sim.agents
+    assert run.desk.settings.quoting
+    run.sim.submit(PullQuotes(run.player))
+    run.step()
+    assert not run.desk.settings.quoting and run.desk.placed == 0
+    assert not run.sim.exchange.books[run.desk.s].orders_of(run.player)

@@ -36,7 +36,7 @@ def test_maker_desk_round_trip(tmp_path):
     run.sim.submit(SetQuotes(run.player, quoting=True, bid_spread_bps=7.0))
     run.run(until="04:15")
     loaded = saves.load_run(saves.save_run(run, tmp_path / "m.cfsave"))
-    assert loaded.desk is not None and loaded.sim.exchange.desks[loaded.player] is loaded.desk
+    assert loaded.desk is not None and loaded.sim.desks[loaded.player] is loaded.desk
     assert loaded.desk in loaded.sim.agents
     assert loaded.desk.settings.bid_spread_bps == 7.0
     run.run(until="04:30")
@@ -136,6 +136,6 @@ def test_a_save_outlives_its_level_file(tmp_path):
 
 def test_unsaveable_values_are_refused_with_a_clear_error():
     run = small_run()
-    run.sim.exchange.desks[99] = object()  # not an engine object nor a plain value
+    run.sim.desks[99] = object()  # not an engine object nor a plain value
     with pytest.raises(SaveError, match="cannot save"):
         saves.dump_run(run)
