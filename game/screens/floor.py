@@ -18,9 +18,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.commands import (AddMargin, CancelAll, CancelOrder, ClosePosition, PullQuotes,
-                             RemoveMargin, SetMarginMode, SetQuotes)
-
 from .. import fmt
 from ..floor_model import FloorModel
 from ..pacer import SPEEDS, Pacer
@@ -39,6 +36,7 @@ from ..widgets.positions import Positions
 from ..widgets.price_chart import PriceChart
 from ..widgets.tape import Tape
 from ..widgets.too_small import TooSmall
+from .floor_trading import TradingActions
 
 AUTOSAVE_EVERY = 300
 """Sim seconds between autosaves."""
@@ -67,7 +65,7 @@ PALETTE_TITLES = {
 }
 
 
-class FloorScreen(Screen):
+class FloorScreen(TradingActions, Screen):
     """The floor for one ``FloorModel``; ``ticking=False`` leaves the stepping to the caller
     (tests step by hand with ``advance``)."""
 
@@ -313,128 +311,6 @@ class FloorScreen(Screen):
                 self.sync()
         self.app.push_screen(screen, resume)
 
-    # --- hedger actions ------------------------------------------------------------------------
-    def action_buy_market(self) -> None:
-        self.send(self.ticket.market(self.player, self.quote, "buy"), "buy")
-
-    def action_sell_market(self) -> None:
-        self.send(self.ticket.market(self.player, self.quote, "sell"), "sell")
-
-    def action_buy_limit(self) -> None:
-        self.send(self.ticket.limit(self.player, self.quote, "buy"), "place a limit buy")
-
-    def action_sell_limit(self) -> None:
-        self.send(self.ticket.limit(self.player, self.quote, "sell"), "place a limit sell")
-
-    def action_size(self, index: int) -> None:
-        self.ticket.choose_size(index)
-        self.query_one(OrdersPanel).ticket = self.ticket
-        self.notify(self.ticket.describe(), title="Ticket", timeout=2)
-        self.sync()
-
-    def action_offset(self, by: int) -> None:
-        self.ticket.shift_offset(by)
-        self.notify(self.ticket.describe(), title="Ticket", timeout=2)
-        self.sync()
-
-    def action_next_order(self) -> None:
-        if self.model.select_next_order(self.symbol) is None:
-            self.notify(f"You have no resting {self.symbol} orders.", title="No order to select",
-                        severity="warning")
-        self.sync()
-
-    def _selected_order(self, what: str):
-        order = self.model.selected()
-        if order is None:
-            orders = self.model.own_orders(self.symbol)
-            order = orders[-1] if orders else None
-        if order is None:
-            self.notify(f"You have no resting {self.symbol} orders (B/S place limit orders).",
-                        title=f"Nothing to {what}", severity="warning")
-        return order
-
-    def action_amend(self) -> None:
-        order = self._selected_order("amend")
-        if order is not None:
-            quote = self.snapshot.quote(order.symbol)
-            self.send(self.ticket.amend(self.player, quote, order), "amend")
-
-    def action_cancel(self) -> None:
-        order = self._selected_order("cancel")
-        if order is not None:
-            self.send(CancelOrder(self.player, order.oid), "cancel")
-
-    def action_cancel_all(self) -> None:
-        if not self.model.own_orders():
-            self.notify("You have no resting orders.", title="Nothing to cancel",
-                        severity="warning")
-            return
-        self.send(CancelAll(self.player), "cancel all")
-
-    def action_reduce(self) -> None:
-        from .dialogs import ReduceDialog
-        self.app.push_screen(ReduceDialog(self.symbol), self._reduce_chosen)
-
-    def _reduce_chosen(self, fraction: str | None) -> None:
-        if fraction is not None:
-            self.reduce(fraction)
-
-    def reduce(self, fraction: str) -> None:
-        self.send(ClosePosition(self.player, self.symbol, fraction),
-                  f"reduce {self.symbol}")
-
-    def action_close_all(self) -> None:
-        held = [p.symbol for p in self.snapshot.positions]
-        if not held:
-            self.notify("You hold no positions.", title="Nothing to close", severity="warning")
-        for symbol in held:
-            self.send(ClosePosition(self.player, symbol, "1"), f"close {symbol}")
-
-    def action_margin(self) -> None:
-        from .dialogs import MarginDialog
-        pos = self.snapshot.position(self.symbol)
-        self.app.push_screen(MarginDialog(self.symbol, pos), self._margin_chosen)
-
-    def _margin_chosen(self, choice: tuple | None) -> None:
-        if choice is not None:
-            self.margin(*choice)
-
-    def margin(self, verb: str, usd: int = 0) -> None:
-        if verb == "add":
-            self.send(AddMargin(self.player, self.symbol, str(usd)), "add margin")
-        elif verb == "withdraw":
-            self.send(RemoveMargin(self.player, self.symbol, str(usd)), "withdraw margin")
-        else:
-            pos = self.snapshot.position(self.symbol)
-            mode = "cross" if pos is not None and pos.margin_mode == "isolated" else "isolated"
-            mode = verb if verb in ("cross", "isolated") else mode
-            self.send(SetMarginMode(self.player, self.symbol, mode), f"switch to {mode}")
-
-    # --- maker actions -------------------------------------------------------------------------
-    def _settings(self):
-        return self.model.desk.settings
-
-    def action_toggle_quoting(self) -> None:
-        on = not self._settings().quoting
-        self.send(SetQuotes(self.player, quoting=on), "start quoting" if on else "stop quoting")
-
-    def action_pull(self) -> None:
-        self.send(PullQuotes(self.player), "pull quotes")
-
-    def action_edit_side(self) -> None:
-        side = self.quote_ticket.next_side()
-        self.query_one(DeskPanel).editing = side
-        self.sync()
-
-    def action_spread(self, by: int) -> None:
-        self.send(self.quote_ticket.spread(self.player, self._settings(), by), "change spread")
-
-    def action_quote_size(self, by: int) -> None:
-        self.send(self.quote_ticket.size(self.player, self._settings(), by), "change size")
-
-    def action_skew(self) -> None:
-        self.send(SetQuotes(self.player, skew=not self._settings().skew), "switch skew")
-
     # --- help and the command palette -----------------------------------------------------------
     def help_rows(self) -> list[tuple[str, str]]:
         return key_rows(self.maker)
@@ -481,10 +357,11 @@ def _guarded(method):
     return guarded
 
 
-for _name, _method in list(vars(FloorScreen).items()):
-    if callable(_method) and (_name.startswith(("action_", "on_", "_on_")) or _name in (
-            "tick", "sync", "send", "advance")) and _name not in ("on_mount",):
-        setattr(FloorScreen, _name, _guarded(_method))
+for _cls in (FloorScreen, TradingActions):  # the trading actions live in floor_trading.py
+    for _name, _method in list(vars(_cls).items()):
+        if callable(_method) and (_name.startswith(("action_", "on_", "_on_")) or _name in (
+                "tick", "sync", "send", "advance")) and _name not in ("on_mount",):
+            setattr(_cls, _name, _guarded(_method))
 
 
 def role_allows(action: str, maker: bool) -> bool:

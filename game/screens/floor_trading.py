@@ -1,0 +1,142 @@
+"""The floor's trading keys: the hedger's orders, positions and margin, the maker's quoting desk.
+
+``TradingActions`` is a mixin of ``FloorScreen``: each action reads the screen's input state
+(symbol, ticket, quote ticket, the last snapshot) and sends its engine command(s) through
+``FloorScreen.send``, which says why not when one cannot go. ``floor.py`` guards these handlers
+like its own (an unexpected exception goes to ``app.floor_failed``).
+"""
+
+from __future__ import annotations
+
+from engine.commands import (AddMargin, CancelAll, CancelOrder, ClosePosition, PullQuotes,
+                             RemoveMargin, SetMarginMode, SetQuotes)
+
+from ..widgets.desk import DeskPanel
+from ..widgets.orders import OrdersPanel
+
+
+class TradingActions:
+    """The hedger's and the maker's actions of ``FloorScreen`` (which role may use which is
+    ``floor.role_allows``)."""
+
+    # --- hedger actions ------------------------------------------------------------------------
+    def action_buy_market(self) -> None:
+        self.send(self.ticket.market(self.player, self.quote, "buy"), "buy")
+
+    def action_sell_market(self) -> None:
+        self.send(self.ticket.market(self.player, self.quote, "sell"), "sell")
+
+    def action_buy_limit(self) -> None:
+        self.send(self.ticket.limit(self.player, self.quote, "buy"), "place a limit buy")
+
+    def action_sell_limit(self) -> None:
+        self.send(self.ticket.limit(self.player, self.quote, "sell"), "place a limit sell")
+
+    def action_size(self, index: int) -> None:
+        self.ticket.choose_size(index)
+        self.query_one(OrdersPanel).ticket = self.ticket
+        self.notify(self.ticket.describe(), title="Ticket", timeout=2)
+        self.sync()
+
+    def action_offset(self, by: int) -> None:
+        self.ticket.shift_offset(by)
+        self.notify(self.ticket.describe(), title="Ticket", timeout=2)
+        self.sync()
+
+    def action_next_order(self) -> None:
+        if self.model.select_next_order(self.symbol) is None:
+            self.notify(f"You have no resting {self.symbol} orders.", title="No order to select",
+                        severity="warning")
+        self.sync()
+
+    def _selected_order(self, what: str):
+        order = self.model.selected()
+        if order is None:
+            orders = self.model.own_orders(self.symbol)
+            order = orders[-1] if orders else None
+        if order is None:
+            self.notify(f"You have no resting {self.symbol} orders (B/S place limit orders).",
+                        title=f"Nothing to {what}", severity="warning")
+        return order
+
+    def action_amend(self) -> None:
+        order = self._selected_order("amend")
+        if order is not None:
+            quote = self.snapshot.quote(order.symbol)
+            self.send(self.ticket.amend(self.player, quote, order), "amend")
+
+    def action_cancel(self) -> None:
+        order = self._selected_order("cancel")
+        if order is not None:
+            self.send(CancelOrder(self.player, order.oid), "cancel")
+
+    def action_cancel_all(self) -> None:
+        if not self.model.own_orders():
+            self.notify("You have no resting orders.", title="Nothing to cancel",
+                        severity="warning")
+            return
+        self.send(CancelAll(self.player), "cancel all")
+
+    def action_reduce(self) -> None:
+        from .dialogs import ReduceDialog
+        self.app.push_screen(ReduceDialog(self.symbol), self._reduce_chosen)
+
+    def _reduce_chosen(self, fraction: str | None) -> None:
+        if fraction is not None:
+            self.reduce(fraction)
+
+    def reduce(self, fraction: str) -> None:
+        self.send(ClosePosition(self.player, self.symbol, fraction),
+                  f"reduce {self.symbol}")
+
+    def action_close_all(self) -> None:
+        held = [p.symbol for p in self.snapshot.positions]
+        if not held:
+            self.notify("You hold no positions.", title="Nothing to close", severity="warning")
+        for symbol in held:
+            self.send(ClosePosition(self.player, symbol, "1"), f"close {symbol}")
+
+    def action_margin(self) -> None:
+        from .dialogs import MarginDialog
+        pos = self.snapshot.position(self.symbol)
+        self.app.push_screen(MarginDialog(self.symbol, pos), self._margin_chosen)
+
+    def _margin_chosen(self, choice: tuple | None) -> None:
+        if choice is not None:
+            self.margin(*choice)
+
+    def margin(self, verb: str, usd: int = 0) -> None:
+        if verb == "add":
+            self.send(AddMargin(self.player, self.symbol, str(usd)), "add margin")
+        elif verb == "withdraw":
+            self.send(RemoveMargin(self.player, self.symbol, str(usd)), "withdraw margin")
+        else:
+            pos = self.snapshot.position(self.symbol)
+            mode = "cross" if pos is not None and pos.margin_mode == "isolated" else "isolated"
+            mode = verb if verb in ("cross", "isolated") else mode
+            self.send(SetMarginMode(self.player, self.symbol, mode), f"switch to {mode}")
+
+    # --- maker actions -------------------------------------------------------------------------
+    def _settings(self):
+        return self.model.desk.settings
+
+    def action_toggle_quoting(self) -> None:
+        on = not self._settings().quoting
+        self.send(SetQuotes(self.player, quoting=on), "start quoting" if on else "stop quoting")
+
+    def action_pull(self) -> None:
+        self.send(PullQuotes(self.player), "pull quotes")
+
+    def action_edit_side(self) -> None:
+        side = self.quote_ticket.next_side()
+        self.query_one(DeskPanel).editing = side
+        self.sync()
+
+    def action_spread(self, by: int) -> None:
+        self.send(self.quote_ticket.spread(self.player, self._settings(), by), "change spread")
+
+    def action_quote_size(self, by: int) -> None:
+        self.send(self.quote_ticket.size(self.player, self._settings(), by), "change size")
+
+    def action_skew(self) -> None:
+        self.send(SetQuotes(self.player, skew=not self._settings().skew), "switch skew")
