@@ -29,10 +29,44 @@ from collections.abc import Iterable
 
 from .errors import InvalidInput, OrderRejected, UnknownOrder
 
-BUY = 1
-"""Side of a bid: the order buys."""
-SELL = -1
-"""Side of an ask: the order sells."""
+class Side(enum.IntEnum):
+    """Which way an order trades. The value is the sign the order gives a position, so
+    ``side * lots`` is the signed position change; books, order records and events hold sides as
+    these plain ints (``BUY``, ``SELL``), and commands and views as members."""
+
+    BUY = 1
+    """A bid: the order buys (opens or adds to a long, reduces a short)."""
+    SELL = -1
+    """An ask: the order sells (opens or adds to a short, reduces a long)."""
+
+    @property
+    def word(self) -> str:
+        """``"buy"`` or ``"sell"``: how commands, replays and the screen spell the side."""
+        return "buy" if self > 0 else "sell"
+
+    def __str__(self) -> str:
+        return self.word
+
+    def __format__(self, spec: str) -> str:
+        return format(self.word, spec)
+
+    @classmethod
+    def parse(cls, value: object) -> Side:
+        """A side from ``"buy"``/``"sell"`` (or a position's ``"long"``/``"short"``), ±1 or a
+        member; ``InvalidInput`` naming what is allowed otherwise."""
+        side = _SIDE_NAMES.get(value) if type(value) in (str, int, cls) else None
+        if side is None:
+            raise InvalidInput(f"side must be 'buy' or 'sell', got {value!r}")
+        return side
+
+
+_SIDE_NAMES: dict[object, Side] = {"buy": Side.BUY, "sell": Side.SELL, "long": Side.BUY,
+                                   "short": Side.SELL, 1: Side.BUY, -1: Side.SELL}
+
+BUY = int(Side.BUY)
+"""Side of a bid, as books and order records hold it (``Side.BUY``'s value)."""
+SELL = int(Side.SELL)
+"""Side of an ask, as books and order records hold it (``Side.SELL``'s value)."""
 
 
 class Tif(enum.IntEnum):
@@ -363,4 +397,4 @@ class OrderBook:
 
 
 def _side_name(side: int) -> str:
-    return "buy" if side == BUY else "sell"
+    return Side(side).word

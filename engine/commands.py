@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .errors import CrashfloorError, InvalidInput, UnknownOrder
 from .events import Event, Trade
-from .exchange.entry import close_lots
+from .book import Side
+from .exchange.entry import close_lots, order_lots
 
 if TYPE_CHECKING:
     from .exchange import Exchange
@@ -42,14 +43,24 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class PlaceOrder(Command):
-    """Buy or sell ``qty`` coins; ``price=None`` is a market order."""
+    """Buy or sell; ``price=None`` is a market order. The size is exactly one of ``qty`` (coins,
+    as a person types them), ``lots`` (whole lots of the symbol's grid) or ``usd`` (a
+    whole-dollar notional, sized down to whole lots at the limit price, or at the mark when the
+    command is applied for a market order). ``side`` is a ``Side`` ("buy"/"sell" are read as
+    one)."""
     symbol: str
-    side: str
-    qty: str
+    side: Side | str
+    qty: str | None = None
     price: str | None = None
     tif: str = "gtc"
     reduce_only: bool = False
     leverage: int | None = None
+    lots: int | None = None
+    usd: int | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.side) is str and self.side in ("buy", "sell"):
+            object.__setattr__(self, "side", Side.parse(self.side))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +70,12 @@ class CancelOrder(Command):
 
 @dataclass(frozen=True, slots=True)
 class AmendOrder(Command):
+    """Move a resting order to ``price`` and/or resize it to ``qty`` coins or ``usd`` notional
+    (at its new price), keeping its id."""
     oid: int
     price: str | None = None
     qty: str | None = None
+    usd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +168,22 @@ COMMANDS = {cls.__name__: cls for cls in (PlaceOrder, CancelOrder, AmendOrder, C
                                           PullQuotes)}
 
 
+_OPTIONAL_SIZES = ("lots", "usd")
+"""Fields a record leaves out when they are None (so records of coin-sized orders read as they
+did before the fields existed)."""
+
+
 def to_record(cmd: Command) -> dict[str, Any]:
-    """A plain dict (for replays and saves): the command's type name and fields."""
-    return {"type": type(cmd).__name__, **asdict(cmd)}
+    """A plain dict (for replays and saves): the command's type name and fields (a side as its
+    word)."""
+    record: dict[str, Any] = {"type": type(cmd).__name__}
+    for name, value in asdict(cmd).items():
+        if isinstance(value, Side):
+            value = value.word
+        elif value is None and name in _OPTIONAL_SIZES:
+            continue
+        record[name] = value
+    return record
 
 
 def from_record(record: dict[str, Any]) -> Command:
@@ -187,11 +214,22 @@ def apply(ex: Exchange, cmd: Command, desks: Mapping[int, Desk] | None = None) -
     if not isinstance(cmd, (PlaceOrder, ClosePosition)) or oid is None:
         return CommandAccepted(ex.t, cmd, oid)
     s = ex.index_of(cmd.symbol)
-    asked = close_lots(before, cmd.fraction) if isinstance(cmd, ClosePosition) \
-        else ex.qty_grid[s].steps(cmd.qty)
     trades = [e for e in ex.journal.events[seen:] if type(e) is Trade and e.taker_oid == oid]
+    asked = close_lots(before, cmd.fraction) if isinstance(cmd, ClosePosition) \
+        else _asked(ex, s, oid, cmd, trades)
     return CommandAccepted(ex.t, cmd, oid, asked, sum(e.qty for e in trades),
                            sum(e.qty * e.price for e in trades), ex.acc.q[s, cmd.account])
+
+
+def _asked(ex: Exchange, s: int, oid: int, cmd: PlaceOrder, trades: list[Trade]) -> int:
+    """The lots a placed order asked for (a USD size is sized again at the same price: the mark
+    does not move while commands are applied)."""
+    if cmd.lots is not None:
+        return cmd.lots
+    if cmd.qty is not None:
+        return ex.qty_grid[s].steps(cmd.qty)
+    ticks = None if cmd.price is None else ex.price_grid[s].steps(cmd.price)
+    return order_lots(ex, s, None, None, cmd.usd, ticks)
 
 
 def _position(ex: Exchange, cmd: Command) -> int:
@@ -210,13 +248,13 @@ def _dispatch(ex: Exchange, cmd: Command, desks: Mapping[int, Desk]) -> int | No
     match cmd:
         case PlaceOrder():
             return ex.place(a, cmd.symbol, cmd.side, cmd.qty, cmd.price, cmd.tif,
-                            cmd.leverage, cmd.reduce_only)
+                            cmd.leverage, cmd.reduce_only, lots=cmd.lots, usd=cmd.usd)
         case CancelOrder():
             _own_order(ex, a, cmd.oid)
             ex.cancel(cmd.oid)
         case AmendOrder():
             _own_order(ex, a, cmd.oid)
-            ex.amend(cmd.oid, cmd.price, cmd.qty)
+            ex.amend(cmd.oid, cmd.price, cmd.qty, usd=cmd.usd)
         case CancelAll():
             ex.cancel_all(a, cmd.symbol)
         case ClosePosition():

@@ -336,7 +336,7 @@ class FloorModel:
         own: dict[tuple[str, float], str] = {}
         for o in orders:
             if o.symbol == quote.symbol:
-                key = (o.side, float(o.price))
+                key = (o.side.word, float(o.price))
                 own[key] = "◆" if o.oid == self.selected_order or own.get(key) == "◆" else "●"
         levels = self.ex.l2(quote.symbol, rows)
 

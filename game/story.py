@@ -264,7 +264,8 @@ class EventLog:
             return
         if isinstance(cmd, PlaceOrder) and e.oid is not None and cmd.price is not None:
             self.own_orders.add(e.oid)
-        text = describe(cmd, self.price_decimals, e.oid)
+        text = describe(cmd, self.price_decimals, e.oid,
+                        self._qty_text(cmd.symbol, e.asked) if e.asked else None)
         self._moment(clock, text, "action")
         if (isinstance(cmd, PlaceOrder) and cmd.price is None) or isinstance(cmd, ClosePosition):
             self._order_outcome(e, clock)
@@ -277,17 +278,19 @@ class EventLog:
                                        f"Rejected: {describe(e.command, self.price_decimals)}"))
 
 
-def describe(cmd, price_decimals: dict[str, int], oid: int | None = None) -> str:
-    """A command in the player's words: "limit buy 0.410 BTC at 114,000"."""
+def describe(cmd, price_decimals: dict[str, int], oid: int | None = None,
+             asked: str | None = None) -> str:
+    """A command in the player's words: "limit buy 0.410 BTC at 114,000". ``asked`` is the
+    size the engine made of the order ("0.410 BTC"), once it has been accepted."""
     match cmd:
         case PlaceOrder(price=None):
-            return f"market {cmd.side} {cmd.qty} {cmd.symbol}"
+            return f"market {cmd.side} {asked or f'{_size(cmd)} {cmd.symbol}'}"
         case PlaceOrder():
             at = fmt.price(float(cmd.price), price_decimals.get(cmd.symbol, 2))
             tag = f" (order #{oid})" if oid is not None else ""
-            return f"limit {cmd.side} {cmd.qty} {cmd.symbol} at {at}{tag}"
+            return f"limit {cmd.side} {asked or f'{_size(cmd)} {cmd.symbol}'} at {at}{tag}"
         case AmendOrder():
-            return f"amend order #{cmd.oid} to {cmd.qty} at {cmd.price}"
+            return f"amend order #{cmd.oid} to {_size(cmd)} at {cmd.price}"
         case CancelOrder():
             return f"cancel order #{cmd.oid}"
         case CancelAll():
@@ -321,3 +324,12 @@ def _describe_quotes(cmd: SetQuotes) -> str:
     if cmd.skew is not None:
         parts.append("inventory skew " + ("on" if cmd.skew else "off"))
     return ", ".join(parts) or "quote settings"
+
+
+def _size(cmd: PlaceOrder | AmendOrder) -> str:
+    """An order's size as it was asked: coins, lots, or a dollar notional ("$50k of")."""
+    if cmd.qty is not None:
+        return str(cmd.qty)
+    if isinstance(cmd, PlaceOrder) and cmd.lots is not None:
+        return f"{cmd.lots:,} lots"
+    return f"{fmt.usd_short(cmd.usd)} of" if cmd.usd is not None else "the same size"

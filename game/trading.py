@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from engine.book import Side
 from engine.commands import AmendOrder, Command, PlaceOrder, SetQuotes
 
 from . import fmt
@@ -65,30 +66,34 @@ class Ticket:
             return f"{fmt.usd_short(self.size_usd)} is less than one lot of {quote.symbol}"
         return lots
 
-    def limit_price(self, quote, side: str) -> Decimal | str:
+    def limit_price(self, quote, side: Side | str) -> Decimal | str:
         """Join the touch on ``side`` (or the mark when that side is empty), ``offset_bps`` back."""
-        touch = quote.best_bid if side == "buy" else quote.best_ask
+        buy = Side.parse(side) is Side.BUY
+        touch = quote.best_bid if buy else quote.best_ask
         ref = touch if touch is not None else quote.mark
         if ref is None:
             return f"{quote.symbol} has no price to rest a limit order at"
-        factor = Decimal(1) - Decimal(self.offset_bps) / 10_000 * (1 if side == "buy" else -1)
-        rounding = ROUND_FLOOR if side == "buy" else ROUND_CEILING
+        factor = Decimal(1) - Decimal(self.offset_bps) / 10_000 * (1 if buy else -1)
+        rounding = ROUND_FLOOR if buy else ROUND_CEILING
         price = _snap(Decimal(str(ref)) * factor, quote.tick, rounding)
         return price if price > 0 else f"a {self.offset_bps} bps offset leaves no price"
 
     # --- commands ------------------------------------------------------------------------------
-    def market(self, account: int, quote, side: str) -> Command | str:
+    # The size travels as the preset's whole dollars: the engine sizes it onto the lot grid at
+    # the mark (market) or the limit price, exactly; ``quantity`` is the screen's preview of it.
+    def market(self, account: int, quote, side: Side | str) -> Command | str:
         qty = self.quantity(quote)
         if isinstance(qty, str):
             return qty
-        return PlaceOrder(account, quote.symbol, side, str(qty), None, "ioc")
+        return PlaceOrder(account, quote.symbol, Side.parse(side), tif="ioc", usd=self.size_usd)
 
-    def limit(self, account: int, quote, side: str) -> Command | str:
+    def limit(self, account: int, quote, side: Side | str) -> Command | str:
         qty, price = self.quantity(quote), self.limit_price(quote, side)
         for problem in (qty, price):
             if isinstance(problem, str):
                 return problem
-        return PlaceOrder(account, quote.symbol, side, str(qty), str(price), "gtc")
+        return PlaceOrder(account, quote.symbol, Side.parse(side), price=str(price), tif="gtc",
+                          usd=self.size_usd)
 
     def amend(self, account: int, quote, order) -> Command | str:
         """Move a resting order to the ticket's current price and size for its side."""
@@ -96,7 +101,7 @@ class Ticket:
         for problem in (qty, price):
             if isinstance(problem, str):
                 return problem
-        return AmendOrder(account, order.oid, str(price), str(qty))
+        return AmendOrder(account, order.oid, str(price), usd=self.size_usd)
 
 
 @dataclass

@@ -5,25 +5,59 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..book import BUY, SELL, Tif
+from ..book import Side, Tif
 import numpy as np
 
 from ..errors import (CrashfloorError, InvalidInput, LeverageError, ReduceOnlyError,
                       UnknownOrder)
-from ..units import MAX_MONEY, to_decimal
+from ..units import MAX_MONEY, MAX_USD, MONEY_PER_USD, to_decimal
 from .ledger import OrderInfo
 
 if TYPE_CHECKING:
     from .front import Exchange
 
-_SIDES = {"buy": BUY, "sell": SELL, "long": BUY, "short": SELL, BUY: BUY, SELL: SELL}
 _TIFS = {"gtc": Tif.GTC, "ioc": Tif.IOC, "fok": Tif.FOK, "post_only": Tif.POST_ONLY,
          "market": Tif.IOC}
 
 
-def place(ex: Exchange, account: int, symbol: str, side: str, qty: object, price: object,
-          tif: str, leverage: int | None, reduce_only: bool) -> int:
-    """Place an order in human units; returns its id. ``price=None`` is a market order.
+def order_lots(ex: Exchange, s: int, qty: object, lots: object, usd: object,
+               ticks: int | None) -> int:
+    """An order's size in lots, from exactly one of ``qty`` (coins, as a person types them),
+    ``lots`` (whole lots of the symbol's grid) or ``usd`` (a whole-dollar notional, sized down to
+    whole lots at the order's limit price ``ticks``, or at the mark for a market order);
+    ``InvalidInput`` naming the problem otherwise."""
+    given = [name for name, value in (("qty", qty), ("lots", lots), ("usd", usd))
+             if value is not None]
+    if len(given) != 1:
+        raise InvalidInput(f"an order's size is exactly one of qty (coins), lots or usd "
+                           f"(notional); got {' and '.join(given) or 'none'}")
+    if qty is not None:
+        return ex.qty_grid[s].steps(qty)
+    if lots is not None:
+        if type(lots) is not int or not 0 < lots <= _MAX_LOTS:
+            raise InvalidInput(f"lots must be a whole number from 1 to {_MAX_LOTS}, got {lots!r}")
+        return lots
+    if type(usd) is not int or not 0 < usd <= MAX_USD:
+        raise InvalidInput(f"usd must be a whole number of dollars from 1 to {MAX_USD}, got "
+                           f"{usd!r}")
+    price = ticks if ticks is not None else (ex.marks.mark[s] or ex.marks.index[s])
+    if not price:
+        raise InvalidInput(f"{ex.symbols[s]} has no mark yet to size ${usd:,} at")
+    n = usd * MONEY_PER_USD // (price * ex.units[s])
+    if n <= 0:
+        raise InvalidInput(f"${usd:,} is less than one lot of {ex.symbols[s]} at "
+                           f"{ex.price_grid[s].value(price)}")
+    return n
+
+
+_MAX_LOTS = 2**62
+
+
+def place(ex: Exchange, account: int, symbol: str, side: Side | str, qty: object, price: object,
+          tif: str, leverage: int | None, reduce_only: bool, lots: int | None = None,
+          usd: int | None = None) -> int:
+    """Place an order; returns its id. ``price=None`` is a market order; the size is one of
+    ``qty``, ``lots`` or ``usd`` (``order_lots``).
 
     ``tif``: gtc, ioc, fok, post_only (or market). ``leverage`` sets the account's leverage for
     the symbol first (kept only if the order is accepted). The ledger checks the price band, the
@@ -34,14 +68,15 @@ def place(ex: Exchange, account: int, symbol: str, side: str, qty: object, price
     a = account
     if type(a) is not int or not 0 <= a < ex.acc.n or ex.acc.fund[a]:
         a = ex._a(account)
-    sd = _SIDES.get(side) if type(side) in (str, int) else None
-    if sd is None:
-        raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
+    sd = int(Side.parse(side))
     tf = _TIFS.get(tif) if isinstance(tif, str) else None
     if tf is None:
         raise InvalidInput(f"tif must be one of {', '.join(_TIFS)}, got {tif!r}")
-    lots = ex.qty_grid[s].steps(qty)
     ticks = None if price is None else ex.price_grid[s].steps(price)
+    if lots is None and usd is None and qty is not None:
+        lots = ex.qty_grid[s].steps(qty)
+    else:
+        lots = order_lots(ex, s, qty, lots, usd, ticks)
     if ticks is None and tf is not Tif.IOC:
         if tif != "gtc":
             raise InvalidInput(f"a market order (no price) must be ioc, got tif={tif!r}")

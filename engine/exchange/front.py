@@ -12,7 +12,7 @@ import numpy as np
 
 from ..accounts import DEFAULT_LEVERAGE, Accounts
 from ..adl import AdlPolicy
-from ..book import OrderBook, Tif
+from ..book import OrderBook, Side, Tif
 from ..errors import (InvalidInput, LeverageError, UnknownAccount, UnknownSymbol)
 from ..events import Event
 from ..instruments import Instrument
@@ -245,10 +245,14 @@ class Exchange:
         return None if i is None else self.price_grid[s].value(i)
 
     # --- orders ----------------------------------------------------------------------------------
-    def place(self, account: int, symbol: str, side: str, qty: object, price: object = None,
-              tif: str = "gtc", leverage: int | None = None, reduce_only: bool = False) -> int:
-        """Place an order in human units; returns its id (``entry.place`` says the rules)."""
-        return entry.place(self, account, symbol, side, qty, price, tif, leverage, reduce_only)
+    def place(self, account: int, symbol: str, side: Side | str, qty: object = None,
+              price: object = None, tif: str = "gtc", leverage: int | None = None,
+              reduce_only: bool = False, *, lots: int | None = None,
+              usd: int | None = None) -> int:
+        """Place an order sized in coins (``qty``), ``lots`` or whole-dollar notional (``usd``);
+        returns its id (``entry.place`` says the rules)."""
+        return entry.place(self, account, symbol, side, qty, price, tif, leverage, reduce_only,
+                           lots, usd)
 
     def place_lots(self, a: int, s: int, side: int, lots: int, ticks: int | None, tif: Tif,
                    reduce_only: bool = False) -> int:
@@ -274,11 +278,14 @@ class Exchange:
         symbols = range(len(self.symbols)) if symbol is None else [self._s(symbol)]
         return self.ledger.cancel_account(a, symbols, "cancelled")
 
-    def amend(self, oid: int, price: object = None, qty: object = None) -> None:
-        """Change a resting order's price and/or size (``OrderLedger.amend``), keeping its id."""
-        s = entry.resting(self, oid).s
-        ticks = None if price is None else self.price_grid[s].steps(price)
-        lots = None if qty is None else self.qty_grid[s].steps(qty)
+    def amend(self, oid: int, price: object = None, qty: object = None, *,
+              usd: int | None = None) -> None:
+        """Change a resting order's price and/or size (coins ``qty`` or notional ``usd`` at
+        its new price) (``OrderLedger.amend``), keeping its id."""
+        info = entry.resting(self, oid)
+        ticks = None if price is None else self.price_grid[info.s].steps(price)
+        lots = None if qty is None and usd is None else entry.order_lots(
+            self, info.s, qty, None, usd, info.price if ticks is None else ticks)
         self.ledger.amend(oid, ticks, lots)
 
     def order(self, oid: int) -> OrderView | None:

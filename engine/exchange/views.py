@@ -14,7 +14,7 @@ import numpy as np
 
 from ..adl import adl_rank
 from ..margin import bankruptcy_price, liquidation_price, share_equity
-from ..book import BUY, SELL
+from ..book import BUY, SELL, Side
 from ..errors import InvalidInput
 from ..instruments import PPM
 from ..units import MONEY_PER_USD, ceil_div
@@ -76,7 +76,7 @@ class OrderView:
     oid: int
     account: int
     symbol: str
-    side: str
+    side: Side
     price: Decimal
     qty: Decimal
     reduce_only: bool
@@ -147,7 +147,7 @@ def order_view(ex: Exchange, oid: object) -> OrderView | None:
         return None
     rest = ex.books[info.s].order(oid)
     assert rest is not None  # the ledger holds resting orders only
-    return OrderView(oid, info.account, ex.symbols[info.s], ("buy", "sell")[info.side < 0],
+    return OrderView(oid, info.account, ex.symbols[info.s], Side(info.side),
                      ex.price_grid[info.s].value(info.price),
                      ex.qty_grid[info.s].value(rest[3]), info.reduce_only)
 

@@ -270,6 +270,8 @@ class _Restore:
                 object.__setattr__(target, field_name, new)
             except (AttributeError, TypeError) as exc:
                 raise StateError(f"{where}: cannot be set ({exc})") from None
+        if not in_place and dataclasses.is_dataclass(cls):
+            _fill_defaults(obj)
         hook = _AFTER_RESTORE.get(class_name(cls))  # by class: older saves name it elsewhere
         if hook is not None:
             self.after.append((obj, hook))
@@ -283,6 +285,14 @@ _HANDLERS: dict[int, Callable] = {
     T_ENUM: _Restore.enum_, T_SKIP: _Restore.skip, T_METHOD: _Restore.method,
     T_GENERATOR: _Restore.generator, T_OBJECT: _Restore.object_,
 }
+
+
+def _fill_defaults(obj: object) -> None:
+    """Give a rebuilt record (a command, an event) the default of every field its save predates
+    (``PlaceOrder.lots`` in a format-1 save)."""
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        if not hasattr(obj, f.name) and f.default is not dataclasses.MISSING:
+            object.__setattr__(obj, f.name, f.default)
 
 
 def _moved_target(obj: object, dotted: str, where: str) -> tuple[object, str]:

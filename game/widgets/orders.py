@@ -28,7 +28,7 @@ class OrdersPanel(LinePanel):
             chosen = o.oid == snap.selected_order
             row = Row("◆ " if chosen else "● ", "panel--mine" if chosen else "panel--accent")
             row.add(f"#{o.oid} ", "panel--muted")
-            row.add(f"{o.side:<4} ", "panel--up" if o.side == "buy" else "panel--down")
+            row.add(f"{o.side:<4} ", "panel--up" if o.side > 0 else "panel--down")
             row.add(f"{fmt.qty(o.qty, q.qty_decimals)} {o.symbol} "
                     f"@ {fmt.price(o.price, q.decimals)}")
             if o.reduce_only:

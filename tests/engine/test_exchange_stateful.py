@@ -245,7 +245,7 @@ class ExchangeMachine(RuleBasedStateMachine):
         sym = view.symbol
         s = self.ex._s(sym)
         book = self.ex.books[s]
-        buy = view.side == "buy"
+        buy = view.side > 0
         touch = book.best_ask() if buy else book.best_bid()
         lots = int(view.qty / self.ex.instruments[s].lot_size)
         kw = {}

@@ -277,7 +277,7 @@ class Episode:
         kw = {}
         how = rng.random()
         if how < 0.3:  # through the touch, so that it fills
-            touch = book.best_ask() if view.side == "buy" else book.best_bid()
+            touch = book.best_ask() if view.side > 0 else book.best_bid()
             if touch is None:
                 return
             kw["price"] = touch * self._inst(sym).tick_size

@@ -12,6 +12,7 @@ from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, Clos
 from game import fmt
 from game.debrief_model import build
 from game.story import describe
+from engine.book import Side
 from game.trading import QuoteTicket, Ticket
 
 from .conftest import new_model
@@ -41,8 +42,9 @@ def test_ticket_sizes_and_prices_sit_on_the_grid():
     t.shift_offset(2)                                            # 25 bps back
     assert t.limit_price(_Quote, "buy") == Decimal("99740.0")
     order = t.limit(7, _Quote, "sell")
-    assert order == PlaceOrder(7, "BTC", "sell", "0.500", "100260.1", "gtc")
-    assert t.market(7, _Quote, "buy") == PlaceOrder(7, "BTC", "buy", "0.500", None, "ioc")
+    # sizes travel as the preset's dollars; the engine puts them on the lot grid
+    assert order == PlaceOrder(7, "BTC", Side.SELL, price="100260.1", tif="gtc", usd=50_000)
+    assert t.market(7, _Quote, "buy") == PlaceOrder(7, "BTC", Side.BUY, tif="ioc", usd=50_000)
     t.choose_size(99)
     assert t.size_usd == 5_000_000
 

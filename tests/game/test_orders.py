@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.book import Side
+
 from game.widgets.desk import DeskPanel
 from game.widgets.ladder import Ladder
 
@@ -35,7 +37,7 @@ def test_place_amend_and_cancel_a_limit_order():
             best_ask = floor.snapshot.quote("BTC").best_ask
             await _press_and_step(pilot, "S")  # limit sell at the best ask (reduces the long)
             (order,) = _own(app)
-            assert order.side == "sell" and order.price == Decimal(str(best_ask))
+            assert order.side is Side.SELL and order.price == Decimal(str(best_ask))
             assert order.qty == Decimal("0.409")  # $50k at the mark, on the 0.001 lot grid
             assert any(t == "Done" and "limit sell 0.409 BTC" in m for t, m, _ in shown(app))
             ladder = app.floor.query_one(Ladder).rendered_text()
