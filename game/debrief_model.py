@@ -113,13 +113,12 @@ def your_lines(model, s: dict) -> list[str]:
         change = h["equity_end"] / h["equity_start"] - 1
         lines.append(f"Equity {fmt.usd(h['equity_start'])} → {fmt.usd(h['equity_end'])} "
                      f"({fmt.pct(change)}).")
-    desk = model.desk
+    desk = model.desk_view()
     if desk is not None:
-        st = desk.stats(model.ex)
-        lines.append(f"Your desk: spread earned {fmt.usd(st['spread_earned_usd'])}, "
-                     f"mark-to-market {fmt.usd(st['mtm_pnl_usd'], signed=True)}, "
-                     f"two-sided {st['uptime_pct']:.0f}% of the time, inventory "
-                     f"{st['inventory']:,g} {model.symbols[desk.s]}.")
+        lines.append(f"Your desk: spread earned {fmt.usd(desk.spread_earned_usd)}, "
+                     f"mark-to-market {fmt.usd(desk.mtm_pnl_usd, signed=True)}, "
+                     f"two-sided {desk.uptime_pct:.0f}% of the time, inventory "
+                     f"{desk.inventory:,g} {desk.symbol}.")
     return lines
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine.agents.player_maker import DeskView
 from engine.clock import parse_hhmm
 from engine.commands import Command
 from engine.units import MONEY_PER_USD
@@ -110,23 +111,6 @@ class FirmInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class DeskInfo:
-    symbol: str
-    quoting: bool
-    bid_spread_bps: float
-    ask_spread_bps: float
-    bid_size_usd: float
-    ask_size_usd: float
-    skew: bool
-    inventory: float
-    inventory_usd: float
-    spread_earned_usd: float
-    mtm_pnl_usd: float
-    uptime_pct: float
-    quotes: int
-
-
-@dataclass(frozen=True, slots=True)
 class FloorSnapshot:
     level_title: str
     role: str
@@ -147,7 +131,8 @@ class FloorSnapshot:
     firms: tuple[FirmInfo, ...]
     tape: tuple[TapeEntry, ...]
     news: tuple[tuple[int, str], ...]
-    desk: DeskInfo | None
+    desk: DeskView | None
+    """The player's market-making desk as the engine sees it now (a maker level)."""
 
     def quote(self, symbol: str) -> SymbolQuote:
         return next(q for q in self.quotes if q.symbol == symbol)
@@ -208,8 +193,14 @@ class FloorModel:
         return self.level.data.get("tracked_symbol") or self.symbols[0]
 
     @property
-    def desk(self):
-        return self.run.desk
+    def desk_symbol(self) -> str | None:
+        """The symbol the player's desk quotes (a maker level), else None."""
+        desk = self.run.desk
+        return None if desk is None else self.symbols[desk.s]
+
+    def desk_view(self) -> DeskView | None:
+        """The desk's snapshot now (a maker level), else None."""
+        return None if self.run.desk is None else self.run.desk.view(self.ex)
 
     def _account_names(self) -> dict[int, str]:
         run, ex = self.run, self.ex
@@ -298,7 +289,7 @@ class FloorModel:
             funds=self._funds(), firms=self._firms(selected),
             tape=tuple(tape[i] for i in range(len(tape) - 1, max(-1, len(tape) - 1 - tape_rows),
                                               -1)),
-            news=tuple(self.log.news[-8:]), desk=self._desk())
+            news=tuple(self.log.news[-8:]), desk=self.desk_view())
 
     def _clock(self) -> ClockInfo:
         sim = self.sim
@@ -380,9 +371,9 @@ class FloorModel:
                           None if makers.pulled_at[f] is None else start + makers.pulled_at[f],
                           calm)
                  for f, name in enumerate(makers.names)]
-        desk = self.desk
+        desk = self.desk_view()
         if desk is not None:
-            state = "quoting" if desk.settings.quoting else "off"
+            state = "quoting" if desk.quoting else "off"
             firms.append(FirmInfo("You", state, self._own_depth(sym), None, calm, True))
         return tuple(firms)
 
@@ -393,16 +384,6 @@ class FloorModel:
             return 0.0
         return float(sum(o.price * o.qty for o in self.own_orders(sym)
                          if abs(o.price - mark) * 100 <= mark))
-
-    def _desk(self) -> DeskInfo | None:
-        desk = self.desk
-        if desk is None:
-            return None
-        st, stats = desk.settings, desk.stats(self.ex)
-        return DeskInfo(self.symbols[desk.s], st.quoting, st.bid_spread_bps, st.ask_spread_bps,
-                        st.bid_size_usd, st.ask_size_usd, st.skew, stats["inventory"],
-                        stats["inventory_usd"], stats["spread_earned_usd"], stats["mtm_pnl_usd"],
-                        stats["uptime_pct"], stats["quotes"])
 
     # --- the player's orders -------------------------------------------------------------------
     def own_orders(self, symbol: str | None = None) -> list[OrderView]:

@@ -67,6 +67,33 @@ class QuoteSettings:
                 setattr(self, name, type(getattr(self, name))(value))
 
 
+@dataclass(frozen=True, slots=True)
+class DeskView:
+    """What the desk looks like at one moment, for the screen and the debrief (the UI reads this
+    snapshot, never the live desk): its settings, inventory and takings so far."""
+
+    symbol: str
+    quoting: bool
+    bid_spread_bps: float
+    ask_spread_bps: float
+    bid_size_usd: float
+    ask_size_usd: float
+    skew: bool
+    inventory: float
+    """Signed coins."""
+    inventory_usd: float
+    spread_earned_usd: float
+    mtm_pnl_usd: float
+    uptime_pct: float
+    quotes: int
+    """Orders of the desk resting in the book."""
+    rebates_usd: float
+    penalties_usd: float
+    obligated: bool
+    compliant_pct: float | None
+    minutes_missed: int
+
+
 class PlayerDesk:
     """One account quoting one symbol. Registered on the simulation (``sim.desks[account]``)
     so that quote commands reach it."""
@@ -99,10 +126,14 @@ class PlayerDesk:
 
     # --- commands -------------------------------------------------------------------------------
     def configure(self, ex, **changes) -> None:
+        """Change settings; the ladder is re-quoted at once (in the step that applies the
+        command), or pulled when quoting stops."""
         self.settings.update(**changes)
         self.dirty = True
         if changes.get("quoting") is False:
             self.pull(ex)
+        else:
+            self._requote(ex)
 
     def pull(self, ex) -> None:
         """Cancel every quote now and stop quoting."""
@@ -196,7 +227,11 @@ class PlayerDesk:
         return len(sides) == 2
 
     def act(self, sim) -> None:
-        ex = sim.exchange
+        self._requote(sim.exchange)
+
+    def _requote(self, ex) -> None:
+        """Re-post the ladder when the mark moved half a level step, a quote filled or a
+        setting changed."""
         st = self.settings
         if not st.quoting:
             return
@@ -233,23 +268,20 @@ class PlayerDesk:
         self.dirty = False
 
     # --- what the UI shows ----------------------------------------------------------------------
-    def stats(self, ex) -> dict:
-        unit = ex.units[self.s]
-        mark = ex.marks.mark[self.s]
-        return {"quoting": self.settings.quoting,
-                "inventory": float(ex.qty_grid[self.s].value(ex.acc.q[self.s, self.account])),
-                "inventory_usd": ex.acc.q[self.s, self.account] * mark * unit / MONEY_PER_USD,
-                "spread_earned_usd": self.spread_earned / MONEY_PER_USD,
-                "mtm_pnl_usd": (ex.equity_units(self.account) - self.start_equity)
-                / MONEY_PER_USD,
-                "uptime_pct": 100 * self.uptime_seconds / max(self.session_seconds, 1),
-                "quotes": len(ex.books[self.s].orders_of(self.account)),
-                "rebates_usd": self.rebates / MONEY_PER_USD,
-                "penalties_usd": self.penalties / MONEY_PER_USD,
-                "obligated": self.obligations is not None,
-                "compliant_pct": 100 * self.compliant_seconds / max(self.session_seconds, 1)
-                if self.obligations is not None else None,
-                "minutes_missed": self.minutes_missed}
+    def view(self, ex) -> DeskView:
+        st, unit, mark = self.settings, ex.units[self.s], ex.marks.mark[self.s]
+        return DeskView(
+            ex.symbols[self.s], st.quoting, st.bid_spread_bps, st.ask_spread_bps, st.bid_size_usd,
+            st.ask_size_usd, st.skew,
+            float(ex.qty_grid[self.s].value(ex.acc.q[self.s, self.account])),
+            ex.acc.q[self.s, self.account] * mark * unit / MONEY_PER_USD,
+            self.spread_earned / MONEY_PER_USD,
+            (ex.equity_units(self.account) - self.start_equity) / MONEY_PER_USD,
+            100 * self.uptime_seconds / max(self.session_seconds, 1),
+            len(ex.books[self.s].orders_of(self.account)), self.rebates / MONEY_PER_USD,
+            self.penalties / MONEY_PER_USD, self.obligations is not None,
+            100 * self.compliant_seconds / max(self.session_seconds, 1)
+            if self.obligations is not None else None, self.minutes_missed)
 
     def state_digest(self) -> bytes:
         return repr((vars(self.settings), self.center, self.dirty, self.spread_earned,

@@ -116,10 +116,8 @@ class FloorScreen(TradingActions, Screen):
         self.wall_clock = time.monotonic
         self.ticket = Ticket()
         self.quote_ticket = QuoteTicket()
-        desk = model.desk
         held = [p.symbol for p in model.snapshot(model.symbols[0]).positions]
-        self.symbol = (model.symbols[desk.s] if desk is not None else
-                       held[0] if held else model.symbols[0])
+        self.symbol = model.desk_symbol or (held[0] if held else model.symbols[0])
         self.view = "chart"
         self.snapshot = None
         self._debriefed = model.sim.finished

@@ -118,7 +118,9 @@ class TradingActions:
 
     # --- maker actions -------------------------------------------------------------------------
     def _settings(self):
-        return self.model.desk.settings
+        """The desk's settings as the screen shows them (the last snapshot, not the live
+        desk): a key changes what the player sees."""
+        return self.snapshot.desk
 
     def action_toggle_quoting(self) -> None:
         on = not self._settings().quoting

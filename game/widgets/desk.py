@@ -7,7 +7,7 @@ from .panel import LinePanel, Row
 
 
 class DeskPanel(LinePanel):
-    """Live ``PlayerDesk.stats()``: inventory, spread earned, mark-to-market PnL and uptime
+    """The snapshot's desk (``DeskView``): inventory, spread earned, mark-to-market PnL and uptime
     (seconds with quotes on both sides within ±1% of mid)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):

@@ -121,8 +121,8 @@ def test_maker_desk_quotes_adjusts_and_pulls():
         app = floor_app(new_model("maker"), paused=False)
         async with app.run_test(size=(120, 40)) as pilot:
             floor = app.floor
-            desk = floor.model.desk
-            await _press_and_step(pilot, "q", steps=2)
+            desk = floor.model.run.desk
+            await _press_and_step(pilot, "q")  # the quotes show in the step that applies q
             assert desk.settings.quoting and floor.snapshot.desk.quotes == 6
             assert any(row.startswith("●") for row in floor.query_one(Ladder).rendered_text())
             await _press_and_step(pilot, "right_square_bracket")
@@ -133,8 +133,7 @@ def test_maker_desk_quotes_adjusts_and_pulls():
             await _press_and_step(pilot, "k")
             assert desk.settings.skew is False
             await _press_and_step(pilot, "x")
-            assert not desk.settings.quoting and floor.model.desk.stats(floor.model.ex)[
-                "quotes"] == 0
+            assert not desk.settings.quoting and floor.snapshot.desk.quotes == 0
             assert any("pull all quotes" in m for _, m, _ in shown(app))
             await pilot.press("space", "q")  # quoting while paused
             await pilot.pause()
