@@ -21,6 +21,7 @@ from .agents.player_maker import PlayerDesk
 from .clock import fmt_hhmm, parse_hhmm
 from .errors import InvalidInput
 from .instruments import Instrument
+from .level.config import ExchangeConfig, LevelConfig
 from .objectives import score
 from .recorder import Recorder
 from .scenario import IndexPath, Scenario
@@ -28,106 +29,94 @@ from .sim import Simulation
 from .units import MONEY_PER_USD
 
 
-def _seconds(value) -> int | None:
-    return None if value is None else (value if isinstance(value, int) else parse_hhmm(value))
-
-
-def _with_times(section: dict, keys: tuple[str, ...]) -> dict:
-    out = dict(section)
-    for key in keys:
-        out[key] = _seconds(out[key])
-    return out
-
-
 class CrashRun:
     """A level, built and ready to step. ``seed`` defaults to the level's."""
 
     def __init__(self, level, seed: int | None = None):
         self.level = level
-        data = level.data
-        self.seed = data["seed"] if seed is None else seed
-        symbols = list(data["symbols"])
-        instruments = [Instrument.preset(data["symbols"][sym]["preset"] or sym) for sym in symbols]
+        cfg = level.config
+        self.seed = cfg.seed if seed is None else seed
+        symbols = list(cfg.symbols)
+        instruments = [Instrument.preset(cfg.symbols[sym].preset or sym) for sym in symbols]
         instruments = [inst if inst.symbol == sym else _renamed(inst, sym)
                        for inst, sym in zip(instruments, symbols, strict=False)]
-        clock = data["clock"]
-        exch = data["exchange"]
-        end = clock["epilogue"] or clock["end"]
+        clock, exch = cfg.clock, cfg.exchange
         self.sim = sim = Simulation(
-            instruments, seed=self.seed, start=clock["start"], end=end,
-            step_seconds=clock["step_seconds"], insurance_fund=self._funds(exch, symbols),
-            shared_fund=exch["fund_shared"], fund_floor=exch["fund_floor"],
-            adl_policy=exch["adl_policy"], mark_method=exch["mark_method"],
-            workout_slippage_ppm=round(exch["workout_slippage_bps"] * 100))
-        sim.exchange.set_rules(adl_breaker_usd_per_min=exch["adl_breaker_usd_per_min"],
-                               halt_drop_pct=exch["halt_drop_pct"],
-                               halt_window_minutes=exch["halt_window_minutes"],
-                               halt_minutes=exch["halt_minutes"])
-        self.session_end = parse_hhmm(clock["end"])
+            instruments, seed=self.seed, start=fmt_hhmm(clock.start, with_seconds=True),
+            end=fmt_hhmm(clock.epilogue or clock.end, with_seconds=True),
+            step_seconds=clock.step_seconds, insurance_fund=self._funds(exch, symbols),
+            shared_fund=exch.fund_shared, fund_floor=exch.fund_floor,
+            adl_policy=exch.adl_policy, mark_method=exch.mark_method,
+            workout_slippage_ppm=round(exch.workout_slippage_bps * 100))
+        sim.exchange.set_rules(adl_breaker_usd_per_min=exch.adl_breaker_usd_per_min,
+                               halt_drop_pct=exch.halt_drop_pct,
+                               halt_window_minutes=exch.halt_window_minutes,
+                               halt_minutes=exch.halt_minutes)
+        self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run
         did not reproduce: ``engine/saves/runs.py``), or None for a clean run."""
-        self.scenario = self._scenario(data, instruments)
+        self.scenario = self._scenario(cfg, instruments)
         self.scenario.start(sim)
-        self.player = self._player(data, symbols)
-        mm_cfg = _with_times(data["market_makers"], ("widen_at", "thin_from", "pull_at",
-                                                     "return_at"))
-        self.makers = MarketMakers(sim, mm_cfg, [data["market_makers"]["depth_usd"][s]
-                                                 for s in symbols], self.scenario.paths)
-        self.arbs = Arbitrageurs(sim, data["arbitrage"])
-        crowd_cfg = _with_times(data["crowd"], ("dip_buy_from",))
-        self.crowd = Crowd(sim, crowd_cfg, [data["crowd"]["notional_usd"][s] for s in symbols],
-                           [data["crowd"]["stink_bids_usd"][s] for s in symbols],
-                           [data["crowd"]["stink_bid_depth_pct"][s] for s in symbols],
-                           extra=self._player_legs(data, symbols))
+        self.player = self._player(cfg, symbols)
+        mm = cfg.market_makers
+        self.makers = MarketMakers(sim, mm, [mm.depth_usd[s] for s in symbols],
+                                   self.scenario.paths)
+        self.arbs = Arbitrageurs(sim, cfg.arbitrage)
+        crowd = cfg.crowd
+        self.crowd = Crowd(sim, crowd, [crowd.notional_usd[s] for s in symbols],
+                           [crowd.stink_bids_usd[s] for s in symbols],
+                           [crowd.stink_bid_depth_pct[s] for s in symbols],
+                           extra=self._player_legs(cfg, symbols))
         self.crowd.makers = self.makers
-        if exch["fund_sizing"] == "stress":
+        if exch.fund_sizing == "stress":
             self._stress_funds(exch)
         sim.scenario.append(self.scenario)
         sim.agents.extend([self.makers, self.arbs, self.crowd])
         self.desk = None
-        if data["player"]["role"] == "maker":
+        player = cfg.player
+        if player.role == "maker":
             assert self.player is not None  # a maker level has a player (role is not "none")
-            sym = data["player"]["maker_symbol"] or symbols[0]
-            self.desk = PlayerDesk(sim, self.player, symbols.index(sym),
-                                   data["player"]["maker_rebate_bps"],
-                                   data["player"]["obligations"])
+            sym = player.maker_symbol or symbols[0]
+            self.desk = PlayerDesk(sim, self.player, symbols.index(sym), player.maker_rebate_bps,
+                                   player.obligations)
             sim.add_desk(self.desk)
-            if data["player"]["maker_quoting"]:
+            if player.maker_quoting:
                 self.desk.settings.quoting = True
             sim.listeners.append(self.desk.observe)
         sim.listeners.append(self.makers.observe)
         sim.listeners.append(self.crowd.observe)
-        tracked = data.get("tracked_symbol") or symbols[0]
+        tracked = cfg.tracked_symbol or symbols[0]
         self.makers.act(sim)  # the books open full, before the first step
         sim.exchange.settle()
         self.recorder = Recorder(sim, tracked=symbols.index(tracked), crowd_ids=self.crowd.ids,
-                                 hedger=self.player, groups=self._groups(),
-                                 role=data["player"]["role"], desk=self.desk)
+                                 hedger=self.player, groups=self._groups(), role=player.role,
+                                 desk=self.desk)
         sim.listeners.append(self.recorder)
 
     # --- construction --------------------------------------------------------------------------
     @staticmethod
-    def _funds(exch: dict, symbols: list[str]):
-        mult = Decimal(str(exch["fund_multiplier"]))
-        funds = exch["insurance_fund"]
-        if exch["fund_shared"]:
+    def _funds(exch: ExchangeConfig, symbols: list[str]):
+        mult = Decimal(str(exch.fund_multiplier))
+        funds = exch.insurance_fund
+        if exch.fund_shared:
             total = funds.get("shared", sum(Decimal(str(funds[sym])) for sym in symbols))
             return (Decimal(str(total)) * mult).quantize(Decimal("0.01"))
         return {sym: (Decimal(str(funds[sym])) * mult).quantize(Decimal("0.01"))
                 for sym in symbols}
 
-    def _stress_funds(self, exch: dict) -> None:
+    def _stress_funds(self, exch: ExchangeConfig) -> None:
         """Risk-sized funds: each contract's fund is the bad debt that a move of
         ``fund_stress_pct`` against its positions would leave (the worse direction), times
         ``fund_multiplier``. Pools are valued as they stand at the start."""
         ex = self.sim.exchange
         acc, n = ex.acc, ex.acc.n
         traders = ~acc.is_fund[:n]
-        move = exch["fund_stress_pct"] / 100
+        move = exch.fund_stress_pct / 100
         needs = []
         for s in range(len(ex.symbols)):
             index = ex.marks.index[s]
+            assert index is not None  # scenario.start() set every index
             worst = 0
             for direction in (-1, 1):
                 shocked = list(ex.marks.index)
@@ -145,8 +134,8 @@ class CrashRun:
                     + np.where(hit & iso, np.maximum(0, -pool_iso), 0)
                 worst = max(worst, int(debt.sum()))
             needs.append(worst)
-        mult = exch["fund_multiplier"]
-        if exch["fund_shared"]:
+        mult = exch.fund_multiplier
+        if exch.fund_shared:
             ex.resize_fund("shared", max(sum(needs) * mult / MONEY_PER_USD,
                                          ex.funds.floor / MONEY_PER_USD))
             return
@@ -172,45 +161,44 @@ class CrashRun:
                 "player": np.asarray(player, dtype=np.int64)}
 
     @staticmethod
-    def _scenario(data: dict, instruments: list[Instrument]) -> Scenario:
+    def _scenario(cfg: LevelConfig, instruments: list[Instrument]) -> Scenario:
         paths = []
-        start = parse_hhmm(data["clock"]["start"])
+        start = cfg.clock.start
         for inst in instruments:
-            cfg = data["symbols"][inst.symbol]
-            points = [(start, cfg["price"])] + [(parse_hhmm(t), p) for t, p in cfg["waypoints"]
-                                                if parse_hhmm(t) > start]
+            sym = cfg.symbols[inst.symbol]
+            points = [(start, sym.price)] + [(t, p) for t, p in sym.waypoints if t > start]
             paths.append(IndexPath(np.array([p[0] for p in points], dtype=float),
                                    np.array([p[1] for p in points], dtype=float),
-                                   float(inst.tick_size), cfg["noise_bps"]))
-        news = [(parse_hhmm(n["at"]), n["headline"]) for n in data["news"]]
+                                   float(inst.tick_size), sym.noise_bps))
+        news = [(n.at, n.headline) for n in cfg.news]
         return Scenario(paths, news)
 
-    def _player(self, data: dict, symbols: list[str]) -> int | None:
+    def _player(self, cfg: LevelConfig, symbols: list[str]) -> int | None:
         """The player's account (hedger or maker), or None when the level has no player."""
-        if data["player"]["role"] == "none":
+        if cfg.player.role == "none":
             return None
-        a = self.sim.exchange.open_account(data["player"]["equity_usd"])
+        a = self.sim.exchange.open_account(cfg.player.equity_usd)
         for sym in symbols:
             self.sim.exchange.set_leverage(a, sym, min(10, self.sim.exchange.instrument(sym)
                                                        .max_leverage))
         return a
 
-    def _player_legs(self, data: dict, symbols: list[str]) -> list[tuple]:
+    def _player_legs(self, cfg: LevelConfig, symbols: list[str]) -> list[tuple]:
         """(account, symbol index, lots, entry ticks, isolated margin, leverage) per player leg."""
-        if self.player is None or data["player"]["role"] != "hedger":
+        if self.player is None or cfg.player.role != "hedger":
             return []
         ex = self.sim.exchange
         legs = []
-        for pos in data["player"]["positions"]:
-            s = symbols.index(pos["symbol"])
+        for pos in cfg.player.positions:
+            s = symbols.index(pos.symbol)
             price = ex.marks.index[s]
             assert price is not None  # scenario.start() set every index
-            lots = round(pos["notional_usd"] * MONEY_PER_USD / (price * ex.units[s]))
-            lots = lots if pos["side"] == "long" else -lots
+            lots = round(pos.notional_usd * MONEY_PER_USD / (price * ex.units[s]))
+            lots = lots if pos.side == "long" else -lots
             iso = 0
-            if pos["margin"] == "isolated":
-                iso = -(-abs(lots) * price * ex.units[s] // pos["leverage"])
-            legs.append((self.player, s, lots, price, iso, pos["leverage"]))
+            if pos.margin == "isolated":
+                iso = -(-abs(lots) * price * ex.units[s] // pos.leverage)
+            legs.append((self.player, s, lots, price, iso, pos.leverage))
         return legs
 
     # --- running -------------------------------------------------------------------------------

@@ -11,27 +11,28 @@ book is too empty to trade against.
 
 from __future__ import annotations
 
+from ..level.config import ArbitrageConfig
 from ..book import BUY, SELL, Tif
 from ..errors import CrashfloorError
 from ..units import MONEY_PER_USD
 
 
 class Arbitrageurs:
-    def __init__(self, sim, cfg: dict):
+    def __init__(self, sim, cfg: ArbitrageConfig):
         ex = sim.exchange
         self.cfg = cfg
-        self.capital = round(cfg["capital_usd"] * MONEY_PER_USD)
+        self.capital = round(cfg.capital_usd * MONEY_PER_USD)
         self.account = ex.open_account(self.capital / MONEY_PER_USD)
         for sym in ex.symbols:
             ex.set_leverage(self.account, sym, min(10, ex.instrument(sym).max_leverage))
 
     def act(self, sim) -> None:
-        if sim.t % self.cfg["every_seconds"] or not self.capital:
+        if sim.t % self.cfg.every_seconds or not self.capital:
             return
         ex = sim.exchange
         a = self.account
-        thr = self.cfg["threshold_bps"] * 1e-4
-        clip = self.cfg["clip_usd"] * MONEY_PER_USD
+        thr = self.cfg.threshold_bps * 1e-4
+        clip = self.cfg.clip_usd * MONEY_PER_USD
         gross = sum(abs(ex.acc.q[s, a]) * (ex.marks.mark[s] or 0) * ex.units[s]
                     for s in range(len(ex.symbols)))
         room = max(0, self.capital * 3 - gross)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..level.config import CrowdConfig
 from ..book import BUY, SELL, Tif
 from ..errors import CrashfloorError, InvalidInput
 from ..events import AdlFill
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 
 
 class Crowd:
-    def __init__(self, sim, cfg: dict, notional_usd: list[float], stink_usd: list[float],
+    def __init__(self, sim, cfg: CrowdConfig, notional_usd: list[float], stink_usd: list[float],
                  stink_depth_pct: list[float], extra: Sequence[tuple] = ()):
         """``extra``: other accounts' legs seeded together with the crowd (the player's starting
         portfolio), as (account, symbol index, lots, entry ticks, isolated margin, leverage)."""
@@ -64,27 +65,27 @@ class Crowd:
         rng = sim.rng
         self.cfg = cfg
         self.S = len(ex.symbols)
-        n = int(cfg["accounts"])
+        n = int(cfg.accounts)
         self.n = n
         weights = np.sqrt(np.asarray(notional_usd, dtype=float))
         if not weights.sum() > 0:  # every symbol's crowd notional is 0: spread the accounts evenly
             weights = np.ones(self.S)
         sym = rng.choice(self.S, size=n, p=weights / weights.sum()) if n else np.zeros(0, int)
-        tail = -1.0 / cfg["leverage_tail"]  # math.pow per element: the same bits on every CPU
-        lev = cfg["leverage_min"] * np.array([math.pow(u, tail)
+        tail = -1.0 / cfg.leverage_tail  # math.pow per element: the same bits on every CPU
+        lev = cfg.leverage_min * np.array([math.pow(u, tail)
                                               for u in rng.uniform(1e-9, 1.0, n).tolist()])
-        lev = np.minimum(lev, cfg["leverage_max"])
+        lev = np.minimum(lev, cfg.leverage_max)
         size = np.minimum(rng.lognormal(0.0, 1.0, n), 40.0)
-        iso = rng.random(n) < cfg["isolated_share"]
-        buffer = rng.exponential(cfg["margin_buffer"], n)
-        entry_dev = rng.normal(0.0, cfg["entry_spread_pct"] / 100, n)
-        hedged = np.flatnonzero((rng.random(n) < cfg["hedged_share"]) & ~iso) if self.S > 1 \
+        iso = rng.random(n) < cfg.isolated_share
+        buffer = rng.exponential(cfg.margin_buffer, n)
+        entry_dev = rng.normal(0.0, cfg.entry_spread_pct / 100, n)
+        hedged = np.flatnonzero((rng.random(n) < cfg.hedged_share) & ~iso) if self.S > 1 \
             else np.zeros(0, dtype=np.int64)
         # exactly long_share of all legs long: each hedged account holds one long and one short
         side = np.full(n, SELL, dtype=np.int64)
         side[hedged] = BUY
         plain = np.setdiff1d(np.arange(n), hedged)
-        longs = round((n + len(hedged)) * cfg["long_share"]) - len(hedged)
+        longs = round((n + len(hedged)) * cfg.long_share) - len(hedged)
         side[plain[rng.permutation(len(plain))[: max(0, longs)]]] = BUY
         hedge_sym = (sym[hedged] + rng.integers(1, self.S, len(hedged))) % self.S \
             if self.S > 1 else np.zeros(0, dtype=np.int64)
@@ -96,12 +97,12 @@ class Crowd:
         self._build(sim, legs, buffer, notional_usd, list(extra))
         self.symbol = sym
         self._stink_bids(sim, stink_usd, stink_depth_pct)
-        self.dip_ids = self._cash_pool(sim, cfg["dip_buyers"], cfg["dip_buy_usd_per_min"] * 60)
-        self.chaser_ids = self._cash_pool(sim, 500, cfg["chase_usd_per_min"] * 30
-                                          / cfg["chase_leverage"])
+        self.dip_ids = self._cash_pool(sim, cfg.dip_buyers, cfg.dip_buy_usd_per_min * 60)
+        self.chaser_ids = self._cash_pool(sim, 500, cfg.chase_usd_per_min * 30
+                                          / cfg.chase_leverage)
         for a in self.chaser_ids.tolist():
             for sym_name in ex.symbols:
-                ex.set_leverage(a, sym_name, min(cfg["chase_leverage"],
+                ex.set_leverage(a, sym_name, min(cfg.chase_leverage,
                                                  ex.instrument(sym_name).max_leverage))
         self.index_minutes: list[list[int]] = [[] for _ in range(self.S)]
         self._rehedge: list[tuple[int, int, int, int]] = []
@@ -235,7 +236,7 @@ class Crowd:
     # --- behaviour -------------------------------------------------------------------------------
     def observe(self, sim, events) -> None:
         """Queue re-hedges of crowd accounts that were just deleveraged."""
-        share = self.cfg["rebalance_share"]
+        share = self.cfg.rebalance_share
         if not len(self.ids):
             return
         lo, hi = int(self.ids[0]), int(self.ids[-1])
@@ -257,14 +258,14 @@ class Crowd:
                 self.index_minutes[s] = (self.index_minutes[s] + [ex.marks.index[s]])[-6:]
         if len(self.chaser_ids):
             self._chase(sim)
-        if sim.clock >= self.cfg["dip_buy_from"] and len(self.dip_ids):
+        if sim.clock >= self.cfg.dip_buy_from and len(self.dip_ids):
             self._buy_dip(sim)
 
     def _market(self, ex, a: int, s: int, side: int, lots: int, reduce_only: bool = False) -> None:
         """A marketable IOC limited at ``slippage_pct`` through the mark: the crowd's market
         orders (real front ends cap market-order slippage too)."""
         mark = ex.marks.mark[s]
-        limit = max(1, round(mark * (1 + side * self.cfg["slippage_pct"] / 100)))
+        limit = max(1, round(mark * (1 + side * self.cfg.slippage_pct / 100)))
         try:
             ex.place_lots(a, s, side, lots, limit, Tif.IOC, reduce_only)
         except CrashfloorError:
@@ -273,10 +274,10 @@ class Crowd:
     def _cut_and_take_profit(self, sim, minutes: float) -> None:
         ex = sim.exchange
         rate = minutes
-        if self.cfg.get("sees_withdrawals") and self.makers is not None and self.makers.F:
+        if self.cfg.sees_withdrawals and self.makers is not None and self.makers.F:
             withdrawn = 1.0 - min(1.0, float(self.makers.factor.mean()))
-            rate *= 1.0 + self.cfg["withdrawal_reaction"] * withdrawn
-        panic, profit = self.cfg["panic_rate"] * rate, self.cfg["take_profit_rate"] * rate
+            rate *= 1.0 + self.cfg.withdrawal_reaction * withdrawn
+        panic, profit = self.cfg.panic_rate * rate, self.cfg.take_profit_rate * rate
         top = min(1.0, max(panic, profit) * 100)  # the highest chance: a 100% move
         if top <= 0:
             return
@@ -291,7 +292,7 @@ class Crowd:
         p = np.where(pnl_pct < 0, -pnl_pct * panic, pnl_pct * profit)
         keep = sim.rng.random(len(rows)) * top < p
         chosen = np.flatnonzero(keep & (qty != 0))
-        clip = self.cfg["cut_clip_usd"] * MONEY_PER_USD
+        clip = self.cfg.cut_clip_usd * MONEY_PER_USD
         for i in chosen[:200].tolist():
             a, s = int(ids[i]), int(sym[i])
             q = ex.acc.q[s, a]
@@ -303,7 +304,7 @@ class Crowd:
         """Momentum shorts: while an index is down more than 1% over five minutes, fresh accounts
         short it at market with high leverage."""
         ex = sim.exchange
-        flow = self.cfg["chase_usd_per_min"] * MONEY_PER_USD * sim.dt / 60
+        flow = self.cfg.chase_usd_per_min * MONEY_PER_USD * sim.dt / 60
         for s in range(self.S):
             hist = self.index_minutes[s]
             if len(hist) < 6 or ex.marks.index[s] > hist[0] * 0.99:
@@ -315,7 +316,7 @@ class Crowd:
 
     def _buy_dip(self, sim) -> None:
         ex = sim.exchange
-        flow = self.cfg["dip_buy_usd_per_min"] * MONEY_PER_USD * sim.dt / 60
+        flow = self.cfg.dip_buy_usd_per_min * MONEY_PER_USD * sim.dt / 60
         for s in range(self.S):
             a = int(self.dip_ids[sim.rng.integers(0, len(self.dip_ids))])
             price = ex.marks.mark[s]

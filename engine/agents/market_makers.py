@@ -35,6 +35,7 @@ from collections import deque
 
 import numpy as np
 
+from ..level.config import MarketMakersConfig
 from ..book import BUY, SELL
 from ..errors import CrashfloorError
 from ..events import LiquidationFill, MakerStateChange
@@ -47,29 +48,29 @@ FIRM_NAMES = ("Jumpline", "Wintrade", "GSR-9", "Amberline", "Flowtide", "Citrine
 class MarketMakers:
     """All the firms as one agent (firm-major arrays)."""
 
-    def __init__(self, sim, cfg: dict, depth_usd: list[float], paths):
+    def __init__(self, sim, cfg: MarketMakersConfig, depth_usd: list[float], paths):
         ex = sim.exchange
         self.cfg = cfg
-        self.F = int(cfg["firms"])
+        self.F = int(cfg.firms)
         self.S = len(ex.symbols)
         self.names = [FIRM_NAMES[f % len(FIRM_NAMES)] + ("" if f < len(FIRM_NAMES) else f"-{f}")
                       for f in range(self.F)]
-        capital = round(cfg["capital_usd"] * MONEY_PER_USD)
+        capital = round(cfg.capital_usd * MONEY_PER_USD)
         self.accounts = [ex.open_account(0) for _ in range(self.F)]
         for a in self.accounts:
             if capital:
                 ex.deposit(a, capital / MONEY_PER_USD)
             for sym in ex.symbols:
                 ex.set_leverage(a, sym, 2)
-        self.scripted = cfg["withdrawal"] == "scripted"
+        self.scripted = cfg.withdrawal == "scripted"
         jitter = sim.rng.uniform(0.0, 1.0, self.F)
-        self.delay = (jitter * cfg["stagger_seconds"]).astype(np.int64)
-        self.thin_at = cfg["risk_thin"] * (1 + 0.15 * (jitter - 0.5))
-        self.pull_at = cfg["risk_pull"] * (1 + 0.15 * (jitter - 0.5))
-        self.level_bps = cfg["half_spread_bps"] + cfg["level_step_bps"] * np.arange(cfg["levels"])
+        self.delay = (jitter * cfg.stagger_seconds).astype(np.int64)
+        self.thin_at = cfg.risk_thin * (1 + 0.15 * (jitter - 0.5))
+        self.pull_at = cfg.risk_pull * (1 + 0.15 * (jitter - 0.5))
+        self.level_bps = cfg.half_spread_bps + cfg.level_step_bps * np.arange(cfg.levels)
         inside = max(1, int((self.level_bps <= 100).sum()))
         self.level_usd = [d / (max(self.F, 1) * 2 * inside) for d in depth_usd]
-        self.inventory_limit = [cfg["inventory_limit_x"] * d / max(self.F, 1) * MONEY_PER_USD
+        self.inventory_limit = [cfg.inventory_limit_x * d / max(self.F, 1) * MONEY_PER_USD
                                 for d in depth_usd]
         self.factor = np.ones(self.F)
         self.spread = np.ones(self.F)
@@ -88,7 +89,7 @@ class MarketMakers:
         self.lows: list[deque] = [deque() for _ in range(self.S)]
         self.calm_depth = sum(depth_usd) * MONEY_PER_USD
         self.risk = 0.0
-        self.obligated = min(self.F, int(cfg.get("obligated_firms", 0)))
+        self.obligated = min(self.F, int(cfg.obligated_firms))
 
     # --- signals ---------------------------------------------------------------------------------
     def observe(self, sim, events) -> None:
@@ -126,19 +127,19 @@ class MarketMakers:
     def _stance_scripted(self, f: int, clock: int) -> tuple[float, float]:
         c = self.cfg
         now = clock - int(self.delay[f])
-        spread = c["widen_factor"] if now >= c["widen_at"] else 1.0
-        if now >= c["return_at"]:
+        spread = c.widen_factor if now >= c.widen_at else 1.0
+        if now >= c.return_at:
             return 1.0, spread
-        if now >= c["pull_at"]:
+        if now >= c.pull_at:
             return 0.0, spread
-        if now >= c["thin_from"]:
-            span = max(1, c["pull_at"] - c["thin_from"])
-            return max(0.0, 1.0 - (now - c["thin_from"]) / span), spread
+        if now >= c.thin_from:
+            span = max(1, c.pull_at - c.thin_from)
+            return max(0.0, 1.0 - (now - c.thin_from) / span), spread
         return 1.0, spread
 
     def _stance_emergent(self, f: int, sim, risk: float) -> tuple[float, float]:
         c = self.cfg
-        spread = c["widen_factor"] if sim.clock >= c["widen_at"] else 1.0
+        spread = c.widen_factor if sim.clock >= c.widen_at else 1.0
         if self.state[f] in ("pulled", "returning"):
             if self.reentry_since is not None and \
                     sim.t - self.reentry_since >= 60 + self.delay[f]:
@@ -164,7 +165,7 @@ class MarketMakers:
     def act(self, sim) -> None:
         risk, rebound = self._risk(sim)
         self.risk = risk
-        attractive = rebound * 100 >= self.cfg["rebound_pct"] and \
+        attractive = rebound * 100 >= self.cfg.rebound_pct and \
             self.liq_sum < 0.02 * self.calm_depth
         if not attractive:
             self.reentry_since = None
@@ -177,7 +178,7 @@ class MarketMakers:
             else:
                 factor, spread = self._stance_emergent(f, sim, risk)
             if f < self.obligated:
-                factor = max(factor, self.cfg["obligation_depth"])
+                factor = max(factor, self.cfg.obligation_depth)
             state = self._new_state(f, factor, spread)
             if state != self.state[f]:
                 if state == "pulled":
@@ -201,10 +202,10 @@ class MarketMakers:
         unit = inst.unit_per_tick_lot
         limit = self.inventory_limit[s]
         inventory = ex.acc.q[s, a] * index * unit
-        skew = self.cfg["skew_bps"] * 1e-4 * max(-1.0, min(1.0, inventory / max(limit, 1)))
+        skew = self.cfg.skew_bps * 1e-4 * max(-1.0, min(1.0, inventory / max(limit, 1)))
         fair = index * (1.0 - skew)
-        factor = max(round(self.factor[f] * 20) / 20, self.cfg["token_presence"])
-        moved = abs(fair - self.center[f, s]) > self.cfg["requote_bps"] * 1e-4 * fair
+        factor = max(round(self.factor[f] * 20) / 20, self.cfg.token_presence)
+        moved = abs(fair - self.center[f, s]) > self.cfg.requote_bps * 1e-4 * fair
         book = ex.books[s]
         resting = [oid for oid in self.quotes[f][s] if book.order(oid) is not None]
         filled = len(resting) < self.placed[f, s] and sim.t - self.last_quote[f, s] >= 2
@@ -221,7 +222,7 @@ class MarketMakers:
             return
         mult = self.spread[f] * (2.0 - min(1.0, self.factor[f]))
         if f < self.obligated:
-            mult = min(mult, self.cfg["obligation_spread_bps"] / self.level_bps[0])
+            mult = min(mult, self.cfg.obligation_spread_bps / self.level_bps[0])
         widen = mult * 1e-4
         quotes = []
         for side in (BUY, SELL):

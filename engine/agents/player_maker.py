@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from ..book import BUY, SELL
 from ..errors import CrashfloorError, InvalidInput
 from ..events import DeskStopped, Trade
+from ..level.config import PlayerObligationsConfig
 from ..units import MONEY_PER_USD
 
 
@@ -99,11 +100,11 @@ class PlayerDesk:
     so that quote commands reach it."""
 
     def __init__(self, sim, account: int, s: int, rebate_bps: float = 0.0,
-                 obligations: dict | None = None):
+                 obligations: PlayerObligationsConfig | None = None):
         self.account = account
         self.s = s
         self.rebate_ppm = round(rebate_bps * 100)
-        self.obligations = dict(obligations) if obligations and obligations.get("enabled") \
+        self.obligations = obligations if obligations is not None and obligations.enabled \
             else None
         self.minute_volume = 0
         self.minute_seconds = 0
@@ -181,15 +182,15 @@ class PlayerDesk:
         bid, ask = best[BUY], best[SELL]
         if bid is None or ask is None:
             return False
-        if (ask - bid) * 10_000 > ob["max_spread_bps"] * mark:
+        if (ask - bid) * 10_000 > ob.max_spread_bps * mark:
             return False
-        return depth * ex.units[self.s] >= ob["min_depth_usd"] * MONEY_PER_USD
+        return depth * ex.units[self.s] >= ob.min_depth_usd * MONEY_PER_USD
 
     def _settle_minute(self, ex) -> None:
         """Pay the minute's rebate, or (a designated maker that missed) charge the penalty."""
         ok = True
         if self.obligations is not None:
-            need = self.obligations["min_uptime_pct"] / 100 * self.minute_seconds
+            need = self.obligations.min_uptime_pct / 100 * self.minute_seconds
             ok = self.minute_compliant >= need
         if self.minute_seconds:
             self.minutes_settled += 1
@@ -202,7 +203,7 @@ class PlayerDesk:
                 self.rebates += rebate
         elif self.minute_seconds:
             assert self.obligations is not None  # only obligations can make the minute fail
-            penalty = round(self.obligations["penalty_usd_per_minute"] * MONEY_PER_USD)
+            penalty = round(self.obligations.penalty_usd_per_minute * MONEY_PER_USD)
             ex.ledger.fee_pool += penalty
             ex.acc.w[self.account] -= penalty
             ex.acc.touch(self.account)
@@ -213,7 +214,7 @@ class PlayerDesk:
     def obligations_met(self) -> bool | None:
         if self.obligations is None:
             return None
-        need = self.obligations["min_uptime_pct"] / 100 * self.session_seconds
+        need = self.obligations.min_uptime_pct / 100 * self.session_seconds
         return self.compliant_seconds >= need
 
     def _two_sided(self, ex) -> bool:

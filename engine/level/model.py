@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..clock import seconds_of_day
 from ..errors import InvalidInput
 from ..text import escape_text, shorten
+from .config import LevelConfig
 from .problems import ABSENT, _SHOWN_CHARS
 from .tomlpos import parse_path
 
@@ -47,6 +49,13 @@ class Level:
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @cached_property
+    def config(self) -> LevelConfig:
+        """The level as typed, frozen records (``engine/level/config.py``, generated from the
+        schema): ``level.config.market_makers.risk_pull``; times in seconds since midnight."""
+        from .records import build
+        return build(self.data)
 
     @property
     def symbols(self) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .state import (MAX_DEPTH, T_DECIMAL, T_DEFAULTDICT, T_DEQUE, T_DICT, T_ENUM, T_FROZENSET,
                     T_GENERATOR, T_METHOD, T_NPSCALAR, T_OBJECT, T_REF, T_SET, T_SKIP, T_TUPLE,
-                    _AFTER_RESTORE, _FACTORIES, _SKIP_CLASSES, StateError, attributes,
+                    _AFTER_RESTORE, _FACTORIES, StateError, attributes, is_input,
                     class_name, resolve_class)
 
 
@@ -203,7 +203,7 @@ class _Restore:
             return tv if type(tv) is memoryview else None
         if payload == "function" and callable(tv):
             return tv
-        if payload in _SKIP_CLASSES and tv is not None and class_name(type(tv)) == payload:
+        if is_input(payload) and tv is not None and class_name(type(tv)) == payload:
             return tv
         raise StateError(f"{path}: the fresh run has no {payload!r} here")
 
@@ -264,6 +264,12 @@ class _Restore:
             elif type(key) is not str or (allowed is not None and key not in allowed):
                 raise StateError(f"{path}: {name} has no field {key!r}")
             old = getattr(target, field_name, None) if target is not obj else fresh.get(key)
+            if old is not None and is_input(class_name(type(old))) \
+                    and not (isinstance(flat[i + 1], dict) and T_SKIP in flat[i + 1]):
+                # an older save kept this input (a level section) as a dict: read it (its
+                # references count) and keep the fresh run's record
+                self.value(None, flat[i + 1], where)
+                continue
             new = self.value(old, flat[i + 1], where)
             _check_type(old, new, where)
             try:

@@ -66,7 +66,9 @@ _FACTORIES: dict[str | None, type] = {"int": int, "float": float, "list": list, 
 """defaultdict factories a save may name, by ``__name__`` (looked up with None when a factory
 has no name)."""
 _SKIP_CLASSES = {"engine.level:Level"}
-"""Engine objects that are inputs, not state: the fresh graph's own stays."""
+"""Engine objects that are inputs, not state: the fresh graph's own stays (so do the level's
+typed records, every class of ``engine.level.config``: ``is_input``)."""
+_INPUT_MODULE = "engine.level.config:"
 _AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
                   "engine.exchange.front:Exchange": "_after_restore",
                   "engine.sim:Simulation": "_after_restore"}
@@ -75,6 +77,11 @@ _AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
 
 class StateError(ValueError):
     """The tree does not describe a state this engine can hold (the message names where)."""
+
+
+def is_input(name: str) -> bool:
+    """Is the class of this ``class_name`` an input (the level and its records), not state?"""
+    return name in _SKIP_CLASSES or name.startswith(_INPUT_MODULE)
 
 
 def class_name(cls: type) -> str:
@@ -231,7 +238,7 @@ class _Capture:
         cls = type(v)
         if is_engine_class(cls):
             name = class_name(cls)
-            if name in _SKIP_CLASSES:
+            if is_input(name):
                 return {T_SKIP: name}
             self._remember(v)
             flat: list[Any] = []
