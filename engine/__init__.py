@@ -15,11 +15,13 @@ from .instruments import Instrument
 from .sim import Simulation
 from .crash import CrashRun  # noqa: E402 (after the exchange: crash imports the agents)
 from .level import Level, load_level
+from .book import Side
+from .summary import RunReport
 
 __version__ = "0.1.0"
 
 __all__ = ["AccountView", "CrashRun", "CrashfloorError", "Exchange", "InsufficientMargin",
            "Instrument", "InvalidInput", "Level", "LevelError", "LeverageError",
            "MarginModeError", "OffGridError", "OrderRejected", "OrderView", "PositionView",
-           "ReduceOnlyError", "SaveError", "Simulation", "TradingHalted", "UnknownAccount",
+           "ReduceOnlyError", "RunReport", "SaveError", "Side", "Simulation", "TradingHalted", "UnknownAccount",
            "UnknownId", "UnknownOrder", "UnknownSymbol", "load_level"]

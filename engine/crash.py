@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from collections.abc import Callable
 
@@ -26,6 +27,7 @@ from .objectives import score
 from .recorder import Recorder
 from .scenario import IndexPath, Scenario
 from .sim import Simulation
+from .summary import RunReport
 from .units import MONEY_PER_USD
 
 
@@ -222,16 +224,19 @@ class CrashRun:
     def checksum(self) -> str:
         return self.sim.checksum()
 
+    def report(self) -> RunReport:
+        """What happened, and how the player scored against the level's objectives, as a typed
+        record (``engine.summary``)."""
+        report = self.recorder.report(self.sim, level=self.level.name, seed=self.seed,
+                                      checksum=self.checksum())
+        unscored = report.to_json()
+        del unscored["objectives"]
+        return dataclasses.replace(report, objectives=score(self.level.data, unscored),
+                                   modified_reason=self.modified)
+
     def summary(self) -> dict:
-        """The JSON object of ``crashfloor run --json``: what happened, and how the player
-        scored against the level's objectives (key ``objectives``)."""
-        out = {"level": self.level.name, "seed": self.seed, "checksum": self.checksum()}
-        out.update(self.recorder.summary(self.sim))
-        out["objectives"] = score(self.level.data, out)
-        if self.modified:
-            out["modified"] = True
-            out["modified_reason"] = self.modified
-        return out
+        """The JSON object of ``crashfloor run --json``: ``report().to_json()``."""
+        return self.report().to_json()
 
 
 def _renamed(inst: Instrument, symbol: str) -> Instrument:

@@ -14,6 +14,9 @@ import numpy as np
 from .clock import fmt_hhmm
 from .events import (AdlFill, InsuranceTakeover, LiquidationStarted,
                      MakerStateChange, News)
+from .summary import (AdlReport, DepthReport, FundReport, GroupReport, HaltReport, HedgerTimes,
+                      LiquidationReport, MakerReport, OpenInterestReport, PlayerReport, RunReport,
+                      SymbolReport)
 from .units import MONEY_PER_USD
 
 
@@ -178,107 +181,84 @@ class Recorder:
             self.equity_curve.append((clock, ex.equity_units(self.hedger)))
 
     # --- the summary ---------------------------------------------------------------------------
-    def _player_summary(self, ex) -> dict | None:
-        """The player's account, for the debrief and the objectives (None without a player)."""
+    def _player_report(self, ex, times: HedgerTimes | None) -> PlayerReport | None:
+        """The player's account, for the debrief and the objectives (None without a player),
+        with when it was first ADL'd and liquidated."""
         if self.hedger is None:
             return None
         start = self.hedger_equity_start
         end = ex.equity_units(self.hedger)
-        out = {"role": self.role, "account": self.hedger, "equity_start": _usd(start),
-               "equity_end": _usd(end), "pnl_usd": _usd(end - start),
-               "pnl_pct": round((end - start) / start * 100, 2) if start else None,
-               "max_drawdown_pct": round(self.player_max_dd * 100, 2),
-               "survived": self.player_liquidations == 0, "liquidations": self.player_liquidations,
-               "adl_hits": self.player_adl_hits, "adl_notional_usd": _usd(self.player_adl_notional),
-               "maker": None}
+        maker = None
         desk = self.desk
         if desk is not None:
-            out["maker"] = {
-                "uptime_pct": round(100 * desk.uptime_seconds / max(desk.session_seconds, 1), 2),
-                "spread_earned_usd": _usd(desk.spread_earned), "volume_usd": _usd(desk.volume),
-                "rebates_usd": _usd(desk.rebates), "penalties_usd": _usd(desk.penalties),
-                "obligated": desk.obligations is not None,
-                "compliant_pct": round(100 * desk.compliant_seconds
-                                       / max(desk.session_seconds, 1), 2)
+            maker = MakerReport(
+                round(100 * desk.uptime_seconds / max(desk.session_seconds, 1), 2),
+                _usd(desk.spread_earned), _usd(desk.volume), _usd(desk.rebates),
+                _usd(desk.penalties), desk.obligations is not None,
+                round(100 * desk.compliant_seconds / max(desk.session_seconds, 1), 2)
                 if desk.obligations is not None else None,
-                "minutes_missed": desk.minutes_missed,
-                "inventory_pnl_usd": _usd(end - start - desk.spread_earned - desk.rebates
-                                          + desk.penalties),
-                "obligations_met": desk.obligations_met()}
-        return out
+                desk.minutes_missed,
+                _usd(end - start - desk.spread_earned - desk.rebates + desk.penalties),
+                desk.obligations_met())
+        return PlayerReport(
+            self.role, self.hedger, _usd(start), _usd(end), _usd(end - start),
+            round((end - start) / start * 100, 2) if start else None,
+            round(self.player_max_dd * 100, 2), self.player_liquidations == 0,
+            self.player_liquidations, self.player_adl_hits, _usd(self.player_adl_notional), maker,
+            times.adl_at if times else None, times.liquidated_at if times else None)
 
-    @staticmethod
-    def _with_times(player: dict | None, times: dict | None) -> dict | None:
-        """The player's section with when it was first ADL'd and liquidated (from the old
-        ``hedger`` section, which carries the same account)."""
-        if player is not None and times is not None:
-            player["adl_at"], player["liquidated_at"] = times["adl_at"], times["liquidated_at"]
-        return player
-
-    def summary(self, sim) -> dict:
+    def report(self, sim, *, level: str, seed: int, checksum: str) -> RunReport:
+        """The run so far as a typed record (``engine.summary``), objectives not yet scored."""
         ex = sim.exchange
         t = fmt_hhmm
         symbols = {}
         for s, sym in enumerate(ex.symbols):
             grid = ex.price_grid[s]
-            symbols[sym] = {"open": float(grid.value(self.open[s])),
-                            "low": float(grid.value(self.low[s])), "low_at": t(self.low_at[s]),
-                            "close": float(grid.value(self.close[s])),
-                            "max_drawdown_pct": round(self.max_dd[s] * 100, 2),
-                            "adl_fills": self.adl_per_symbol[s]}
+            symbols[sym] = SymbolReport(float(grid.value(self.open[s])),
+                                        float(grid.value(self.low[s])), t(self.low_at[s]),
+                                        float(grid.value(self.close[s])),
+                                        round(self.max_dd[s] * 100, 2), self.adl_per_symbol[s])
         peak = max(self.liq_per_minute.items(), key=lambda kv: kv[1], default=(None, 0))[0]
         funds = {}
         for k, name in enumerate(ex.funds.names):
             exhausted = self.fund_exhausted[k]
-            funds[name] = {"start_usd": _usd(self.fund_start[k]), "min_usd": _usd(self.fund_min[k]),
-                           "end_usd": _usd(ex.acc.w[ex.funds.ids[k]]),
-                           "exhausted_at": None if exhausted is None else t(exhausted)}
+            funds[name] = FundReport(_usd(self.fund_start[k]), _usd(self.fund_min[k]),
+                                     _usd(ex.acc.w[ex.funds.ids[k]]),
+                                     None if exhausted is None else t(exhausted))
         oi_end = self._open_interest(ex)
-        bad_debt = ex.bad_debt_units()
         groups = {}
         for name, ids in self.groups.items():
             end = int(ex.pools.equity_vector(ids).sum())
-            groups[name] = {"accounts": int(len(ids)), "pnl_usd": _usd(end - self.group_start[name])}
+            groups[name] = GroupReport(int(len(ids)), _usd(end - self.group_start[name]))
         hedger = None
         if self.hedger is not None:
-            hedger = {"adl_at": self.hedger_adl_at and t(self.hedger_adl_at),
-                      "liquidated_at": self.hedger_liq_at and t(self.hedger_liq_at),
-                      "equity_start": _usd(self.hedger_equity_start),
-                      "equity_end": _usd(ex.equity_units(self.hedger))}
-        return {
-            "sim_start": t(sim.start), "sim_end": t(sim.clock), "symbols": symbols,
-            "tracked_depth": {
-                "symbol": ex.symbols[self.tracked], "pct": 1.0,
-                "start_usd": _usd(self.depth_start), "min_usd": _usd(self.depth_min[0]),
-                "min_at": t(self.depth_min[1]),
-                "series": [[t(c), _usd(d)] for c, d in self.depth_series]},
-            "liquidations": {
-                "count": self.liq_count, "notional_usd": _usd(self.liq_notional),
-                "accounts": len(self.liquidated),
-                "long_share": round(self.liq_long / self.liq_notional, 4) if self.liq_notional
-                else None,
-                "peak_minute": None if peak is None else t(peak),
-                "per_symbol_usd": {sym: _usd(v) for sym, v in zip(ex.symbols,
-                                                                  self.liq_per_symbol, strict=False)},
-                "per_minute": [[t(c), _usd(v)] for c, v in sorted(self.liq_per_minute.items())]},
-            "insurance_fund": funds,
-            "adl": {"count": self.adl_count, "notional_usd": _usd(self.adl_notional),
-                    "socialized_usd": _usd(self.socialized),
-                    "by_group": {name: int(np.isin(ids, np.fromiter(
-                        sorted(self.adl_accounts), np.int64, len(self.adl_accounts))).sum())
-                        for name, ids in self.groups.items()},
-                    "first_at": self.adl_first and t(self.adl_first),
-                    "accounts": len(self.adl_accounts)},
-            "open_interest": {"start_usd": _usd(self.oi_start), "end_usd": _usd(oi_end),
-                              "change_pct": round((oi_end / self.oi_start - 1) * 100, 2)
-                              if self.oi_start else None},
-            "long_share_start": round(self.long_share_start, 4),
-            "hedger": hedger,  # the player under its first name: kept one format version more
-            "player": self._with_times(self._player_summary(ex), hedger),
-            "groups": groups,
-            "bad_debt_usd": _usd(bad_debt),
-            "halts": [{"symbol": ex.symbols[s], "from": t(sim.start + a), "to": t(sim.start + b)}
-                      for s, a, b in ex.rules.halts],
-            "market_makers": [[t(c), name, state] for c, name, state in self.maker_events],
-            "conservation_error": ex.total_money() - ex.net_deposits,
-        }
+            hedger = HedgerTimes(None if self.hedger_adl_at is None else t(self.hedger_adl_at),
+                                 None if self.hedger_liq_at is None else t(self.hedger_liq_at),
+                                 _usd(self.hedger_equity_start),
+                                 _usd(ex.equity_units(self.hedger)))
+        adl_ids = np.fromiter(sorted(self.adl_accounts), np.int64, len(self.adl_accounts))
+        return RunReport(
+            level, seed, checksum, t(sim.start), t(sim.clock), symbols,
+            DepthReport(ex.symbols[self.tracked], 1.0, _usd(self.depth_start),
+                        _usd(self.depth_min[0]), t(self.depth_min[1]),
+                        [[t(c), _usd(d)] for c, d in self.depth_series]),
+            LiquidationReport(
+                self.liq_count, _usd(self.liq_notional), len(self.liquidated),
+                round(self.liq_long / self.liq_notional, 4) if self.liq_notional else None,
+                None if peak is None else t(peak),
+                {sym: _usd(v) for sym, v in zip(ex.symbols, self.liq_per_symbol, strict=True)},
+                [[t(c), _usd(v)] for c, v in sorted(self.liq_per_minute.items())]),
+            funds,
+            AdlReport(self.adl_count, _usd(self.adl_notional), _usd(self.socialized),
+                      {name: int(np.isin(ids, adl_ids).sum())
+                       for name, ids in self.groups.items()},
+                      None if self.adl_first is None else t(self.adl_first), len(self.adl_accounts)),
+            OpenInterestReport(_usd(self.oi_start), _usd(oi_end),
+                               round((oi_end / self.oi_start - 1) * 100, 2)
+                               if self.oi_start else None),
+            round(self.long_share_start, 4), hedger, self._player_report(ex, hedger), groups,
+            _usd(ex.bad_debt_units()),
+            [HaltReport(ex.symbols[s], t(sim.start + a), t(sim.start + b))
+             for s, a, b in ex.rules.halts],
+            [[t(c), name, state] for c, name, state in self.maker_events],
+            ex.total_money() - ex.net_deposits)
