@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 _TIFS = {"gtc": Tif.GTC, "ioc": Tif.IOC, "fok": Tif.FOK, "post_only": Tif.POST_ONLY,
          "market": Tif.IOC}
+_INF = float("inf")
+_IOC = Tif.IOC  # a module global: an enum member read off its class costs a lookup per order
+_STR_SIDES = {name: int(Side.parse(name)) for name in ("buy", "sell", "long", "short")}
+"""The side names ``Side.parse`` accepts, as the plain ints the ledger takes."""
 
 
 def order_lots(ex: Exchange, s: int, qty: object, lots: object, usd: object,
@@ -53,43 +57,70 @@ def order_lots(ex: Exchange, s: int, qty: object, lots: object, usd: object,
 _MAX_LOTS = 2**62
 
 
-def place(ex: Exchange, account: int, symbol: str, side: Side | str, qty: object, price: object,
-          tif: str, leverage: int | None, reduce_only: bool, lots: int | None = None,
-          usd: int | None = None) -> int:
-    """Place an order; returns its id. ``price=None`` is a market order; the size is one of
-    ``qty``, ``lots`` or ``usd`` (``order_lots``).
+def place(ex: Exchange, account: int, symbol: str, side: Side | str, qty: object = None,
+          price: object = None, tif: str = "gtc", leverage: int | None = None,
+          reduce_only: bool = False, *, lots: int | None = None, usd: int | None = None) -> int:
+    """Place an order sized in coins (``qty``), ``lots`` or whole-dollar notional (``usd``);
+    returns its id. ``price=None`` is a market order; the size is one of ``qty``, ``lots`` or
+    ``usd`` (``order_lots``). This is ``Exchange.place`` itself (the public order path: no layer
+    in between).
 
     ``tif``: gtc, ioc, fok, post_only (or market). ``leverage`` sets the account's leverage for
     the symbol first (kept only if the order is accepted). The ledger checks the price band, the
     notional cap, reduce-only, margin and leverage before anything changes."""
+    # The common case (a str symbol, an int account, "buy"/"sell", a float price and size on the
+    # grid) is decided inline; anything else goes through the full checks, in the same order, so
+    # a bad input gets the same error either way.
     s = ex._sym.get(symbol) if type(symbol) is str else None
     if s is None:
         s = ex._s(symbol)
     a = account
-    if type(a) is not int or not 0 <= a < ex.acc.n or ex.acc.fund[a]:
+    acc = ex.acc
+    if type(a) is not int or not 0 <= a < acc.n or acc.fund[a]:
         a = ex._a(account)
-    sd = int(Side.parse(side))
+    sd = _STR_SIDES.get(side) if type(side) is str else None
+    if sd is None:
+        sd = int(Side.parse(side))
     tf = _TIFS.get(tif) if isinstance(tif, str) else None
     if tf is None:
         raise InvalidInput(f"tif must be one of {', '.join(_TIFS)}, got {tif!r}")
-    ticks = None if price is None else ex.price_grid[s].steps(price)
+    if price is None:
+        ticks = None
+    else:
+        grid = ex.price_grid[s]
+        ticks = None
+        if type(price) is float and 0 < price < _INF:  # Grid.steps' float case, inline
+            x = price * grid.inv
+            r = round(x)
+            if r > 0 and abs(x - r) <= 1e-6:
+                ticks = r
+        if ticks is None:
+            ticks = grid.steps(price)
     if lots is None and usd is None and qty is not None:
-        lots = ex.qty_grid[s].steps(qty)
+        grid = ex.qty_grid[s]
+        lots = None
+        if type(qty) is float and 0 < qty < _INF:
+            x = qty * grid.inv
+            r = round(x)
+            if r > 0 and abs(x - r) <= 1e-6:
+                lots = r
+        if lots is None:
+            lots = grid.steps(qty)
     else:
         lots = order_lots(ex, s, qty, lots, usd, ticks)
-    if ticks is None and tf is not Tif.IOC:
+    if ticks is None and tf is not _IOC:
         if tif != "gtc":
             raise InvalidInput(f"a market order (no price) must be ioc, got tif={tif!r}")
-        tf = Tif.IOC
+        tf = _IOC
     if leverage is None:
         return ex.ledger.place(a, s, sd, lots, ticks, tf, reduce_only)
-    old = ex.acc.lev[s, a]
+    old = acc.lev[s, a]
     if leverage != old:
         ex.set_leverage(a, symbol, leverage)
     try:
         return ex.ledger.place(a, s, sd, lots, ticks, tf, reduce_only)
     except CrashfloorError:
-        ex.acc.lev[s, a] = old
+        acc.lev[s, a] = old
         raise
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..accounts import DEFAULT_LEVERAGE, Accounts
 from ..adl import AdlPolicy
-from ..book import OrderBook, Side, Tif
+from ..book import OrderBook, Tif
 from ..errors import (InvalidInput, LeverageError, UnknownAccount, UnknownSymbol)
 from ..events import Event
 from ..instruments import Instrument
@@ -245,14 +245,9 @@ class Exchange:
         return None if i is None else self.price_grid[s].value(i)
 
     # --- orders ----------------------------------------------------------------------------------
-    def place(self, account: int, symbol: str, side: Side | str, qty: object = None,
-              price: object = None, tif: str = "gtc", leverage: int | None = None,
-              reduce_only: bool = False, *, lots: int | None = None,
-              usd: int | None = None) -> int:
-        """Place an order sized in coins (``qty``), ``lots`` or whole-dollar notional (``usd``);
-        returns its id (``entry.place`` says the rules)."""
-        return entry.place(self, account, symbol, side, qty, price, tif, leverage, reduce_only,
-                           lots, usd)
+    place = entry.place
+    """Place an order sized in coins (``qty``), ``lots`` or whole-dollar notional (``usd``);
+    returns its id (``entry.place``, bound here with no layer in between, says the rules)."""
 
     def place_lots(self, a: int, s: int, side: int, lots: int, ticks: int | None, tif: Tif,
                    reduce_only: bool = False) -> int:

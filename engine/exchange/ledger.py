@@ -3,9 +3,10 @@ and every fill booked to the accounts.
 
 Every order the exchange sends into a book goes through ``submit`` (the public order path, the
 market makers' ladders, liquidations and the funds' work-out), so "send it into the book and
-settle its fills" is written once. Each order is checked before anything changes: the price band
-and notional cap, reduce-only, the initial margin (with the open loss of a limit priced through the
-mark), leverage, halts.
+settle its fills" is written once; ``place``, the per-order hot path, has it inline (a call there
+costs about as much as a non-crossing order's checks). Each order is checked before anything
+changes: the price band and notional cap, reduce-only, the initial margin (with the open loss of a
+limit priced through the mark), leverage, halts.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .journal import Journal
 from ..margin import initial_margin
 from .pools import MarginPools
 from .rules import MarketRules
+
+_GTC, _POST_ONLY = Tif.GTC, Tif.POST_ONLY  # module globals: read on every order
 
 Fill = tuple[int, int, int, int]
 """(maker order id, maker account, price ticks, lots), as the book reports it."""
@@ -86,38 +89,58 @@ class OrderLedger:
 
     def place(self, a: int, s: int, side: int, lots: int, ticks: int | None, tif: Tif,
               reduce_only: bool = False) -> int:
-        """Check and place one order in grid units (the agents' path); raises before any change."""
+        """Check and place one order in grid units (the agents' path); raises before any change.
+        The per-order hot path: ``check_price`` and ``submit`` are inlined for the common case."""
         if self.rules.halted_until[s] > self.journal.t:
             self.rules.check_halted(s)
         acc = self.acc
         pos = acc.q[s, a]
         book = self.books[s]
-        if tif is Tif.POST_ONLY:
+        resting = tif is _GTC or tif is _POST_ONLY
+        if tif is _POST_ONLY:
             assert ticks is not None  # entry.place gives every post-only order a price
             opp = book.best_ask() if side > 0 else book.best_bid()
             if opp is not None and (ticks >= opp if side > 0 else ticks <= opp):
                 raise OrderRejected(f"post-only {('buy', 'sell')[side < 0]} at {ticks} ticks would "
                                     f"cross the best {('ask', 'bid')[side < 0]} at {opp}")
-        self.check_price(s, ticks, lots)
+        unit = self.pools.units[s]
+        mark = self.marks.mark[s]
+        inst = self.instruments[s]
+        # check_price passes a priced order under the notional cap inside the band (the band
+        # compared without building it: t ≤ ⌊x⌋ ⇔ t ≤ x); anything else gets the full check
+        if (ticks is None or mark is None or lots * ticks * unit > MAX_NOTIONAL
+                or not mark * (PPM - inst.band_down_ppm) <= ticks * PPM
+                <= mark * (PPM + inst.band_up_ppm)):
+            self.check_price(s, ticks, lots)
         lev = acc.lev[s, a]
         if reduce_only:
             self._check_reduce_only(a, s, side, lots, pos)
-            margin_rate = 0
         else:
             opening = lots if pos * side >= 0 else lots - abs(pos)
             if opening > 0:
-                self._check_opening(a, s, side, opening, ticks, lev, pos,
-                                    tif is Tif.GTC or tif is Tif.POST_ONLY)
-            margin_rate = 1
-        oid, _ = self.submit(a, s, side, lots, ticks, tif)
-        rest = book.order(oid) if tif is Tif.GTC or tif is Tif.POST_ONLY else None
-        if rest is not None:
-            price = rest[2]
-            margin = initial_margin(rest[3] * price * self.pools.units[s], lev) * margin_rate
-            self.orders[oid] = OrderInfo(a, s, side, price, lev, reduce_only, margin)
-            acc.om[a] += margin
-            if reduce_only:
-                self.reduce_only.setdefault(a, {})[oid] = None
+                self._check_opening(a, s, side, opening, ticks, lev, pos, resting)
+        oid = self.next_oid  # submit(), inline
+        self.next_oid = oid + 1
+        fills = book.submit(oid, a, side, ticks, lots, tif)
+        if book.stp_cancelled:
+            self._drain_stp(s)
+        if fills:
+            self._settle_fills(s, a, side, oid, fills, False)
+            if not resting:
+                return oid
+            rest = book.order(oid)
+            if rest is None:
+                return oid
+            lots = rest[3]
+        elif not resting:
+            return oid
+        # a GTC or post-only order that did not trade rests whole at its limit (book.submit)
+        assert ticks is not None  # the book refuses a market order that is not IOC
+        margin = 0 if reduce_only else initial_margin(lots * ticks * unit, lev)
+        self.orders[oid] = OrderInfo(a, s, side, ticks, lev, reduce_only, margin)
+        acc.om[a] += margin
+        if reduce_only:
+            self.reduce_only.setdefault(a, {})[oid] = None
         return oid
 
     def post_ladder(self, a: int, s: int, quotes: list[tuple[int, int, int]]) -> list[int]:
@@ -303,8 +326,9 @@ class OrderLedger:
         if ro is not None:
             ro.pop(oid, None)
         if reason is not None:
-            self.journal.emit(OrderCancelled(self.journal.t, oid, info.account,
-                                             self.symbols[info.s], book_qty or 0, reason))
+            journal = self.journal
+            journal.events.append(OrderCancelled(journal.t, oid, info.account,
+                                                 self.symbols[info.s], book_qty or 0, reason))
 
     # --- cancel, amend, close --------------------------------------------------------------------
     def cancel(self, oid: int, reason: str) -> int:
