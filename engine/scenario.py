@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .agents.base import AgentState
 from .events import News
 
 
-@dataclass
+@dataclass(slots=True)
 class IndexPath:
     """Waypoints (seconds of day, USD) → index ticks at any time, with noise."""
     times: np.ndarray
@@ -28,8 +29,11 @@ class IndexPath:
         return float(np.interp(clock, self.times, self.prices))
 
 
-class Scenario:
+class Scenario(AgentState):
     """Moves every index once per step and publishes the news; a simulation ``scenario`` hook."""
+
+    __slots__ = ("paths", "noise", "news", "_next_news")
+    _wiring = ("paths", "news")
 
     def __init__(self, paths: list[IndexPath], news: list[tuple[int, str]]):
         self.paths = paths
@@ -55,5 +59,4 @@ class Scenario:
             ex.journal.emit(News(sim.t, self.news[self._next_news][1]))
             self._next_news += 1
 
-    def state_digest(self) -> bytes:
-        return self.noise.tobytes() + repr(self._next_news).encode()
+

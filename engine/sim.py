@@ -6,8 +6,10 @@ Each ``step()`` advances the clock by ``step_seconds`` and runs, in this fixed o
 2. **agents** — market makers, the crowd, arbitrageurs, in an order drawn from the generator;
 3. **commands** — the player's queued commands, in arrival order;
 4. **settle** — marks, the liquidation waterfall, ADL lights;
-5. **listeners** — agents and recorders that read the step's events and the state (recorders must
-   not change it; agents only queue what they will do next step).
+5. **listeners** — agents and recorders that read the step's events and the state: recorders
+   never change it; agents update their own signals and queue what they will do next step, and
+   the maker desk settles a minute that closed (its rebate or penalty moves money between the
+   desk's account and the fee pool).
 
 Determinism contract: the only randomness is ``self.rng`` (one ``numpy.random.Generator`` seeded from
 the level's seed, shared with the exchange); nothing reads the wall clock; nothing iterates a set or
@@ -36,7 +38,8 @@ class Agent(Protocol):
     def act(self, sim: Simulation) -> None: ...
 
     def state_digest(self) -> bytes:
-        """Bytes that change whenever the agent's private state does (for the checksum)."""
+        """Bytes that change whenever the agent's private state does (for the checksum;
+        ``engine.agents.base.AgentState`` derives them from the agent's slots)."""
 
 
 Hook = Callable[["Simulation"], None]
@@ -149,6 +152,8 @@ class Simulation:
         h = hashlib.blake2b(digest_size=16)
         h.update(self.exchange.checksum().encode())
         h.update(repr((self.t, self.start, self.end, self.step_seconds)).encode())
-        for agent in self.agents:
-            h.update(agent.state_digest())
+        for part in (*self.scenario, *self.agents):
+            digest = getattr(part, "state_digest", None)  # a stateless hook has none
+            if digest is not None:
+                h.update(digest())
         return h.hexdigest()

@@ -367,7 +367,7 @@ class FloorModel:
         s = self.symbols.index(sym)
         start = self.sim.start
         calm = float(self.level.data["market_makers"]["depth_usd"][sym]) / max(1, len(makers.names))
-        firms = [FirmInfo(name, makers.state[f], makers.quoted_depth_usd(ex, f, s),
+        firms = [FirmInfo(name, makers.stance[f], makers.quoted_depth_usd(ex, f, s),
                           None if makers.pulled_at[f] is None else start + makers.pulled_at[f],
                           calm)
                  for f, name in enumerate(makers.names)]

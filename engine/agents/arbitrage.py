@@ -11,13 +11,17 @@ book is too empty to trade against.
 
 from __future__ import annotations
 
+from .base import AgentState
 from ..level.config import ArbitrageConfig
 from ..book import BUY, SELL, Tif
 from ..errors import CrashfloorError
 from ..units import MONEY_PER_USD
 
 
-class Arbitrageurs:
+class Arbitrageurs(AgentState):
+    __slots__ = ("cfg", "capital", "account")
+    _wiring = ("cfg",)
+
     def __init__(self, sim, cfg: ArbitrageConfig):
         ex = sim.exchange
         self.cfg = cfg
@@ -60,5 +64,4 @@ class Arbitrageurs:
         except CrashfloorError:
             pass
 
-    def state_digest(self) -> bytes:
-        return b""
+

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .base import AgentState
 from ..level.config import CrowdConfig
 from ..book import BUY, SELL, Tif
 from ..errors import CrashfloorError, InvalidInput
@@ -56,7 +57,11 @@ if TYPE_CHECKING:
     from .market_makers import MarketMakers
 
 
-class Crowd:
+class Crowd(AgentState):
+    __slots__ = ("cfg", "S", "n", "ids", "symbol", "stink_accounts", "dip_ids", "chaser_ids",
+                 "index_minutes", "_rehedge", "makers")
+    _wiring = ("cfg", "makers")
+
     def __init__(self, sim, cfg: CrowdConfig, notional_usd: list[float], stink_usd: list[float],
                  stink_depth_pct: list[float], extra: Sequence[tuple] = ()):
         """``extra``: other accounts' legs seeded together with the crowd (the player's starting
@@ -324,8 +329,7 @@ class Crowd:
             if lots > 0:
                 self._market(ex, a, s, BUY, lots)
 
-    def state_digest(self) -> bytes:
-        return repr((self._rehedge, self.index_minutes)).encode()
+
 
 
 def _bernoulli_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:

@@ -31,10 +31,13 @@ quoted depth are dropped. Firms run at 2× leverage: well capitalised, inside ev
 
 from __future__ import annotations
 
+import enum
+
 from collections import deque
 
 import numpy as np
 
+from .base import AgentState
 from ..level.config import MarketMakersConfig
 from ..book import BUY, SELL
 from ..errors import CrashfloorError
@@ -45,8 +48,30 @@ FIRM_NAMES = ("Jumpline", "Wintrade", "GSR-9", "Amberline", "Flowtide", "Citrine
               "Auros-X", "Cumbria", "Tessellate")
 
 
-class MarketMakers:
+class Stance(enum.StrEnum):
+    """What a market-making firm is doing (``MarketMakers.stance``, ``MakerStateChange.state``)."""
+
+    NORMAL = "normal"
+    """Quoting its full ladder at its calm spread."""
+    WIDENED = "widened"
+    """Quoting full size at a wider spread (the news made it careful)."""
+    THINNING = "thinning"
+    """Quoting less size than calm (its risk is past its thinning threshold)."""
+    PULLED = "pulled"
+    """Quoting nothing: it has withdrawn from the book."""
+    RETURNING = "returning"
+    """Back after a withdrawal, size ramping up to calm."""
+
+
+class MarketMakers(AgentState):
     """All the firms as one agent (firm-major arrays)."""
+
+    __slots__ = ("cfg", "F", "S", "names", "accounts", "scripted", "delay", "thin_at", "pull_at",
+                 "level_bps", "level_usd", "inventory_limit", "factor", "spread", "stance",
+                 "pulled_at", "reentry_since", "center", "quoted_factor", "last_quote", "placed",
+                 "quotes", "liq_window", "liq_sum", "highs", "lows", "calm_depth", "risk",
+                 "obligated")
+    _wiring = ("cfg",)
 
     def __init__(self, sim, cfg: MarketMakersConfig, depth_usd: list[float], paths):
         ex = sim.exchange
@@ -74,7 +99,7 @@ class MarketMakers:
                                 for d in depth_usd]
         self.factor = np.ones(self.F)
         self.spread = np.ones(self.F)
-        self.state = ["normal"] * self.F
+        self.stance = [Stance.NORMAL] * self.F
         self.pulled_at: list[int | None] = [None] * self.F
         self.reentry_since: int | None = None
         self.center = np.zeros((self.F, self.S), dtype=np.int64)
@@ -140,11 +165,11 @@ class MarketMakers:
     def _stance_emergent(self, f: int, sim, risk: float) -> tuple[float, float]:
         c = self.cfg
         spread = c.widen_factor if sim.clock >= c.widen_at else 1.0
-        if self.state[f] in ("pulled", "returning"):
+        if self.stance[f] in (Stance.PULLED, Stance.RETURNING):
             if self.reentry_since is not None and \
                     sim.t - self.reentry_since >= 60 + self.delay[f]:
                 return min(1.0, self.factor[f] + sim.dt / 300), spread
-            return self.factor[f] if self.state[f] == "returning" else 0.0, spread
+            return self.factor[f] if self.stance[f] is Stance.RETURNING else 0.0, spread
         thin, pull = self.thin_at[f], self.pull_at[f]
         if risk >= pull:
             return 0.0, spread
@@ -152,14 +177,14 @@ class MarketMakers:
             return min(self.factor[f], 1.0 - (risk - thin) / (pull - thin)), spread * (1 + risk)
         return min(1.0, self.factor[f] + 0.01), spread
 
-    def _new_state(self, f: int, factor: float, spread: float) -> str:
+    def _new_state(self, f: int, factor: float, spread: float) -> Stance:
         if factor <= 0.0:
-            return "pulled"
-        if self.state[f] in ("pulled", "returning") and factor < 1.0:
-            return "returning"
+            return Stance.PULLED
+        if self.stance[f] in (Stance.PULLED, Stance.RETURNING) and factor < 1.0:
+            return Stance.RETURNING
         if factor < 1.0:
-            return "thinning"
-        return "widened" if spread > 1.0 else "normal"
+            return Stance.THINNING
+        return Stance.WIDENED if spread > 1.0 else Stance.NORMAL
 
     # --- the step ----------------------------------------------------------------------------------
     def act(self, sim) -> None:
@@ -180,10 +205,10 @@ class MarketMakers:
             if f < self.obligated:
                 factor = max(factor, self.cfg.obligation_depth)
             state = self._new_state(f, factor, spread)
-            if state != self.state[f]:
-                if state == "pulled":
+            if state != self.stance[f]:
+                if state is Stance.PULLED:
                     self.pulled_at[f] = sim.t
-                self.state[f] = state
+                self.stance[f] = state
                 ex.journal.emit(MakerStateChange(sim.t, f, self.names[f], state, factor))
             self.factor[f], self.spread[f] = factor, spread
             for s in range(self.S):
@@ -255,11 +280,3 @@ class MarketMakers:
             if lo <= price <= hi:
                 total += price * qty
         return total * ex.units[s] / MONEY_PER_USD
-
-    def state_digest(self) -> bytes:
-        return (self.factor.tobytes() + self.spread.tobytes() + self.center.tobytes()
-                + self.placed.tobytes() + self.last_quote.tobytes()
-                + repr(self.quotes).encode()
-                + repr((self.state, self.pulled_at, self.reentry_since, self.liq_sum,
-                        list(self.liq_window), [list(h) for h in self.highs],
-                        [list(lo) for lo in self.lows])).encode())

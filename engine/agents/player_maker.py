@@ -30,10 +30,11 @@ from ..book import BUY, SELL
 from ..errors import CrashfloorError, InvalidInput
 from ..events import DeskStopped, Trade
 from ..level.config import PlayerObligationsConfig
+from .base import AgentState
 from ..units import MONEY_PER_USD
 
 
-@dataclass
+@dataclass(slots=True)
 class QuoteSettings:
     quoting: bool = False
     bid_spread_bps: float = 5.0
@@ -95,9 +96,16 @@ class DeskView:
     minutes_missed: int
 
 
-class PlayerDesk:
+class PlayerDesk(AgentState):
     """One account quoting one symbol. Registered on the simulation (``sim.desks[account]``)
     so that quote commands reach it."""
+
+    __slots__ = ("account", "s", "rebate_ppm", "obligations", "minute_volume", "minute_seconds",
+                 "minute_compliant", "compliant_seconds", "volume", "rebates", "penalties",
+                 "minutes_missed", "minutes_settled", "settings", "center", "dirty",
+                 "spread_earned", "uptime_seconds", "session_seconds", "start_equity", "placed",
+                 "quoted_mid")
+    _wiring = ("obligations",)
 
     def __init__(self, sim, account: int, s: int, rebate_bps: float = 0.0,
                  obligations: PlayerObligationsConfig | None = None):
@@ -283,13 +291,6 @@ class PlayerDesk:
             self.penalties / MONEY_PER_USD, self.obligations is not None,
             100 * self.compliant_seconds / max(self.session_seconds, 1)
             if self.obligations is not None else None, self.minutes_missed)
-
-    def state_digest(self) -> bytes:
-        return repr((vars(self.settings), self.center, self.dirty, self.spread_earned,
-                     self.uptime_seconds, self.session_seconds, self.placed,
-                     self.quoted_mid, self.volume, self.minute_volume, self.minute_seconds,
-                     self.minute_compliant, self.compliant_seconds, self.rebates,
-                     self.penalties, self.minutes_missed)).encode()
 
 
 def _desk_stopped(ex, desk: PlayerDesk, why: str) -> DeskStopped:

@@ -67,12 +67,12 @@ def skeleton(run) -> dict:
 
 def _arrays_of(agent) -> dict[str, tuple]:
     """(dtype, shape) of an agent's array fields: fixed when the agent is built."""
-    return {k: (v.dtype.str, v.shape) for k, v in getattr(agent, "__dict__", {}).items()
-            if isinstance(v, np.ndarray)}
+    from .state import attributes
+    return {k: (v.dtype.str, v.shape) for k, v in attributes(agent) if isinstance(v, np.ndarray)}
 
 
 def _check_skeleton(run, fresh: dict, out: _Problems) -> None:
-    from .state import capture
+    from .state import attributes, capture
     sim = run.sim
     ex = sim.exchange
     owners = {"run": run, "sim": sim, "exchange": ex, "exchange.funds": ex.funds,
@@ -95,7 +95,7 @@ def _check_skeleton(run, fresh: dict, out: _Problems) -> None:
         if _arrays_of(agent) != want:
             out.add(f"sim.agents: the {name}'s arrays are not the shapes the level gives them")
             continue
-        for key, arr in agent.__dict__.items():
+        for key, arr in attributes(agent):
             if key.endswith("ids") and isinstance(arr, np.ndarray) and arr.size and \
                     arr.dtype.kind in "iu" and not (0 <= int(arr.min()) and int(arr.max()) < n):
                 out.add(f"sim.agents: the {name}'s {key} name accounts that do not exist")
