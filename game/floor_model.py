@@ -363,14 +363,9 @@ class FloorModel:
                      for k, name in enumerate(ex.funds.names))
 
     def _firms(self, sym: str) -> tuple[FirmInfo, ...]:
-        makers, ex = self.run.makers, self.ex
-        s = self.symbols.index(sym)
-        start = self.sim.start
-        calm = float(self.level.data["market_makers"]["depth_usd"][sym]) / max(1, len(makers.names))
-        firms = [FirmInfo(name, makers.stance[f], makers.quoted_depth_usd(ex, f, s),
-                          None if makers.pulled_at[f] is None else start + makers.pulled_at[f],
-                          calm)
-                 for f, name in enumerate(makers.names)]
+        views = self.run.makers.views(self.sim, self.symbols.index(sym))
+        firms = [FirmInfo(v.name, v.stance, v.depth_usd, v.pulled_at, v.calm_usd) for v in views]
+        calm = views[0].calm_usd if views else 0.0
         desk = self.desk_view()
         if desk is not None:
             state = "quoting" if desk.quoting else "off"

@@ -34,6 +34,7 @@ from __future__ import annotations
 import enum
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,6 +62,20 @@ class Stance(enum.StrEnum):
     """Quoting nothing: it has withdrawn from the book."""
     RETURNING = "returning"
     """Back after a withdrawal, size ramping up to calm."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirmView:
+    """One firm as the screen shows it: its stance and its quotes in one symbol."""
+
+    name: str
+    stance: Stance
+    depth_usd: float
+    """Its resting notional within ±1% of mid, USD."""
+    pulled_at: int | None
+    """When it last withdrew (seconds since midnight HKT), or None."""
+    calm_usd: float
+    """Its share of the level's calm quoted depth in the symbol, USD."""
 
 
 class MarketMakers(AgentState):
@@ -264,6 +279,15 @@ class MarketMakers(AgentState):
         self.placed[f, s] = len(self.quotes[f][s])
 
     # --- transparency ------------------------------------------------------------------------------
+    def views(self, sim, s: int) -> tuple[FirmView, ...]:
+        """Every firm's snapshot in symbol ``s`` (for the UI: it never reads the agent)."""
+        ex = sim.exchange
+        calm = self.cfg.depth_usd[ex.symbols[s]] / max(1, self.F)
+        return tuple(FirmView(name, self.stance[f], self.quoted_depth_usd(ex, f, s),
+                              None if self.pulled_at[f] is None else sim.start + self.pulled_at[f],
+                              calm)
+                     for f, name in enumerate(self.names))
+
     def quoted_depth_usd(self, ex, f: int, s: int, pct: float = 1.0) -> float:
         """The firm's resting notional within ±pct% of mid, USD."""
         book = ex.books[s]
