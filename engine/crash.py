@@ -19,13 +19,14 @@ from .agents.arbitrage import Arbitrageurs
 from .agents.crowd import Crowd
 from .agents.market_makers import MarketMakers
 from .agents.player_maker import PlayerDesk
+from .agents.stance import FirmStance
 from .clock import fmt_hhmm, parse_hhmm
 from .errors import InvalidInput
 from .instruments import Instrument
 from .level.config import ExchangeConfig, LevelConfig
 from .objectives import score
+from .outside import OutsideMarket
 from .recorder import Recorder
-from .scenario import IndexPath, Scenario
 from .sim import Simulation
 from .summary import RunReport
 from .units import MONEY_PER_USD
@@ -33,6 +34,9 @@ from .units import MONEY_PER_USD
 
 class CrashRun:
     """A level, built and ready to step. ``seed`` defaults to the level's."""
+
+    _dropped_fields = ("scenario",)
+    """A format-2 save's scenario (the outside market, ``outside``, now)."""
 
     def __init__(self, level, seed: int | None = None):
         self.level = level
@@ -58,12 +62,21 @@ class CrashRun:
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run
         did not reproduce: ``engine/saves/runs.py``), or None for a clean run."""
-        self.scenario = self._scenario(cfg, instruments)
-        self.scenario.start(sim)
-        self.player = self._player(cfg, symbols)
         mm = cfg.market_makers
-        self.makers = MarketMakers(sim, mm, [mm.depth_usd[s] for s in symbols],
-                                   self.scenario.paths)
+        tracked = cfg.tracked_symbol or symbols[0]
+        depth = np.asarray([mm.depth_usd[s] for s in symbols], dtype=float)
+        self.stance = FirmStance(mm, sim.rng.uniform(0.0, 1.0, mm.firms),
+                                 long_share=cfg.crowd.long_share,
+                                 weights=depth / depth.sum() if depth.sum() else depth,
+                                 never=mm.withdrawal == "never")
+        self.outside = OutsideMarket(
+            cfg, sim.rng, self.stance, prices=[cfg.symbols[s].price for s in symbols],
+            ticks=[float(inst.tick_size) for inst in instruments],
+            maint_rate=[inst.brackets[0].mmr_ppm / 1e6 for inst in instruments],
+            start=clock.start, tracked=symbols.index(tracked))
+        self.outside.start_run(sim)
+        self.player = self._player(cfg, symbols)
+        self.makers = MarketMakers(sim, mm, [mm.depth_usd[s] for s in symbols], self.stance)
         self.arbs = Arbitrageurs(sim, cfg.arbitrage)
         crowd = cfg.crowd
         self.crowd = Crowd(sim, crowd, [crowd.notional_usd[s] for s in symbols],
@@ -73,7 +86,7 @@ class CrashRun:
         self.crowd.makers = self.makers
         if exch.fund_sizing == "stress":
             self._stress_funds(exch)
-        sim.scenario.append(self.scenario)
+        sim.scenario.append(self.outside)
         sim.agents.extend([self.makers, self.arbs, self.crowd])
         self.desk = None
         player = cfg.player
@@ -85,16 +98,25 @@ class CrashRun:
             sim.add_desk(self.desk)
             if player.maker_quoting:
                 self.desk.settings.quoting = True
-            sim.listeners.append(self.desk.observe)
-        sim.listeners.append(self.makers.observe)
-        sim.listeners.append(self.crowd.observe)
-        tracked = cfg.tracked_symbol or symbols[0]
+
         self.makers.act(sim)  # the books open full, before the first step
         sim.exchange.settle()
         self.recorder = Recorder(sim, tracked=symbols.index(tracked), crowd_ids=self.crowd.ids,
                                  hedger=self.player, groups=self._groups(), role=player.role,
-                                 desk=self.desk)
-        sim.listeners.append(self.recorder)
+                                 desk=self.desk, hedged_ids=self.crowd.hedged_ids,
+                                 outside=self.outside, session_end=clock.end)
+        sim.listeners.extend(self._listeners())
+
+    def _listeners(self) -> list:
+        """The run's own listeners, in order: the desk, the outside market, the crowd, the
+        recorder."""
+        own = [] if self.desk is None else [self.desk.observe]
+        return [*own, self.outside.observe, self.crowd.observe, self.recorder]
+
+    def _after_restore(self) -> None:
+        """Listeners are wiring: a restored run listens with its own parts (a format-2 save's
+        list named the market makers' old risk listener)."""
+        self.sim.listeners[:] = self._listeners()
 
     # --- construction --------------------------------------------------------------------------
     @staticmethod
@@ -118,7 +140,7 @@ class CrashRun:
         needs = []
         for s in range(len(ex.symbols)):
             index = ex.marks.index[s]
-            assert index is not None  # scenario.start() set every index
+            assert index is not None  # outside.start_run() set every index
             worst = 0
             for direction in (-1, 1):
                 shocked = list(ex.marks.index)
@@ -162,19 +184,6 @@ class CrashRun:
                 "arbitrageurs": np.asarray([self.arbs.account], dtype=np.int64),
                 "player": np.asarray(player, dtype=np.int64)}
 
-    @staticmethod
-    def _scenario(cfg: LevelConfig, instruments: list[Instrument]) -> Scenario:
-        paths = []
-        start = cfg.clock.start
-        for inst in instruments:
-            sym = cfg.symbols[inst.symbol]
-            points = [(start, sym.price)] + [(t, p) for t, p in sym.waypoints if t > start]
-            paths.append(IndexPath(np.array([p[0] for p in points], dtype=float),
-                                   np.array([p[1] for p in points], dtype=float),
-                                   float(inst.tick_size), sym.noise_bps))
-        news = [(n.at, n.headline) for n in cfg.news]
-        return Scenario(paths, news)
-
     def _player(self, cfg: LevelConfig, symbols: list[str]) -> int | None:
         """The player's account (hedger or maker), or None when the level has no player."""
         if cfg.player.role == "none":
@@ -194,7 +203,7 @@ class CrashRun:
         for pos in cfg.player.positions:
             s = symbols.index(pos.symbol)
             price = ex.marks.index[s]
-            assert price is not None  # scenario.start() set every index
+            assert price is not None  # outside.start_run() set every index
             lots = round(pos.notional_usd * MONEY_PER_USD / (price * ex.units[s]))
             lots = lots if pos.side == "long" else -lots
             iso = 0

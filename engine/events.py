@@ -137,6 +137,15 @@ class News(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MarketLiquidations(Event):
+    """The rest of the market (``engine/outside``) liquidated ``notional`` (money units) in the
+    minute that began at ``minute`` (seconds since midnight HKT): published as the minute
+    closes."""
+    minute: int
+    notional: int
+
+
+@dataclass(frozen=True, slots=True)
 class MakerStateChange(Event):
     """A market-making firm changed its stance: normal, widened, thinning, pulled, returning."""
     firm: int

@@ -66,3 +66,46 @@ def check_f10(base: dict, bitmex_like: dict) -> tuple[bool, object]:
     """F10: with funds ×20, ADL events fall by at least 90%."""
     before, after = base["adl"]["count"], bitmex_like["adl"]["count"]
     return (before > 0 and after <= 0.1 * before, (before, after))
+
+
+CAUSAL_SWITCHES: dict[str, list[str]] = {
+    "never": ["market_makers.withdrawal=never"],
+    "obligated": ["market_makers.obligated_firms=5"],
+    "balanced": ["crowd.long_share=0.5"],
+    "half_shock": ["index.shock_scale=0.5"],
+}
+"""The counterfactual runs of the causal facts: the same level and seed, one switch changed (C2
+obligates every one of the default level's five firms)."""
+
+
+def check_causal(base: dict, runs: dict[str, dict]) -> dict[str, tuple[bool, object]]:
+    """C1–C4 of crash.md: ``base`` is the level's run, ``runs`` the same seed under each of
+    ``CAUSAL_SWITCHES`` (by name)."""
+    def liq(s: dict) -> float:
+        return s["liquidations"]["notional_usd"]
+
+    def adl(s: dict) -> float:
+        return s["adl"]["notional_usd"]
+
+    def btc(s: dict) -> float:
+        return s["symbols"]["BTC"]["max_drawdown_pct"]
+
+    out: dict[str, tuple[bool, object]] = {}
+    never, obligated = runs["never"], runs["obligated"]
+    ratio = (liq(never) / liq(base) if liq(base) else None,
+             adl(never) / adl(base) if adl(base) else None)
+    out["C1 makers never withdraw: BTC ≤ 6%, liquidated ≤ 40%, ADL ≤ 10% of the baseline"] = (
+        btc(never) <= 6 and ratio[0] is not None and ratio[0] <= 0.4
+        and (adl(never) == 0 or (ratio[1] is not None and ratio[1] <= 0.1)),
+        (btc(never), ratio))
+    gain = liq(base) - liq(never)
+    recovered = (liq(base) - liq(obligated)) / gain if gain > 0 else None
+    out["C2 designated makers recover ≥ half of C1's cut in liquidations"] = (
+        recovered is not None and recovered >= 0.5, recovered)
+    share = btc(runs["balanced"]) / btc(base) if btc(base) else None
+    out["C3 a balanced crowd: BTC drawdown ≤ 60% of the baseline's"] = (
+        share is not None and share <= 0.6, share)
+    half = adl(runs["half_shock"]) / adl(base) if adl(base) else None
+    out["C4 half the shock: ADL notional ≤ 10% of the baseline's"] = (
+        half is not None and half <= 0.1, half)
+    return out

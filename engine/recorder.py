@@ -14,7 +14,7 @@ import numpy as np
 from .clock import fmt_hhmm
 from .events import (AdlFill, InsuranceTakeover, LiquidationStarted,
                      MakerStateChange, News)
-from .summary import (AdlReport, DepthReport, FundReport, GroupReport, HaltReport, HedgerTimes,
+from .summary import (AdlReport, HedgedThenLiquidated, MarketReport, DepthReport, FundReport, GroupReport, HaltReport, HedgerTimes,
                       LiquidationReport, MakerReport, OpenInterestReport, PlayerReport, RunReport,
                       SymbolReport)
 from .units import MONEY_PER_USD
@@ -27,8 +27,20 @@ def _usd(units) -> float:
 class Recorder:
     def __init__(self, sim, *, tracked: int, crowd_ids: np.ndarray, hedger: int | None,
                  groups: dict[str, np.ndarray] | None = None, role: str = "hedger",
-                 desk=None):
+                 desk=None, hedged_ids: np.ndarray | None = None, outside=None,
+                 session_end: int | None = None):
         ex = sim.exchange
+        self.session_end = sim.end if session_end is None else session_end
+        """When the session ends (seconds since midnight); an epilogue runs past it."""
+        self.outside = outside
+        """The outside market (``engine.outside``), for the market-wide figures, or None."""
+        self.hedged = set(np.asarray(hedged_ids if hedged_ids is not None else [],
+                                     dtype=np.int64).tolist())
+        """Crowd accounts that hold a hedge (a long and a short leg)."""
+        self.first_adl_at: dict[int, int] = {}
+        self.first_liq_at: dict[int, int] = {}
+        self.adl_per_second: dict[int, int] = defaultdict(int)
+        self.adl_notional_per_symbol = [0] * len(ex.symbols)
         self.groups = groups or {}
         self.group_start = {name: int(ex.pools.equity_vector(ids).sum())
                             for name, ids in self.groups.items()}
@@ -143,6 +155,7 @@ class Recorder:
         self.liq_per_minute[clock // 60 * 60] += notional
         self.liq_per_symbol[s] += notional
         self.liquidated.add(e.account)
+        self.first_liq_at.setdefault(e.account, clock)
         if e.account == self.hedger:
             self.player_liquidations += 1
             if self.hedger_liq_at is None:
@@ -153,6 +166,9 @@ class Recorder:
         self.adl_count += 1
         self.adl_notional += e.qty * e.price * ex.units[s]
         self.adl_per_symbol[s] += 1
+        self.adl_notional_per_symbol[s] += e.qty * e.price * ex.units[s]
+        self.adl_per_second[clock] += e.qty * e.price * ex.units[s]
+        self.first_adl_at.setdefault(e.counterparty, clock)
         self.adl_accounts.add(e.counterparty)
         self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * ex.units[s]
         if self.adl_first is None:
@@ -252,7 +268,12 @@ class Recorder:
             AdlReport(self.adl_count, _usd(self.adl_notional), _usd(self.socialized),
                       {name: int(np.isin(ids, adl_ids).sum())
                        for name, ids in self.groups.items()},
-                      None if self.adl_first is None else t(self.adl_first), len(self.adl_accounts)),
+                      None if self.adl_first is None else t(self.adl_first), len(self.adl_accounts),
+                      self._hedged_then_liquidated(self.session_end),
+                      round(max(self.adl_per_second.values(), default=0)
+                            / self.adl_notional, 4) if self.adl_notional else None,
+                      {sym: _usd(v) for sym, v in zip(ex.symbols, self.adl_notional_per_symbol,
+                                                      strict=True) if v}),
             OpenInterestReport(_usd(self.oi_start), _usd(oi_end),
                                round((oi_end / self.oi_start - 1) * 100, 2)
                                if self.oi_start else None),
@@ -261,4 +282,26 @@ class Recorder:
             [HaltReport(ex.symbols[s], t(sim.start + a), t(sim.start + b))
              for s, a, b in ex.rules.halts],
             [[t(c), name, state] for c, name, state in self.maker_events],
-            ex.total_money() - ex.net_deposits)
+            ex.total_money() - ex.net_deposits, market=self._market(sim))
+
+    def _hedged_then_liquidated(self, until: int) -> HedgedThenLiquidated:
+        """Crowd accounts that held a hedge, lost a leg to ADL, and were liquidated (on
+        another leg) afterwards, before ``until``: the article's "thousands of times"."""
+        hit = [a for a in self.hedged if a in self.first_adl_at]
+        after = [a for a in hit if self.first_adl_at[a] <= self.first_liq_at.get(a, until + 1)
+                 <= until]
+        return HedgedThenLiquidated(len(hit), len(after),
+                                    round(len(after) / len(hit), 4) if hit else None)
+
+    def _market(self, sim) -> MarketReport | None:
+        """The rest of the market's liquidations (``engine.outside``), at real scale."""
+        out = self.outside
+        if out is None or out.mode != "emergent":
+            return None
+        minutes = out.liq_minutes
+        session = (self.session_end - sim.start + 59) // 60
+        window = {m: v for m, v in minutes.items() if m < session}
+        peak = max(window.items(), key=lambda kv: kv[1], default=(None, 0.0))
+        return MarketReport(round(sum(window.values()), 2),
+                            None if peak[0] is None else fmt_hhmm(sim.start + 60 * peak[0]),
+                            round(peak[1], 2), round(sum(minutes.values()), 2))

@@ -56,6 +56,15 @@ class FundReport:
 
 
 @dataclass(frozen=True, slots=True)
+class HedgedThenLiquidated:
+    """Crowd accounts that held a hedge and lost a leg to ADL (``adl_hit``), and of those the
+    ones liquidated afterwards on another leg before the session's end."""
+    adl_hit: int
+    liquidated_after: int
+    share: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class AdlReport:
     count: int
     notional_usd: float
@@ -63,6 +72,22 @@ class AdlReport:
     by_group: dict[str, int]
     first_at: str | None
     accounts: int
+    hedged_then_liquidated: HedgedThenLiquidated | None = None
+    max_second_share: float | None = None
+    """The largest share of the run's ADL notional that fell in one second."""
+    symbols: dict[str, float] = dataclasses.field(default_factory=dict)
+    """ADL notional (USD) by symbol, for the symbols that saw any."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketReport:
+    """The rest of the market (every venue, ``engine/outside``): what its leveraged crowd had
+    liquidated, at the real event's scale, in the session (``liquidated_usd``, peak minute) and
+    through the epilogue (``liquidated_total_usd``)."""
+    liquidated_usd: float
+    peak_minute: str | None
+    peak_minute_usd: float
+    liquidated_total_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +176,8 @@ class RunReport:
     """``[["HH:MM", firm, stance], ...]`` every change of a firm's stance."""
     conservation_error: int
     """Money units created or destroyed (0: every unit is accounted for)."""
+    market: MarketReport | None = None
+    """The outside market's figures (an emergent index), or None (a scripted one)."""
     objectives: dict[str, Any] = dataclasses.field(default_factory=dict)
     """How the player scored against the level's objectives (``engine.objectives.score``)."""
     modified_reason: str | None = None

@@ -16,11 +16,15 @@ from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, Clos
                              CommandAccepted, CommandRejected, PlaceOrder, PullQuotes,
                              RemoveMargin, SetMarginMode, SetQuotes)
 from engine.events import (AdlFill, DeskStopped, InsuranceTakeover, LiquidationFill,
-                           LiquidationFinished, LiquidationStarted, MakerStateChange, News, Trade)
+                           LiquidationFinished, LiquidationStarted, MakerStateChange,
+                           MarketLiquidations, News, Trade)
+from engine.units import MONEY_PER_USD
 
 from . import fmt
 
 TAPE_LENGTH = 300
+MARKET_NEWS_USD = 100_000_000
+"""A minute of market-wide liquidations at least this large makes the ticker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,8 @@ class EventLog:
                           LiquidationFill: self._liq_fill, InsuranceTakeover: self._takeover,
                           AdlFill: self._adl, LiquidationFinished: self._liq_finished,
                           Trade: self._trade, DeskStopped: self._desk_stopped,
-                          MakerStateChange: self._maker, CommandAccepted: self._accepted,
+                          MakerStateChange: self._maker, MarketLiquidations: self._market,
+                          CommandAccepted: self._accepted,
                           CommandRejected: self._rejected}
 
     # --- the listener --------------------------------------------------------------------------
@@ -130,6 +135,18 @@ class EventLog:
     def _news(self, e: News, clock: int) -> None:
         self.news.append((clock, e.headline))
         self.notices.append(Notice(e.headline, "information", f"News {fmt.hhmm(clock)} HKT"))
+
+    def _market(self, e: MarketLiquidations, clock: int) -> None:
+        """The rest of the market's liquidations, told on the ticker when a minute's total is
+        news (at least $100M), and as a notice once it passes $1B."""
+        usd = e.notional / MONEY_PER_USD
+        if usd < MARKET_NEWS_USD:
+            return
+        text = (f"{fmt.usd_short(usd)} liquidated market-wide in the minute to "
+                f"{fmt.hhmm(e.minute + 60)}")
+        self.news.append((clock, text))
+        if usd >= 1e9:
+            self.notices.append(Notice(text, "warning", "Market-wide"))
 
     def _maker(self, e: MakerStateChange, clock: int) -> None:
         if e.state == "pulled":

@@ -57,9 +57,13 @@ if TYPE_CHECKING:
     from .market_makers import MarketMakers
 
 
+STINK_ORDERS = 150
+"""Resting stink bids per symbol (``Crowd._stink_bids``)."""
+
+
 class Crowd(AgentState):
-    __slots__ = ("cfg", "S", "n", "ids", "symbol", "stink_accounts", "dip_ids", "chaser_ids",
-                 "index_minutes", "_rehedge", "makers")
+    __slots__ = ("cfg", "S", "n", "ids", "hedged_ids", "symbol", "stink_accounts", "dip_ids",
+                 "chaser_ids", "index_minutes", "_rehedge", "makers")
     _wiring = ("cfg", "makers")
 
     def __init__(self, sim, cfg: CrowdConfig, notional_usd: list[float], stink_usd: list[float],
@@ -100,6 +104,8 @@ class Crowd(AgentState):
             legs.append((hedged, hedge_sym, -side[hedged], size[hedged] * 0.5, lev[hedged],
                          np.zeros(len(hedged), bool), entry_dev[hedged]))
         self._build(sim, legs, buffer, notional_usd, list(extra))
+        self.hedged_ids = self.ids[hedged] if len(self.ids) else np.zeros(0, dtype=np.int64)
+        """The accounts holding a hedge (a long and a short leg in two symbols)."""
         self.symbol = sym
         self._stink_bids(sim, stink_usd, stink_depth_pct)
         self.dip_ids = self._cash_pool(sim, cfg.dip_buyers, cfg.dip_buy_usd_per_min * 60)
@@ -205,7 +211,11 @@ class Crowd(AgentState):
                 lev[a:a + 1], np.zeros(1, dtype=bool), np.zeros(1))
 
     def _stink_bids(self, sim, stink_usd: list[float], depth_pct: list[float]) -> None:
-        """Resting bids from 2% down to ``stink_bid_depth_pct`` below the start, log-spaced."""
+        """Many traders' resting bids far below the market: ``STINK_ORDERS`` orders per symbol,
+        2% below the start plus an exponential depth (mean a third of the way to
+        ``stink_bid_depth_pct``, a thinning tail beyond it, never past 89%), sizes log-normal: a
+        seeded spread with no last rung, so how deep a wick goes depends on how much forced
+        selling reaches the book, not on where a ladder ends."""
         ex = sim.exchange
         self.stink_accounts = []
         for s in range(self.S):
@@ -218,11 +228,13 @@ class Crowd(AgentState):
             p0 = ex.marks.index[s]
             unit = ex.units[s]
             first = min(0.02, deepest)
-            offsets = [first * (deepest / first) ** (k / 11) for k in range(12)]
-            per_level = stink_usd[s] * MONEY_PER_USD / len(offsets)
-            for off in offsets:
+            offsets = np.minimum(first + sim.rng.exponential((deepest - first) / 3, STINK_ORDERS),
+                                 0.89)
+            sizes = sim.rng.lognormal(0.0, 0.8, STINK_ORDERS)
+            usd = sizes / sizes.sum() * stink_usd[s] * MONEY_PER_USD
+            for off, order_usd in zip(offsets.tolist(), usd.tolist(), strict=True):
                 price = max(1, round(p0 * (1 - off)))
-                lots = int(per_level / (price * unit))
+                lots = int(order_usd / (price * unit))
                 if lots > 0:
                     try:
                         ex.place_lots(a, s, BUY, lots, price, Tif.GTC)

@@ -25,24 +25,26 @@ the thin "defence line" that is all an abandoned book has left. Spreads widen as
 obligations: their depth factor never falls below ``obligation_depth`` and their inside quotes stay
 within ``obligation_spread_bps`` of fair value, however high the risk signal goes.
 
-Quotes on the side that would grow inventory beyond ``inventory_limit_x`` times the firm's calm
-quoted depth are dropped. Firms run at 2× leverage: well capitalised, inside every bracket.
+Firms hedge what they buy or sell here on the outside venues, closing half the gap every
+``inventory_half_life_s`` (the risk desk's pace, ``engine.agents.stance``); quotes on the side that
+would grow the unhedged rest beyond ``inventory_limit_x`` times the firm's calm quoted depth are
+dropped, and the skew reads the same unhedged rest. Firms run at 2× leverage: well capitalised, inside every bracket.
 """
 
 from __future__ import annotations
 
 import enum
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from .base import AgentState
+from .stance import FirmStance
 from ..level.config import MarketMakersConfig
 from ..book import BUY, SELL
 from ..errors import CrashfloorError
-from ..events import LiquidationFill, MakerStateChange
+from ..events import MakerStateChange
 from ..units import MONEY_PER_USD
 
 FIRM_NAMES = ("Jumpline", "Wintrade", "GSR-9", "Amberline", "Flowtide", "Citrine", "Kairos",
@@ -81,14 +83,17 @@ class FirmView:
 class MarketMakers(AgentState):
     """All the firms as one agent (firm-major arrays)."""
 
-    __slots__ = ("cfg", "F", "S", "names", "accounts", "scripted", "delay", "thin_at", "pull_at",
-                 "level_bps", "level_usd", "inventory_limit", "factor", "spread", "stance",
-                 "pulled_at", "reentry_since", "center", "quoted_factor", "last_quote", "placed",
-                 "quotes", "liq_window", "liq_sum", "highs", "lows", "calm_depth", "risk",
-                 "obligated")
-    _wiring = ("cfg",)
+    __slots__ = ("cfg", "F", "S", "names", "accounts", "desk", "level_bps", "level_usd",
+                 "inventory_limit", "hedged", "factor", "spread", "stance", "pulled_at", "center",
+                 "quoted_factor", "last_quote", "placed", "quotes", "obligated")
+    _wiring = ("cfg", "desk")
+    _dropped_fields = ("scripted", "delay", "thin_at", "pull_at", "reentry_since", "liq_window",
+                       "liq_sum", "highs", "lows", "calm_depth", "risk")
+    """Format-2 fields of the firms' old private risk signal (``engine.agents.stance`` has it)."""
 
-    def __init__(self, sim, cfg: MarketMakersConfig, depth_usd: list[float], paths):
+    def __init__(self, sim, cfg: MarketMakersConfig, depth_usd: list[float], desk: FirmStance):
+        """``desk``: the firms' shared risk desk and stance (``engine.agents.stance``), which
+        also sets their depth on the outside venues."""
         ex = sim.exchange
         self.cfg = cfg
         self.F = int(cfg.firms)
@@ -102,71 +107,37 @@ class MarketMakers(AgentState):
                 ex.deposit(a, capital / MONEY_PER_USD)
             for sym in ex.symbols:
                 ex.set_leverage(a, sym, 2)
-        self.scripted = cfg.withdrawal == "scripted"
-        jitter = sim.rng.uniform(0.0, 1.0, self.F)
-        self.delay = (jitter * cfg.stagger_seconds).astype(np.int64)
-        self.thin_at = cfg.risk_thin * (1 + 0.15 * (jitter - 0.5))
-        self.pull_at = cfg.risk_pull * (1 + 0.15 * (jitter - 0.5))
+        self.desk = desk
         self.level_bps = cfg.half_spread_bps + cfg.level_step_bps * np.arange(cfg.levels)
         inside = max(1, int((self.level_bps <= 100).sum()))
         self.level_usd = [d / (max(self.F, 1) * 2 * inside) for d in depth_usd]
         self.inventory_limit = [cfg.inventory_limit_x * d / max(self.F, 1) * MONEY_PER_USD
                                 for d in depth_usd]
+        self.hedged = np.zeros((self.F, self.S))
+        """Lots of each firm's local inventory hedged on the outside venues (an opposite
+        position there, which this exchange does not hold): the limits and the skew read the
+        unhedged rest."""
         self.factor = np.ones(self.F)
         self.spread = np.ones(self.F)
         self.stance = [Stance.NORMAL] * self.F
         self.pulled_at: list[int | None] = [None] * self.F
-        self.reentry_since: int | None = None
         self.center = np.zeros((self.F, self.S), dtype=np.int64)
         self.quoted_factor = np.zeros((self.F, self.S))
         self.last_quote = np.full((self.F, self.S), -10**9, dtype=np.int64)
         self.placed = np.zeros((self.F, self.S), dtype=np.int64)
         self.quotes: list[list[list[int]]] = [[[] for _ in range(self.S)] for _ in range(self.F)]
         """The ids each firm posted per symbol (some may have filled since)."""
-        self.liq_window: deque[tuple[int, int]] = deque()
-        self.liq_sum = 0
-        self.highs: list[deque] = [deque() for _ in range(self.S)]
-        self.lows: list[deque] = [deque() for _ in range(self.S)]
-        self.calm_depth = sum(depth_usd) * MONEY_PER_USD
-        self.risk = 0.0
         self.obligated = min(self.F, int(cfg.obligated_firms))
 
-    # --- signals ---------------------------------------------------------------------------------
     def observe(self, sim, events) -> None:
-        """Feed the liquidation flow (called with each step's events)."""
-        for e in events:
-            if type(e) is LiquidationFill:
-                unit = sim.exchange.units[sim.exchange.index_of(e.symbol)]
-                notional = e.qty * e.price * unit
-                self.liq_window.append((sim.t, notional))
-                self.liq_sum += notional
-
-    def _risk(self, sim) -> tuple[float, float]:
-        """(risk signal, rebound): the mean drawdown of the indices from their 60-minute highs
-        (10% counts 1.0) plus the last minute's liquidation flow over the calm depth; and the
-        smallest bounce of any index off its 30-minute low."""
-        ex, t = sim.exchange, sim.t
-        while self.liq_window and self.liq_window[0][0] <= t - 60:
-            self.liq_sum -= self.liq_window.popleft()[1]
-        drawdown, rebound = 0.0, float("inf")
-        for s in range(self.S):
-            idx = ex.marks.index[s]
-            highs, lows = self.highs[s], self.lows[s]
-            for window, horizon, worse in ((highs, 3600, lambda a, b: a <= b),
-                                           (lows, 1800, lambda a, b: a >= b)):
-                while window and window[0][0] <= t - horizon:
-                    window.popleft()
-                while window and worse(window[-1][1], idx):
-                    window.pop()
-                window.append((t, idx))
-            drawdown += 1 - idx / highs[0][1]
-            rebound = min(rebound, idx / lows[0][1] - 1)
-        return drawdown / self.S * 10 + 0.5 * self.liq_sum / max(self.calm_depth, 1), rebound
+        """Nothing: the firms' risk reads the liquidations through their desk (the outside
+        market's listener). Kept so that a format-2 save, whose listener list names this
+        method, restores (``CrashRun._after_restore`` then rewires the listeners)."""
 
     # --- stance ----------------------------------------------------------------------------------
     def _stance_scripted(self, f: int, clock: int) -> tuple[float, float]:
         c = self.cfg
-        now = clock - int(self.delay[f])
+        now = clock - int(self.desk.delay[f])
         spread = c.widen_factor if now >= c.widen_at else 1.0
         if now >= c.return_at:
             return 1.0, spread
@@ -177,20 +148,13 @@ class MarketMakers(AgentState):
             return max(0.0, 1.0 - (now - c.thin_from) / span), spread
         return 1.0, spread
 
-    def _stance_emergent(self, f: int, sim, risk: float) -> tuple[float, float]:
-        c = self.cfg
-        spread = c.widen_factor if sim.clock >= c.widen_at else 1.0
-        if self.stance[f] in (Stance.PULLED, Stance.RETURNING):
-            if self.reentry_since is not None and \
-                    sim.t - self.reentry_since >= 60 + self.delay[f]:
-                return min(1.0, self.factor[f] + sim.dt / 300), spread
-            return self.factor[f] if self.stance[f] is Stance.RETURNING else 0.0, spread
-        thin, pull = self.thin_at[f], self.pull_at[f]
-        if risk >= pull:
-            return 0.0, spread
-        if risk > thin:
-            return min(self.factor[f], 1.0 - (risk - thin) / (pull - thin)), spread * (1 + risk)
-        return min(1.0, self.factor[f] + 0.01), spread
+    def _stance_shared(self, f: int) -> tuple[float, float]:
+        """(depth factor, spread multiple) from the risk desk: spreads widen as risk nears the
+        firm's thinning threshold (and again as it thins: ``_quote``)."""
+        desk, c = self.desk, self.cfg
+        factor = 1.0 if c.withdrawal == "never" else desk.factor(f)
+        calm = min(1.0, desk.risk / max(desk.thin_at[f], 1e-9))
+        return factor, 1 + (c.widen_factor - 1) * calm
 
     def _new_state(self, f: int, factor: float, spread: float) -> Stance:
         if factor <= 0.0:
@@ -203,20 +167,12 @@ class MarketMakers(AgentState):
 
     # --- the step ----------------------------------------------------------------------------------
     def act(self, sim) -> None:
-        risk, rebound = self._risk(sim)
-        self.risk = risk
-        attractive = rebound * 100 >= self.cfg.rebound_pct and \
-            self.liq_sum < 0.02 * self.calm_depth
-        if not attractive:
-            self.reentry_since = None
-        elif self.reentry_since is None:
-            self.reentry_since = sim.t
         ex = sim.exchange
         for f in range(self.F):
-            if self.scripted:
+            if self.cfg.withdrawal == "scripted":
                 factor, spread = self._stance_scripted(f, sim.clock)
             else:
-                factor, spread = self._stance_emergent(f, sim, risk)
+                factor, spread = self._stance_shared(f)
             if f < self.obligated:
                 factor = max(factor, self.cfg.obligation_depth)
             state = self._new_state(f, factor, spread)
@@ -241,7 +197,10 @@ class MarketMakers(AgentState):
         inst = ex.instruments[s]
         unit = inst.unit_per_tick_lot
         limit = self.inventory_limit[s]
-        inventory = ex.acc.q[s, a] * index * unit
+        held = int(ex.acc.q[s, a])
+        keep = 0.5 ** (sim.dt / self.cfg.inventory_half_life_s)
+        self.hedged[f, s] = held + (self.hedged[f, s] - held) * keep
+        inventory = (held - self.hedged[f, s]) * index * unit
         skew = self.cfg.skew_bps * 1e-4 * max(-1.0, min(1.0, inventory / max(limit, 1)))
         fair = index * (1.0 - skew)
         factor = max(round(self.factor[f] * 20) / 20, self.cfg.token_presence)

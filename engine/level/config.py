@@ -32,11 +32,17 @@ class SymbolsConfig:
     price: float
     """index price at the start, USD; at most 10_000_000_000 ticks of its preset"""
     noise_bps: float
-    """per-step noise of the index path, basis points"""
+    """noise of the outside price, basis points per √second (mean-reverting:
+    index.noise_reversion_minutes)
+    """
+    beta: float
+    """emergent index: the news moves this symbol's value this many times as far as
+    index.shock_pct
+    """
     waypoints: tuple[tuple[int, float], ...]
-    """the outside venues' path: [["HH:MM", price], ...]; linear between waypoints, flat after
-    the last; waypoints before the clock's start are skipped; each price at most 10 × the
-    start price
+    """scripted index: the outside venues' path: [["HH:MM", price], ...]; linear between
+    waypoints, flat after the last; waypoints before the clock's start are skipped; each
+    price at most 10 × the start price
     """
 
 
@@ -82,6 +88,71 @@ class ExchangeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """the index the exchange marks against: the outside venues"""
+    mode: str
+    """emergent: the outside market responds to flow (news moves value a few per cent;
+    liquidations against the firms' depth make the rest); scripted: the index follows each
+    symbol's waypoints
+    """
+    shock_at: int
+    """emergent: when the headline lands"""
+    shock_pct: float
+    """emergent: how far the headline moves value (BTC; times each symbol's beta), %"""
+    shock_minutes: float
+    """emergent: time constant of the headline's move"""
+    open_at: int
+    """emergent: the second leg (the US open)"""
+    open_pct: float
+    """emergent: the second leg's move, %"""
+    open_minutes: float
+    """emergent: time constant of the second leg"""
+    shock_scale: float
+    """emergent: scales both legs (0.5 = half the shock)"""
+    shock_jitter: float
+    """emergent: seeded size of the news (the legs are × 1 + this × a standard normal draw)"""
+    noise_reversion_minutes: float
+    """the noise's mean-reversion time"""
+    noise_common: float
+    """share of the noise common to every symbol"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideConfig:
+    """emergent index: the rest of the market"""
+    open_interest_usd: Mapping[str, float]
+    """per symbol"""
+    crowd_share: float
+    """share of the open interest held by the leveraged crowd (its liquidation map; split
+    long/short by crowd.long_share)
+    """
+    depth_usd: Mapping[str, float]
+    """per symbol"""
+    depth_floor: Mapping[str, float]
+    """per symbol"""
+    latent: Mapping[str, float]
+    """per symbol"""
+    leverage_max: Mapping[str, float]
+    """per symbol"""
+    survived_pct: float
+    """positions this close to liquidation (% of the price) were mostly liquidated before the
+    start
+    """
+    map_positions: int
+    """positions drawn per symbol and side for the liquidation map"""
+    liq_exec_seconds: float
+    """liquidation engines work their backlog off with this e-time"""
+    half_life_seconds: float
+    """price impact halves this fast while the firms quote in full (slower as they withdraw)"""
+    resilience_floor: float
+    """resilience left when every firm has pulled"""
+    refill_half_life_seconds: float
+    """depth eaten by flow refills this fast (at full maker depth)"""
+    local_passthrough: float
+    """share of this exchange's net forced flow the arbitrageurs carry to the outside venues"""
+
+
+@dataclass(frozen=True, slots=True)
 class MarketMakersConfig:
     """The level's [market_makers] table."""
     firms: int
@@ -105,7 +176,9 @@ class MarketMakersConfig:
     requote_bps: float
     """re-centre the ladder when fair value moves this far"""
     withdrawal: str
-    """scripted: at the times below; emergent: from the risk thresholds"""
+    """emergent: from the firms' risk (thresholds below); scripted: at the times below; never:
+    they stay in full (the counterfactual)
+    """
     widen_at: int
     """news: spreads widen (scripted)"""
     widen_factor: float
@@ -117,15 +190,47 @@ class MarketMakersConfig:
     return_at: int
     """quotes come back"""
     risk_thin: float
-    """risk signal at which firms start thinning (emergent)"""
+    """risk at which a firm starts thinning (emergent; engine/agents/stance.py defines the risk)"""
     risk_pull: float
-    """risk signal at which a firm pulls all quotes"""
+    """risk at which a firm pulls all quotes"""
+    threshold_jitter: float
+    """firms' thresholds spread ± half this"""
+    dd_ref_pct: float
+    """risk: a depth-weighted drawdown of this many per cent counts 1"""
+    skew_weight: float
+    """risk: the information edge, drawdown × (1 + this × |2 × crowd.long_share − 1|)"""
+    liq_ref_usd: float
+    """risk: liquidations per minute (local and market-wide) that count 1"""
+    risk_half_life_s: float
+    """risk desks smooth the signal"""
+    inventory_ref_usd: float
+    """risk: inventory bought from forced sellers (every venue) that counts 1"""
+    inventory_half_life_s: float
+    """firms hedge absorbed inventory away this fast"""
+    vol_weight: float
+    """risk: weight of volatility above calm"""
+    vol_half_life_s: float
+    """volatility estimate's half-life"""
+    calm_vol_bps: float
+    """calm 1-second volatility of the tracked index"""
+    calm_liq_usd: float
+    """return: liquidations per minute below this"""
+    reentry_hold_s: float
+    """return: conditions hold this long (+ the firm's stagger)"""
+    ramp_s: float
+    """a returning firm goes from 0 to full depth in this time"""
+    thin_rate: float
+    """a thinning firm cuts at most this share of its depth a second"""
+    pull_rate: float
+    """a firm past its pull threshold cuts this share a second"""
+    recover_below: float
+    """a firm that only thinned recovers once risk is under this share of its thinning threshold"""
+    recover_rate: float
+    """… at this share of its depth a second"""
     token_presence: float
     """share of normal depth a firm keeps quoting (at its widest) while pulled"""
     rebound_pct: float
-    """emergent return: the worst index is this far above its 30-minute low and liquidations
-    have calmed
-    """
+    """return: the depth-weighted index is this far above its low (and liquidations have calmed)"""
     stagger_seconds: int
     """spread of firms' reaction times"""
     obligated_firms: int
@@ -358,6 +463,10 @@ class LevelConfig:
     symbol
     """
     exchange: ExchangeConfig
+    index: IndexConfig
+    """the index the exchange marks against: the outside venues"""
+    outside: OutsideConfig
+    """emergent index: the rest of the market"""
     market_makers: MarketMakersConfig
     crowd: CrowdConfig
     arbitrage: ArbitrageConfig

@@ -108,9 +108,12 @@ SYMBOL = Table({
                     "symbol's own name", choices=PRESETS),
     "price": Field("float", None, "index price at the start, USD; at most 10_000_000_000 ticks "
                    "of its preset", min=1e-6, max=1e7, required=True),
-    "noise_bps": Field("float", 6.0, "per-step noise of the index path, basis points",
-                       min=0, max=500),
-    "waypoints": Field("waypoints", [], "the outside venues' path: [[\"HH:MM\", price], ...]; "
+    "noise_bps": Field("float", 6.0, "noise of the outside price, basis points per √second "
+                       "(mean-reverting: index.noise_reversion_minutes)", min=0, max=500),
+    "beta": Field("float", 1.0, "emergent index: the news moves this symbol's value this many "
+                  "times as far as index.shock_pct", min=0, max=20),
+    "waypoints": Field("waypoints", [], "scripted index: the outside venues' path: "
+                       "[[\"HH:MM\", price], ...]; "
                        "linear between waypoints, flat after the last; waypoints before the "
                        "clock's start are skipped; each price at most 10 × the start price"),
 }, "one table per traded symbol, e.g. [symbols.BTC]")
@@ -186,6 +189,58 @@ SCHEMA = Table({
                                      max=120),
         "halt_minutes": Field("int", 5, "how long a halt lasts", min=1, max=120),
     }),
+    "index": Table({
+        "mode": Field("choice", "scripted", "emergent: the outside market responds to flow "
+                      "(news moves value a few per cent; liquidations against the firms' depth "
+                      "make the rest); scripted: the index follows each symbol's waypoints",
+                      choices=("emergent", "scripted")),
+        "shock_at": Field("time", "04:00", "emergent: when the headline lands"),
+        "shock_pct": Field("float", 3.5, "emergent: how far the headline moves value (BTC; "
+                           "times each symbol's beta), %", min=0, max=90),
+        "shock_minutes": Field("float", 50.0, "emergent: time constant of the headline's move",
+                               min=0.1, max=1000),
+        "open_at": Field("time", "05:00", "emergent: the second leg (the US open)"),
+        "open_pct": Field("float", 1.2, "emergent: the second leg's move, %", min=0, max=90),
+        "open_minutes": Field("float", 10.0, "emergent: time constant of the second leg",
+                              min=0.1, max=1000),
+        "shock_scale": Field("float", 1.0, "emergent: scales both legs (0.5 = half the shock)",
+                             min=0, max=10),
+        "shock_jitter": Field("fraction", 0.08, "emergent: seeded size of the news (the legs "
+                              "are × 1 + this × a standard normal draw)"),
+        "noise_reversion_minutes": Field("float", 15.0, "the noise's mean-reversion time",
+                                         min=0.1, max=10_000),
+        "noise_common": Field("fraction", 0.7, "share of the noise common to every symbol"),
+    }, "the index the exchange marks against: the outside venues"),
+    "outside": Table({
+        "open_interest_usd": PerSymbol(Field("usd", 1_000_000_000, "market-wide open interest "
+                                             "(every venue)", max=MAX_USD // 10), "per symbol"),
+        "crowd_share": Field("fraction", 0.4, "share of the open interest held by the leveraged "
+                             "crowd (its liquidation map; split long/short by crowd.long_share)"),
+        "depth_usd": PerSymbol(Field("usd", 100_000_000, "all venues' calm depth within ±1%, both "
+                                     "sides (the same firms quote everywhere)",
+                                     max=MAX_USD // 10), "per symbol"),
+        "depth_floor": PerSymbol(Field("fraction", 0.03, "resting depth that is not the firms', "
+                                       "a share of the calm depth"), "per symbol"),
+        "latent": PerSymbol(Field("float", 0.1, "buyers who appear as the price runs from value: "
+                                  "depth added per 1% of dislocation, a share of the calm depth",
+                                  min=0, max=10), "per symbol"),
+        "leverage_max": PerSymbol(Field("float", 100.0, "highest leverage in the market-wide "
+                                        "crowd", min=1, max=125), "per symbol"),
+        "survived_pct": Field("float", 1.5, "positions this close to liquidation (% of the "
+                              "price) were mostly liquidated before the start", min=0.01,
+                              max=100),
+        "map_positions": Field("int", 20_000, "positions drawn per symbol and side for the "
+                               "liquidation map", min=1, max=1_000_000),
+        "liq_exec_seconds": Field("float", 30.0, "liquidation engines work their backlog off "
+                                  "with this e-time", min=1, max=3600),
+        "half_life_seconds": Field("float", 45.0, "price impact halves this fast while the firms "
+                                   "quote in full (slower as they withdraw)", min=1, max=86_400),
+        "resilience_floor": Field("fraction", 0.03, "resilience left when every firm has pulled"),
+        "refill_half_life_seconds": Field("float", 30.0, "depth eaten by flow refills this fast "
+                                          "(at full maker depth)", min=1, max=86_400),
+        "local_passthrough": Field("fraction", 1.0, "share of this exchange's net forced flow "
+                                   "the arbitrageurs carry to the outside venues"),
+    }, "emergent index: the rest of the market"),
     "market_makers": Table({
         "firms": Field("int", 5, "number of market-making firms", min=0, max=50),
         "capital_usd": Field("usd", 50_000_000, "capital per firm", max=MAX_FIELD_USD),
@@ -203,22 +258,57 @@ SCHEMA = Table({
         "skew_bps": Field("float", 20.0, "price skew at the inventory limit", min=0, max=5000),
         "requote_bps": Field("float", 5.0, "re-centre the ladder when fair value moves this far",
                              min=0.1, max=1000),
-        "withdrawal": Field("choice", "emergent", "scripted: at the times below; emergent: from "
-                            "the risk thresholds", choices=("emergent", "scripted")),
+        "withdrawal": Field("choice", "emergent", "emergent: from the firms' risk (thresholds "
+                            "below); scripted: at the times below; never: they stay in full "
+                            "(the counterfactual)", choices=("emergent", "scripted", "never")),
         "widen_at": Field("time", "04:00", "news: spreads widen (scripted)"),
         "widen_factor": Field("float", 2.0, "spread multiple once widened", min=1, max=100),
         "thin_from": Field("time", "04:40", "depth starts to thin (scripted)"),
         "pull_at": Field("time", "05:00", "full withdrawal (scripted)"),
         "return_at": Field("time", "05:35", "quotes come back"),
-        "risk_thin": Field("float", 0.35, "risk signal at which firms start thinning (emergent)",
-                           min=0, max=10),
-        "risk_pull": Field("float", 1.0, "risk signal at which a firm pulls all quotes",
-                           min=0, max=10),
+        "risk_thin": Field("float", 2.3, "risk at which a firm starts thinning (emergent; "
+                           "engine/agents/stance.py defines the risk)", min=0, max=100),
+        "risk_pull": Field("float", 3.8, "risk at which a firm pulls all quotes", min=0,
+                           max=100),
+        "threshold_jitter": Field("fraction", 0.15, "firms' thresholds spread ± half this"),
+        "dd_ref_pct": Field("float", 3.0, "risk: a depth-weighted drawdown of this many per cent "
+                            "counts 1", min=0.01, max=100),
+        "skew_weight": Field("float", 1.0, "risk: the information edge, drawdown × (1 + this × "
+                             "|2 × crowd.long_share − 1|)", min=0, max=100),
+        "liq_ref_usd": Field("usd", 400_000_000, "risk: liquidations per minute (local and "
+                             "market-wide) that count 1", min=1, max=MAX_USD // 10),
+        "risk_half_life_s": Field("float", 60.0, "risk desks smooth the signal", min=1,
+                                  max=86_400),
+        "inventory_ref_usd": Field("usd", 1_500_000_000, "risk: inventory bought from forced "
+                                   "sellers (every venue) that counts 1", min=1,
+                                   max=MAX_USD // 10),
+        "inventory_half_life_s": Field("float", 900.0, "firms hedge absorbed inventory away "
+                                       "this fast", min=1, max=86_400),
+        "vol_weight": Field("float", 0.15, "risk: weight of volatility above calm", min=0,
+                            max=100),
+        "vol_half_life_s": Field("float", 120.0, "volatility estimate's half-life", min=1,
+                                 max=86_400),
+        "calm_vol_bps": Field("float", 1.5, "calm 1-second volatility of the tracked index",
+                              min=0.01, max=1000),
+        "calm_liq_usd": Field("usd", 60_000_000, "return: liquidations per minute below this",
+                              max=MAX_USD // 10),
+        "reentry_hold_s": Field("float", 300.0, "return: conditions hold this long (+ the "
+                                "firm's stagger)", min=0, max=86_400),
+        "ramp_s": Field("float", 600.0, "a returning firm goes from 0 to full depth in this "
+                        "time", min=1, max=86_400),
+        "thin_rate": Field("float", 1 / 1200, "a thinning firm cuts at most this share of its "
+                           "depth a second", min=1e-6, max=1),
+        "pull_rate": Field("float", 1 / 120, "a firm past its pull threshold cuts this share a "
+                           "second", min=1e-6, max=1),
+        "recover_below": Field("fraction", 0.6, "a firm that only thinned recovers once risk is "
+                               "under this share of its thinning threshold"),
+        "recover_rate": Field("float", 1 / 900, "… at this share of its depth a second",
+                              min=1e-6, max=1),
         "token_presence": Field("fraction", 0.02, "share of normal depth a firm keeps quoting "
                                 "(at its widest) while pulled"),
-        "rebound_pct": Field("float", 2.0, "emergent return: the worst index is this far above "
-                             "its 30-minute low and liquidations have calmed", min=0, max=100),
-        "stagger_seconds": Field("int", 60, "spread of firms' reaction times", min=0, max=3600),
+        "rebound_pct": Field("float", 3.0, "return: the depth-weighted index is this far above "
+                             "its low (and liquidations have calmed)", min=0, max=100),
+        "stagger_seconds": Field("int", 120, "spread of firms' reaction times", min=0, max=3600),
         "obligated_firms": Field("int", 0, "designated market makers: this many firms (the "
                                  "first ones) are under quoting obligations and never thin "
                                  "below them", min=0, max=50),

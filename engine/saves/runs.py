@@ -50,7 +50,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import msgpack
 
@@ -62,64 +61,21 @@ from .container import (MAGIC, MAX_HEADER_BYTES, SUFFIX, _label, escape_text, fi
                         open_container, pack_container, read_container, read_regular,
                         unpack_payload)
 from .files import _safe, write_atomic
-from .state import T_ENUM, T_OBJECT
+from .migrations import MIGRATIONS
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """The format this engine writes. Bump it with a migration in ``MIGRATIONS`` and a golden save of
 the old format in ``tests/saves/golden/``.
 
 Format 2: agents declare their fields (``__slots__``, ``engine.agents.base``) and the checksum
 hashes every one of them; ``MarketMakers.state`` is ``MarketMakers.stance`` (a ``Stance``); the
-desks live on the simulation, not the exchange (``Simulation._after_restore``)."""
+desks live on the simulation, not the exchange (``Simulation._after_restore``).
 
-Migration = Callable[[dict, Any], tuple[dict, Any]]
-
-
-def object_fields(tree: Any, cls: str):
-    """The field lists ``[key, value, key, value, ...]`` of every object of class ``cls``
-    (``class_name``) in a state tree, to edit in place (a migration's building block)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            obj = node.get(T_OBJECT)
-            if isinstance(obj, list) and len(obj) == 2 and obj[0] == cls \
-                    and isinstance(obj[1], list):
-                yield obj[1]
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-def rename_field(flat: list, old: str, new: str, convert: Callable[[Any], Any] | None = None):
-    """Rename one field of an object's field list (and convert its value); nothing else moves,
-    so references by pre-order number stay valid."""
-    for i in range(0, len(flat) - 1, 2):
-        if flat[i] == old:
-            flat[i] = new
-            if convert is not None:
-                flat[i + 1] = convert(flat[i + 1])
-
-
-def _v1_to_v2(header: dict, tree: Any) -> tuple[dict, Any]:
-    """Format 1 → 2: the market makers' ``state`` is their ``stance``. (Format 1's checksums
-    hashed fewer fields: a format-1 save is another engine build's, loaded marked modified
-    unless ``saves --verify`` reproduces it.)"""
-    stance = "engine.agents.market_makers:Stance"
-
-    def stances(value: Any) -> Any:
-        if not isinstance(value, list):
-            return value  # the audit refuses what is not a list of stances
-        return [{T_ENUM: [stance, x]} if isinstance(x, str) else x for x in value]
-
-    for flat in object_fields(tree, "engine.agents.market_makers:MarketMakers"):
-        rename_field(flat, "state", "stance", stances)
-    return header, tree
-
-
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
-"""``MIGRATIONS[n]`` turns a format-``n`` (header, state tree) into format ``n + 1``: a pure
-function of plain data (no engine objects), kept forever once a format has been released."""
+Format 3: the index is the outside market's (``engine.outside``: ``OutsideMarket`` replaced
+``engine.scenario.Scenario``, whose waypoint paths are dropped, the fresh run rebuilding them from
+the save's own level); the firms' risk lives in their shared stance (``engine.agents.stance``), so
+the ``MarketMakers`` fields of their old private risk signal are dropped. The migrations are in
+``engine.saves.migrations``."""
 
 
 # --- what the header says -----------------------------------------------------------------------

@@ -71,7 +71,8 @@ typed records, every class of ``engine.level.config``: ``is_input``)."""
 _INPUT_MODULE = "engine.level.config:"
 _AFTER_RESTORE = {"engine.accounts:Accounts": "_views",
                   "engine.exchange.front:Exchange": "_after_restore",
-                  "engine.sim:Simulation": "_after_restore"}
+                  "engine.sim:Simulation": "_after_restore",
+                  "engine.crash:CrashRun": "_after_restore"}
 """Methods called on an object once its fields are restored (rebuild derived wiring)."""
 
 

@@ -61,6 +61,8 @@ def _changed(value):
         return value + "!"
     if isinstance(value, list):
         return [*value, 0]
+    if isinstance(value, dict):
+        return {**value, -1: 0.0}
     return _marker(value)
 
 

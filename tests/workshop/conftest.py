@@ -44,7 +44,7 @@ def small_level(tmp_path):
 @dataclass
 class Finished:
     """A small-crowd run of a shipped level to its end, with every event it emitted and the
-    crowd's open notional at 05:05 (money units)."""
+    crowd's open notional at 05:10 (money units)."""
     run: CrashRun
     summary: dict
     events: list
@@ -67,7 +67,7 @@ def finished(name: str, seed: int, extra: tuple[str, ...] = ()) -> Finished:
 
     def listen(sim, step_events):
         events.extend((sim.t, e) for e in step_events)
-        if sim.clock == 5 * 3600 + 5 * 60:
+        if sim.clock == 5 * 3600 + 10 * 60:
             lots["0505"] = crowd_notional(run)
     run.sim.listeners.append(listen)
     run.run()
