@@ -76,6 +76,8 @@ class CrashRun:
             start=clock.start, tracked=symbols.index(tracked))
         self.outside.start_run(sim)
         self.player = self._player(cfg, symbols)
+        if exch.adl_exempt_player and self.player is not None:
+            sim.exchange.rules.exempt_from_adl((self.player,))
         self.makers = MarketMakers(sim, mm, [mm.depth_usd[s] for s in symbols], self.stance)
         self.arbs = Arbitrageurs(sim, cfg.arbitrage)
         crowd = cfg.crowd

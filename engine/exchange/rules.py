@@ -19,7 +19,8 @@ class MarketRules:
     """The halts and the ADL breaker of one exchange (all off until ``configure``)."""
 
     __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
-                 "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts")
+                 "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
+                 "adl_last")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -38,6 +39,15 @@ class MarketRules:
         """Per symbol, the window's candidate highs (t, mark), falling (a monotonic queue)."""
         self.halts: list[tuple[int, int, int]] = []
         """(symbol index, start t, end t) of every halt so far."""
+        self.adl_last: tuple[int, ...] = ()
+        """Accounts ADL reaches last, after every other trader and the funds (a counterfactual:
+        the player exempt from ADL unless nobody else can take the position)."""
+
+    def exempt_from_adl(self, accounts: tuple[int, ...]) -> None:
+        """Put ``accounts`` last in every ADL queue (``adl_last``)."""
+        if not all(type(a) is int and a >= 0 for a in accounts):
+            raise InvalidInput(f"ADL exemptions must be account ids, got {accounts!r}")
+        self.adl_last = tuple(sorted(set(accounts)))
 
     @property
     def active(self) -> bool:

@@ -256,10 +256,16 @@ def _walk_all(ex: Exchange, a: int, s: int, lots: int, price: int,
     q = acc.qty[s, :n]
     opposite = (q < 0) if lots > 0 else (q > 0)
     traders = np.flatnonzero(opposite & ~acc.is_fund[:n])
-    remaining = _walk(ex, a, s, lots, price, traders[traders != a], checked)
+    traders = traders[traders != a]
+    last = np.asarray(ex.rules.adl_last, dtype=np.int64)
+    exempt = np.isin(traders, last) if last.size else None
+    remaining = _walk(ex, a, s, lots, price,
+                      traders if exempt is None else traders[~exempt], checked)
     if remaining:
         funds = np.flatnonzero(opposite & acc.is_fund[:n])
         remaining = _walk(ex, a, s, remaining, price, funds[funds != a], checked)
+    if remaining and exempt is not None:
+        remaining = _walk(ex, a, s, remaining, price, traders[exempt], checked)
     return remaining
 
 

@@ -65,6 +65,10 @@ class ExchangeConfig:
     """scales every fund (20 = BitMEX-like)"""
     workout_slippage_bps: float
     """the fund works positions out no worse than this from mark"""
+    adl_exempt_player: bool
+    """counterfactual: the player's positions are last in every ADL queue (after the funds), so
+    the debrief can show what ADL did to them
+    """
     fund_sizing: str
     """fixed: the amounts above; stress: each contract's fund is the bad debt its positions
     would leave after a move of fund_stress_pct against them (times fund_multiplier)

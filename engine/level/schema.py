@@ -170,6 +170,9 @@ SCHEMA = Table({
                                  min=0, max=1000),
         "workout_slippage_bps": Field("float", 50, "the fund works positions out no worse than "
                                       "this from mark", min=0, max=5000),
+        "adl_exempt_player": Field("bool", False, "counterfactual: the player's positions are "
+                                   "last in every ADL queue (after the funds), so the debrief "
+                                   "can show what ADL did to them"),
         "fund_sizing": Field("choice", "fixed", "fixed: the amounts above; stress: each "
                              "contract's fund is the bad debt its positions would leave after "
                              "a move of fund_stress_pct against them (times fund_multiplier)",

@@ -44,12 +44,13 @@ def _run(job):
 @pytest.fixture(scope="session")
 def summaries():
     jobs = [(seed, []) for seed in SEEDS] + [(1, ["exchange.fund_multiplier=20"])] \
-        + [(1, switch) for switch in CAUSAL_SWITCHES.values()]
+        + [(1, switch) for switch in CAUSAL_SWITCHES.values()] \
+        + [(2, ["exchange.adl_exempt_player=true"])]
     with ProcessPoolExecutor(2) as pool:
         results = list(pool.map(_run, jobs))
-    n = len(SEEDS)
+    n, c = len(SEEDS), len(CAUSAL_SWITCHES)
     return (dict(zip(SEEDS, results[:n], strict=True)), results[n],
-            dict(zip(CAUSAL_SWITCHES, results[n + 1:], strict=True)))
+            dict(zip(CAUSAL_SWITCHES, results[n + 1:n + 1 + c], strict=True)), results[-1])
 
 
 FACTS = ("F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9")
@@ -82,8 +83,20 @@ def test_the_withdrawal_turns_a_correction_into_the_cascade(summaries, fact, req
     assert ok, f"seed 1: {name}: measured {measured}"
 
 
+def test_f9_what_adl_did_to_the_hedger_by_a_counterfactual(summaries):
+    """Seed 2 (F9 holds): the same run with the player last in every ADL queue. The longs are
+    liquidated all the same (the DOGE short is isolated: its gain never backed them), no later
+    than in the real run; what ADL took is the hedge's gain — the account ends with it instead of
+    nothing. This is what the debrief can tell the player, measured, not asserted."""
+    real, exempt = summaries[0][2]["player"], summaries[3]["player"]
+    assert real["adl_at"] is not None and real["adl_at"] < real["liquidated_at"]
+    assert exempt["adl_at"] is None and exempt["adl_hits"] == 0
+    assert exempt["liquidated_at"] is not None and exempt["liquidated_at"] <= real["liquidated_at"]
+    assert real["equity_end"] == 0 and exempt["equity_end"] > 50_000
+
+
 def test_every_run_conserves_money_exactly(summaries):
-    for s in [*summaries[0].values(), summaries[1], *summaries[2].values()]:
+    for s in [*summaries[0].values(), summaries[1], *summaries[2].values(), summaries[3]]:
         assert s["conservation_error"] == 0
 
 
