@@ -24,7 +24,9 @@ over ``ramp_s``. A firm that only thinned recovers slowly once risk falls well b
 threshold. No clock time appears anywhere: when firms thin, pull and return follows from the
 news, the noise, the liquidations and these thresholds.
 
-``withdrawal = "never"`` pins every firm at full depth (the causal counterfactual);
+Designated makers (``obligated_firms``) keep ``obligation_depth`` of their depth on every venue,
+however high their risk goes. ``withdrawal = "never"`` pins every firm at full depth (the causal
+counterfactual);
 ``"scripted"`` follows ``thin_from``/``pull_at``/``return_at`` instead (workshops that want it).
 """
 
@@ -42,7 +44,7 @@ class FirmStance(AgentState):
 
     __slots__ = ("p", "F", "thin_at", "pull_at", "delay", "phi", "pulled", "risk", "var",
                  "high", "low", "attractive_since", "inventory", "liq_ring", "skew", "weights",
-                 "last_log", "t", "never")
+                 "last_log", "t", "never", "floor")
     _wiring = ("p",)
 
     def __init__(self, p, jitter: np.ndarray, *, long_share: float, weights: np.ndarray,
@@ -70,6 +72,10 @@ class FirmStance(AgentState):
         self.last_log: float | None = None
         self.t = 0
         self.never = never
+        self.floor = np.zeros(self.F)
+        """The least depth each firm keeps: designated makers (the first ``obligated_firms``)
+        stay at ``obligation_depth`` on every venue, whatever their risk."""
+        self.floor[:min(self.F, p.obligated_firms)] = p.obligation_depth
 
     def liquidations_last_minute(self) -> float:
         return float(self.liq_ring.sum())
@@ -126,9 +132,11 @@ class FirmStance(AgentState):
         self.phi = new
 
     def factor(self, f: int) -> float:
-        """Firm f's depth factor, 0..1 of its calm depth."""
-        return float(self.phi[f])
+        """Firm f's depth factor, 0..1 of its calm depth (at least its obligation)."""
+        return float(max(self.phi[f], self.floor[f]))
 
     def mean_factor(self, token: float) -> float:
-        """The firms' mean depth factor, each keeping at least ``token`` while pulled."""
-        return float(np.maximum(self.phi, token).mean()) if self.F else 0.0
+        """The firms' mean depth factor on the outside venues, each keeping at least ``token``
+        while pulled (and a designated maker its obligation)."""
+        return float(np.maximum(np.maximum(self.phi, token), self.floor).mean()) if self.F \
+            else 0.0

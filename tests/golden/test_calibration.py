@@ -27,8 +27,6 @@ KNOWN_MISSES: dict[tuple[int, str], str] = {
     (4, "F6"): "the first ADL (05:10) comes a minute before the peak liquidation minute (05:11)",
     (4, "F8"): "open interest falls 24.9% (25–50%)",
     (4, "F9"): "the hedger's longs are liquidated (05:11) before its DOGE short is ADL'd",
-    (1, "C2"): "obligating every firm (half its calm depth kept) recovers 17% of C1's cut in "
-               "liquidations, not half: the obligation depth is too small a share",
 }
 
 
