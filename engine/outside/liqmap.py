@@ -83,6 +83,3 @@ class LiquidationMap:
         """The bucket of a log price relative to the start price (clipped to the map)."""
         return np.clip(((log_rel - self.grid[0]) / self.width).astype(np.int64), 0,
                        len(self.grid) - 1)
-
-    def long_total(self) -> np.ndarray:
-        return self.long_cum[:, 0].copy()

@@ -57,10 +57,11 @@ class OutsideMarket(AgentState):
                  "waypoints", "noise", "lmap", "lo_idx", "hi_idx", "long_left", "backlog_sell",
                  "backlog_buy", "x", "eaten", "stance", "news", "_next_news", "start",
                  "shock_at", "open_at", "liq_minutes", "local_flow", "local_liq",
-                 "tracked", "d_side", "floor", "latent", "last_log", "second")
+                 "tracked", "d_side", "floor", "latent")
     _wiring = ("p", "waypoints", "news", "stance")
-    _dropped_fields = ("paths",)
-    """A format-2 save's scenario paths (the fresh run rebuilds the waypoints from the level)."""
+    _dropped_fields = ("paths", "last_log", "second")
+    """A format-2 save's scenario paths (the fresh run rebuilds the waypoints from the level),
+    and two fields early format-3 saves kept that nothing read."""
 
     def __init__(self, cfg, rng: np.random.Generator, stance: FirmStance, *,
                  prices: list[float], ticks: list[float], maint_rate: list[float],
@@ -74,7 +75,6 @@ class OutsideMarket(AgentState):
         self.mode = ix.mode
         self.S = len(symbols)
         self.start = start
-        self.second = 0
         self.tracked = tracked
         self.ticks = np.asarray(ticks, dtype=float)
         self.logp0 = np.log(np.asarray(prices, dtype=float))
@@ -118,7 +118,6 @@ class OutsideMarket(AgentState):
         self.local_flow = np.zeros(self.S)
         """The local exchange's net forced selling (USD) since the last second, per symbol."""
         self.local_liq = 0.0
-        self.last_log = self.logp0.copy()
 
     # --- the local venue's liquidations (the arbitrageurs carry its flow out) --------------------
     def observe(self, sim, events) -> None:
@@ -186,8 +185,7 @@ class OutsideMarket(AgentState):
             new_long, new_short = self._cross(logi, rel)
             self.backlog_sell += new_long
             self.backlog_buy += new_short
-            assert self.stance.high is not None or self.second == 0
-            high = self.stance.high if self.stance.high is not None else rel
+            high = self.stance.high if self.stance.high is not None else rel  # the first second
             dd = np.maximum(0.0, 1 - rel / high)
             cut_share = crowd.panic_rate / 60 * 100 * dd
             remaining = self.lmap.long_cum[:, 0] - self.lmap.long_cum[np.arange(self.S),
@@ -214,8 +212,6 @@ class OutsideMarket(AgentState):
         self.stance.step(rel, float(logi[self.tracked]), liquidated + self.local_liq, absorbed)
         self.local_flow[:] = 0.0
         self.local_liq = 0.0
-        self.last_log = logi
-        self.second += 1
         return logi
 
     def _cross(self, logi: np.ndarray, rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,13 +224,3 @@ class OutsideMarket(AgentState):
         gone_short = m.short_cum[rows, hi] - m.short_cum[rows, self.hi_idx]
         self.lo_idx, self.hi_idx = lo, hi
         return gone_long * self.long_left * rel, gone_short * rel
-
-    # --- what the outside looks like -------------------------------------------------------------
-    def depth_usd(self) -> np.ndarray:
-        """Outside ±1% depth per symbol now, USD: quoted depth less what flow has eaten."""
-        phi = self.stance.mean_factor(self.p.market_makers.token_presence)
-        quoted = self.d_side * 2 * (self.floor + phi)
-        return quoted * quoted / (quoted + self.eaten)
-
-    def liquidated_usd(self) -> float:
-        return float(sum(self.liq_minutes.values()))

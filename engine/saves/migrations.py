@@ -12,9 +12,8 @@ from .state import T_DICT, T_ENUM, T_OBJECT
 Migration = Callable[[dict, Any], tuple[dict, Any]]
 
 
-def object_fields(tree: Any, cls: str):
-    """The field lists ``[key, value, key, value, ...]`` of every object of class ``cls``
-    (``class_name``) in a state tree, to edit in place (a migration's building block)."""
+def _objects(tree: Any, cls: str):
+    """The ``[class name, field list]`` pairs of every object of class ``cls`` in a state tree."""
     stack = [tree]
     while stack:
         node = stack.pop()
@@ -22,10 +21,17 @@ def object_fields(tree: Any, cls: str):
             obj = node.get(T_OBJECT)
             if isinstance(obj, list) and len(obj) == 2 and obj[0] == cls \
                     and isinstance(obj[1], list):
-                yield obj[1]
+                yield obj
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+
+
+def object_fields(tree: Any, cls: str):
+    """The field lists ``[key, value, key, value, ...]`` of every object of class ``cls``
+    (``class_name``) in a state tree, to edit in place (a migration's building block)."""
+    for obj in _objects(tree, cls):
+        yield obj[1]
 
 
 def rename_field(flat: list, old: str, new: str, convert: Callable[[Any], Any] | None = None):
@@ -76,16 +82,8 @@ def _as_map(node: Any) -> Any:
 
 
 def _rename_class(tree: Any, old: str, new: str) -> None:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            obj = node.get(T_OBJECT)
-            if isinstance(obj, list) and len(obj) == 2 and obj[0] == old:
-                obj[0] = new
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    for obj in list(_objects(tree, old)):
+        obj[0] = new
 
 
 MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
