@@ -53,7 +53,9 @@ class CrashRun:
             step_seconds=clock.step_seconds, insurance_fund=self._funds(exch, symbols),
             shared_fund=exch.fund_shared, fund_floor=exch.fund_floor,
             adl_policy=exch.adl_policy, mark_method=exch.mark_method,
-            workout_slippage_ppm=round(exch.workout_slippage_bps * 100))
+            workout_slippage_ppm=round(exch.workout_slippage_bps * 100),
+            takeover_stress_ppm=round(exch.takeover_stress_pct * 10_000),
+            adl_drawdown_ppm=round(exch.adl_drawdown_pct * 10_000))
         sim.exchange.set_rules(adl_breaker_usd_per_min=exch.adl_breaker_usd_per_min,
                                halt_drop_pct=exch.halt_drop_pct,
                                halt_window_minutes=exch.halt_window_minutes,

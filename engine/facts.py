@@ -1,12 +1,13 @@
-"""The stylized facts F1–F10 of the default crash (../shared/docs/crash.md), checked on a run's
-summary. Each check returns (passed, measured) so tests, the CLI and calibration share one
+"""The facts of the default crash (../shared/docs/crash.md), checked on run summaries: the
+stylized facts F1–F10, the causal facts C1–C4, the timing facts F11–F14 and the structure facts
+F15–F20. Each check returns (passed, measured) so tests, the CLI and calibration share one
 definition of the targets."""
 
 from __future__ import annotations
 
 from typing import overload
 
-from .clock import parse_hhmm
+from .clock import fmt_hhmm, parse_hhmm
 
 
 @overload
@@ -109,3 +110,77 @@ def check_causal(base: dict, runs: dict[str, dict]) -> dict[str, tuple[bool, obj
     out["C4 half the shock: ADL notional ≤ 10% of the baseline's"] = (
         half is not None and half <= 0.1, half)
     return out
+
+
+def _hhmm(t: int | None) -> str | None:
+    return None if t is None else fmt_hhmm(t)
+
+
+def _firm_times(summary: dict) -> tuple[int | None, int | None, int | None]:
+    """(first thinning, the time every firm had pulled, first return at or after 05:35) from
+    the firms' state changes; every firm logs its state at the start, so the names are all."""
+    events = summary["market_makers"]
+    firms = {name for _, name, _ in events}
+    thin = next((_t(t) for t, _, state in events if state == "thinning"), None)
+    pulled: dict[str, int] = {}
+    for t, name, state in events:
+        if state == "pulled":
+            pulled.setdefault(name, _t(t))
+    every = max(pulled.values()) if firms and len(pulled) == len(firms) else None
+    back = next((_t(t) for t, _, state in events
+                 if state == "returning" and _t(t) >= parse_hhmm("05:35")), None)
+    return thin, every, back
+
+
+def check_structure(summary: dict) -> dict[str, tuple[bool, object]]:
+    """The timing facts F11–F13 and the structure facts F15, F16 (per run: ADL in at least three
+    symbols; crash.md asks it on 7 of seeds 1–10), F17, F19 and F20 on one run's summary."""
+    out: dict[str, tuple[bool, object]] = {}
+    thin, every, _ = _firm_times(summary)
+    out["F11 the first firm thins 04:35–04:50"] = (
+        thin is not None and parse_hhmm("04:35") <= thin <= parse_hhmm("04:50"), _hhmm(thin))
+    out["F12 every firm has pulled 04:55–05:10"] = (
+        every is not None and parse_hhmm("04:55") <= every <= parse_hhmm("05:10"), _hhmm(every))
+    bottom, peak = _t(summary["tracked_depth"]["min_at"]), _t(summary["liquidations"]["peak_minute"])
+    out["F13 depth bottoms 05:10–05:25; peak liquidation minute 05:05–05:22"] = (
+        parse_hhmm("05:10") <= bottom <= parse_hhmm("05:25")
+        and peak is not None and parse_hhmm("05:05") <= peak <= parse_hhmm("05:22"),
+        (summary["tracked_depth"]["min_at"], summary["liquidations"]["peak_minute"]))
+    adl, liq = summary["adl"], summary["liquidations"]
+    ratio = adl["notional_usd"] / liq["notional_usd"] if liq["notional_usd"] else None
+    out["F15 ADL ÷ liquidated notional 15%–50%"] = (
+        ratio is not None and 0.15 <= ratio <= 0.5, None if ratio is None else round(ratio, 4))
+    out["F16 ADL in at least three symbols"] = (len(adl["symbols"]) >= 3, sorted(adl["symbols"]))
+    top = adl["max_second_share"]
+    out["F17 no second holds more than 40% of the ADL notional"] = (
+        top is not None and top <= 0.4, top)
+    hedged = adl["hedged_then_liquidated"]
+    out["F19 ≥ 20% of the hedged crowd ADL'd on a leg are then liquidated"] = (
+        hedged["share"] is not None and hedged["share"] >= 0.2, hedged["share"])
+    market = summary.get("market")
+    out["F20 market-wide liquidations $5B–$20B, peak minute ≥ $1B"] = (
+        market is not None and 5e9 <= market["liquidated_usd"] <= 20e9
+        and market["peak_minute_usd"] >= 1e9,
+        None if market is None else (market["liquidated_usd"], market["peak_minute_usd"]))
+    return out
+
+
+def check_recovery(summary: dict) -> tuple[bool, object]:
+    """F14, on a run with an epilogue to 06:10 or later: a firm re-quotes from 05:35 and the
+    tracked depth is back to at least 90% of its start by 06:10."""
+    _, _, back = _firm_times(summary)
+    depth = summary["tracked_depth"]
+    at = [usd for hhmm, usd in depth["series"] if _t(hhmm) <= parse_hhmm("06:10")]
+    share = at[-1] / depth["start_usd"] if at and depth["start_usd"] else None
+    return (back is not None and share is not None and share >= 0.9,
+            (_hhmm(back), None if share is None else round(share, 3)))
+
+
+def check_lows(summaries: list[dict]) -> tuple[bool, object]:
+    """F18 over many seeds: no symbol's low sits on the same price on more than 3 of them (a
+    low pinned to one resting order, not made by the flow)."""
+    most: dict[str, int] = {}
+    for sym in summaries[0]["symbols"] if summaries else []:
+        lows = [s["symbols"][sym]["low"] for s in summaries]
+        most[sym] = max(lows.count(x) for x in lows)
+    return (all(n <= 3 for n in most.values()), most)

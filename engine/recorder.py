@@ -248,8 +248,8 @@ class Recorder:
             groups[name] = GroupReport(int(len(ids)), _usd(end - self.group_start[name]))
         hedger = None
         if self.hedger is not None:
-            hedger = HedgerTimes(None if self.hedger_adl_at is None else t(self.hedger_adl_at),
-                                 None if self.hedger_liq_at is None else t(self.hedger_liq_at),
+            hedger = HedgerTimes(_to_the_second(self.hedger_adl_at),
+                                 _to_the_second(self.hedger_liq_at),
                                  _usd(self.hedger_equity_start),
                                  _usd(ex.equity_units(self.hedger)))
         adl_ids = np.fromiter(sorted(self.adl_accounts), np.int64, len(self.adl_accounts))
@@ -305,3 +305,8 @@ class Recorder:
         return MarketReport(round(sum(window.values()), 2),
                             None if peak[0] is None else fmt_hhmm(sim.start + 60 * peak[0]),
                             round(peak[1], 2), round(sum(minutes.values()), 2))
+
+
+def _to_the_second(clock: int | None) -> str | None:
+    """A moment of the player's (ADL, liquidation) as HH:MM:SS: two can share a minute."""
+    return None if clock is None else fmt_hhmm(clock, with_seconds=True)

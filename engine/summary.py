@@ -101,7 +101,9 @@ class OpenInterestReport:
 class HedgerTimes:
     """The player's section under its first name (``hedger``): kept one format version more."""
     adl_at: str | None
+    """When ADL first closed a position of the player's, HH:MM:SS."""
     liquidated_at: str | None
+    """When the player was first liquidated, HH:MM:SS."""
     equity_start: float
     equity_end: float
 

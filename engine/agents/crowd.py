@@ -4,11 +4,13 @@ Construction (all draws from the simulation's generator):
 
 * each account trades one symbol, chosen with probability ∝ √(crowd notional of the symbol);
 * ``long_share`` of the accounts are long (exactly, by count); a share ``hedged_share`` also holds an
-  opposite leg in another symbol (cross margin, the article's hedged trader in small);
-* leverage is Pareto-distributed from ``leverage_min`` with tail ``leverage_tail``, capped at
-  ``leverage_max`` and at the instrument bracket's maximum for the position's size;
+  opposite leg in another symbol (cross margin, the article's hedged trader in small), a short
+  worth ``hedge_ratio`` of its long leg (hedge legs take at most 90% of a symbol's short side);
+* leverage is Pareto-distributed from ``leverage_min`` with tail ``leverage_tail``, times
+  ``hedged_leverage_scale`` for hedged accounts, capped at ``leverage_max`` and at the instrument
+  bracket's maximum for the position's size;
 * sizes are log-normal, scaled so that the longs' notional per symbol is the level's
-  ``notional_usd``; the shorts (fewer, larger) are scaled so long and short lots net to zero;
+  ``notional_usd``; the plain shorts (fewer, larger) are scaled so long and short lots net to zero;
 * entries spread log-normally (``entry_spread_pct``) around the start price; margin is the initial
   margin times (1 + an exponential buffer), topped up so that every position starts with at
   least its initial margin at the start price (the ones that could not have survived until the
@@ -24,7 +26,8 @@ Each step the crowd acts (vectorized draws, a handful of orders):
   highest chance anyone can have (a Bernoulli process walked by geometric gaps), then each pick is
   kept with its own chance over that one — every account still acts with exactly its own chance;
 * **re-hedge after ADL** — a share ``rebalance_share`` of traders whose position was closed by ADL
-  re-open part of it at market the next step (the article's extra selling);
+  re-open part of it at market the next step, limited ``rebalance_slippage_pct`` through the
+  mark (the article's extra selling);
 * **momentum shorts** — while an index is down more than 1% over five minutes, fresh accounts
   short it with ``chase_leverage`` (``chase_usd_per_min``): they are the shorts the rebound squeezes;
 * **dip buyers** — from ``dip_buy_from``, flat cash accounts buy at market;
@@ -96,13 +99,20 @@ class Crowd(AgentState):
         plain = np.setdiff1d(np.arange(n), hedged)
         longs = round((n + len(hedged)) * cfg.long_share) - len(hedged)
         side[plain[rng.permutation(len(plain))[: max(0, longs)]]] = BUY
+        lev[hedged] = np.minimum(lev[hedged] * cfg.hedged_leverage_scale, cfg.leverage_max)
         hedge_sym = (sym[hedged] + rng.integers(1, self.S, len(hedged))) % self.S \
             if self.S > 1 else np.zeros(0, dtype=np.int64)
         self.ids = np.zeros(0, dtype=np.int64)
-        legs = [(np.arange(n), sym, side, size, lev, iso, entry_dev)]
+        legs = [(np.arange(n), sym, side, size, lev, iso, entry_dev, np.full(n, np.nan))]
         if len(hedged):
-            legs.append((hedged, hedge_sym, -side[hedged], size[hedged] * 0.5, lev[hedged],
-                         np.zeros(len(hedged), bool), entry_dev[hedged]))
+            # a hedge leg is hedge_ratio of its account's long leg, in USD (the long legs share
+            # their symbol's notional by size)
+            long_size = np.bincount(sym[side == BUY], size[side == BUY], minlength=self.S)
+            per_size = np.divide(np.asarray(notional_usd, dtype=float) * MONEY_PER_USD, long_size,
+                                 out=np.zeros(self.S), where=long_size > 0)
+            hedge_usd = size[hedged] * per_size[sym[hedged]] * cfg.hedge_ratio
+            legs.append((hedged, hedge_sym, -side[hedged], size[hedged], lev[hedged],
+                         np.zeros(len(hedged), bool), entry_dev[hedged], hedge_usd))
         self._build(sim, legs, buffer, notional_usd, list(extra))
         self.hedged_ids = self.ids[hedged] if len(self.ids) else np.zeros(0, dtype=np.int64)
         """The accounts holding a hedge (a long and a short leg in two symbols)."""
@@ -140,9 +150,9 @@ class Crowd(AgentState):
             p0 = ex.marks.index[s]
             mine = [e for e in extra if e[1] == s]
             rows = []
-            for acc_idx, sym, side, size, lev, iso, dev in legs:
+            for acc_idx, sym, side, size, lev, iso, dev, fixed in legs:
                 m = sym == s
-                rows.append((acc_idx[m], side[m], size[m], lev[m], iso[m], dev[m]))
+                rows.append((acc_idx[m], side[m], size[m], lev[m], iso[m], dev[m], fixed[m]))
             if mine and not any(r[0].size for r in rows) and n:
                 rows.append(self._counterparty_leg(legs[0], mine))
             idx = np.concatenate([r[0] for r in rows])
@@ -151,6 +161,7 @@ class Crowd(AgentState):
             lv = np.concatenate([r[3] for r in rows])
             iso = np.concatenate([r[4] for r in rows])
             dev = np.concatenate([r[5] for r in rows])
+            fixed = np.concatenate([r[6] for r in rows])
             if idx.size == 0:
                 if mine:
                     raise InvalidInput(f"the crowd holds no {ex.symbols[s]} positions to stand "
@@ -161,7 +172,15 @@ class Crowd(AgentState):
             longs, shorts = sd > 0, sd < 0
             usd_size = np.zeros(len(idx))
             usd_size[longs] = sz[longs] / max(sz[longs].sum(), 1e-12) * target
-            usd_size[shorts] = sz[shorts] / max(sz[shorts].sum(), 1e-12) * target
+            hedges = shorts & ~np.isnan(fixed)
+            plain = shorts & ~hedges
+            total = fixed[hedges].sum()
+            if total > 0:  # hedge legs at their USD size, at most 90% of the short side
+                cap = 0.9 * target if plain.any() else target
+                usd_size[hedges] = fixed[hedges] * (min(1.0, cap / total) if plain.any()
+                                                    else cap / total)
+            usd_size[plain] = sz[plain] / max(sz[plain].sum(), 1e-12) \
+                * (target - usd_size[hedges].sum())
             # exp via the standard library, element by element: numpy's vectorized exp may
             # differ in the last bit between CPUs, and entries must not
             growth = np.array([math.exp(x) for x in dev.tolist()])
@@ -204,11 +223,11 @@ class Crowd(AgentState):
         """A leg for a symbol where the crowd drew no account but the player holds a position:
         the crowd's largest account (by size; no draw, so the rest of the run is unchanged)
         takes the other side, cross margin, entered at the start price."""
-        acc_idx, _, _, size, lev, _, _ = plain
+        acc_idx, _, _, size, lev, _, _, _ = plain
         a = int(np.argmax(size))
         side = SELL if sum(e[2] for e in mine) > 0 else BUY
         return (acc_idx[a:a + 1], np.array([side], dtype=np.int64), size[a:a + 1],
-                lev[a:a + 1], np.zeros(1, dtype=bool), np.zeros(1))
+                lev[a:a + 1], np.zeros(1, dtype=bool), np.zeros(1), np.full(1, np.nan))
 
     def _stink_bids(self, sim, stink_usd: list[float], depth_pct: list[float]) -> None:
         """Many traders' resting bids far below the market: ``STINK_ORDERS`` orders per symbol,
@@ -267,7 +286,7 @@ class Crowd(AgentState):
         ex = sim.exchange
         pending, self._rehedge = self._rehedge, []
         for a, s, side, qty in pending:
-            self._market(ex, a, s, side, qty)
+            self._market(ex, a, s, side, qty, slippage_pct=self.cfg.rebalance_slippage_pct)
         if sim.t % 2 == 0 and self.n:
             self._cut_and_take_profit(sim, 2 * sim.dt / 60)
         if sim.t % 60 == 0:
@@ -278,11 +297,13 @@ class Crowd(AgentState):
         if sim.clock >= self.cfg.dip_buy_from and len(self.dip_ids):
             self._buy_dip(sim)
 
-    def _market(self, ex, a: int, s: int, side: int, lots: int, reduce_only: bool = False) -> None:
-        """A marketable IOC limited at ``slippage_pct`` through the mark: the crowd's market
-        orders (real front ends cap market-order slippage too)."""
+    def _market(self, ex, a: int, s: int, side: int, lots: int, reduce_only: bool = False,
+                slippage_pct: float | None = None) -> None:
+        """A marketable IOC limited at ``slippage_pct`` (default: the crowd's) through the mark:
+        the crowd's market orders (real front ends cap market-order slippage too)."""
         mark = ex.marks.mark[s]
-        limit = max(1, round(mark * (1 + side * self.cfg.slippage_pct / 100)))
+        slip = self.cfg.slippage_pct if slippage_pct is None else slippage_pct
+        limit = max(1, round(mark * (1 + side * slip / 100)))
         try:
             ex.place_lots(a, s, side, lots, limit, Tif.IOC, reduce_only)
         except CrashfloorError:

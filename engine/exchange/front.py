@@ -34,8 +34,7 @@ class Exchange:
 
     ``insurance_fund`` is USD: one number for every contract's fund (or for the shared fund when
     ``shared_fund``), or a mapping symbol → USD. Funds are accounts of their own
-    (``fund_account``) that never fall below ``fund_floor`` USD.
-    """
+    (``fund_account``) that never fall below ``fund_floor`` USD."""
 
     __slots__ = ("instruments", "symbols", "_sym", "units", "price_grid", "qty_grid",
                  "adl_policy", "rng", "books", "acc", "marks", "journal", "pools", "rules",
@@ -50,7 +49,8 @@ class Exchange:
     def __init__(self, instruments: Iterable[Instrument], insurance_fund: object = 0, *,
                  shared_fund: bool = False, fund_floor: object = 0, adl_policy: str = "article",
                  rng: np.random.Generator | None = None, workout_slippage_ppm: int = 5_000,
-                 mark_ema_steps: int = 30, mark_method: str = "median3", capacity: int = 1024):
+                 takeover_stress_ppm: int = 0, adl_drawdown_ppm: int = 0, mark_ema_steps: int = 30,
+                 mark_method: str = "median3", capacity: int = 1024):
         self.instruments = list(instruments)
         self.symbols = [inst.symbol for inst in self.instruments]
         if not self.symbols:
@@ -74,7 +74,7 @@ class Exchange:
                                   self.rules, self.journal, self.price_grid, self.qty_grid)
         self.funds = InsuranceFunds(self.symbols, self.pools, self.ledger, self.rules,
                                     self.journal, insurance_fund, shared_fund, fund_floor,
-                                    workout_slippage_ppm)
+                                    workout_slippage_ppm, takeover_stress_ppm, adl_drawdown_ppm)
         self.scan = MarginScan(self.instruments)
         """Which pools may be under water (scan.py): derived, rebuilt after a load."""
         self.lit_positions = [np.zeros(0, np.int64) for _ in self.symbols]

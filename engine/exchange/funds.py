@@ -35,11 +35,13 @@ class InsuranceFunds:
     """The funds of one exchange: one per contract, or one shared (``shared``)."""
 
     __slots__ = ("symbols", "acc", "pools", "ledger", "rules", "journal", "floor", "names", "ids",
-                 "fund_of", "workout_slippage_ppm")
+                 "fund_of", "workout_slippage_ppm", "takeover_stress_ppm", "adl_drawdown_ppm",
+                 "highs")
 
     def __init__(self, symbols: list[str], pools: MarginPools, ledger: OrderLedger,
                  rules: MarketRules, journal: Journal, amount: object, shared: bool,
-                 floor: object, workout_slippage_ppm: int):
+                 floor: object, workout_slippage_ppm: int, takeover_stress_ppm: int = 0,
+                 adl_drawdown_ppm: int = 0):
         self.symbols = symbols
         self.acc: Accounts = pools.acc
         self.pools = pools
@@ -47,6 +49,16 @@ class InsuranceFunds:
         self.rules = rules
         self.journal = journal
         self.workout_slippage_ppm = int(workout_slippage_ppm)
+        if not 0 <= int(takeover_stress_ppm) < 1_000_000:
+            raise InvalidInput(f"takeover_stress_ppm must be 0..999999, got {takeover_stress_ppm!r}")
+        self.takeover_stress_ppm = int(takeover_stress_ppm)
+        """A takeover must leave every fund position within its budget after a further move of
+        this much (ppm of the mark) against it, not only at the mark (0)."""
+        if not 0 <= int(adl_drawdown_ppm) < 1_000_000:
+            raise InvalidInput(f"adl_drawdown_ppm must be 0..999999, got {adl_drawdown_ppm!r}")
+        self.adl_drawdown_ppm = int(adl_drawdown_ppm)
+        """Bybit's trigger: a fund whose equity is this far (ppm) below its high takes nothing
+        over; the liquidations go to ADL until it recovers (0: no trigger)."""
         self.floor = usd_to_money(floor, "fund_floor", allow_zero=True)
         if shared:
             names = ["shared"]
@@ -72,6 +84,8 @@ class InsuranceFunds:
                                    len(names), leverage=1, is_fund=True))
         self.fund_of = [self.ids[0] if shared else self.ids[s] for s in range(len(symbols))]
         """Per symbol, the account id of the fund that covers it."""
+        self.highs = [int(sizes[name]) for name in names]
+        """Per fund, the highest equity (cash + its positions' PnL at mark) seen at a settle."""
 
     # --- lookups ---------------------------------------------------------------------------------
     def name(self, f: int) -> str:
@@ -89,6 +103,7 @@ class InsuranceFunds:
             raise InvalidInput(f"insurance fund {name} would be {target / MONEY_PER_USD:,} USD, "
                                f"below its floor {self.floor / MONEY_PER_USD:,} USD")
         self.pools.resize(self.ids[self.names.index(name)], target)
+        self.highs[self.names.index(name)] = target
 
     def pay(self, f: int, amount: int, reason: str) -> None:
         """Add ``amount`` (negative: take it) to fund f's cash, with an event."""
@@ -101,9 +116,28 @@ class InsuranceFunds:
         return [s for s in range(len(self.symbols)) if self.acc.q[s, f]]
 
     # --- takeovers -------------------------------------------------------------------------------
+    def equity(self, f: int) -> int:
+        """Fund f's cash plus its positions' PnL at mark."""
+        return self.acc.w[f] + sum(self.pools.upnl(s, f) for s in self.positions(f))
+
+    def note_highs(self) -> None:
+        """Raise each fund's high-water mark to its equity now (every settle)."""
+        for k, f in enumerate(self.ids):
+            self.highs[k] = max(self.highs[k], self.equity(f))
+
+    def in_drawdown(self, f: int) -> bool:
+        """Is fund f past its ADL drawdown trigger (``adl_drawdown_ppm`` below its high)?"""
+        if not self.adl_drawdown_ppm:
+            return False
+        high = self.highs[self.ids.index(f)]
+        return self.equity(f) < high - high * self.adl_drawdown_ppm // 1_000_000
+
     def can_take(self, f: int, s: int, lots: int, price: int) -> bool:
-        """Would every fund position stay within its budget at mark after taking ``lots`` at
-        ``price``?"""
+        """Would every fund position stay within its budget after taking ``lots`` at ``price``,
+        at the mark moved ``takeover_stress_ppm`` against the position? Never while the fund is
+        past its drawdown trigger."""
+        if self.in_drawdown(f):
+            return False
         acc, units = self.acc, self.pools.units
         marks = cast("list[int]", self.pools.marks.mark)  # set: the waterfall runs only then
         cash = acc.w[f]
@@ -117,8 +151,10 @@ class InsuranceFunds:
                 qs.append((k, q))
                 cs.append(c)
         budgets = _budgets(cash - self.floor, cs)
+        stress = self.takeover_stress_ppm
         for (k, q), c, b in zip(qs, cs, budgets, strict=True):
-            if c - q * marks[k] * units[k] > b:
+            move = marks[k] * stress // 1_000_000
+            if c - q * (marks[k] - move if q > 0 else marks[k] + move) * units[k] > b:
                 return False
         return cash >= self.floor
 

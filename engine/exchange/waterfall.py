@@ -63,6 +63,8 @@ def run_waterfall(ex: Exchange) -> None:
     funds = ex.funds
     for f in funds.ids:
         funds.work_out(f)
+    if funds.adl_drawdown_ppm:
+        funds.note_highs()
     stuck: list[tuple[int, int]] = []
     for _ in range(MAX_ROUNDS):
         cross, isolated = ex.scan.underwater(ex)

@@ -36,13 +36,11 @@ class SymbolsConfig:
     index.noise_reversion_minutes)
     """
     beta: float
-    """emergent index: the news moves this symbol's value this many times as far as
-    index.shock_pct
-    """
+    """emergent index: the news moves this symbol's value this many times as far as index.shock_pct"""
     waypoints: tuple[tuple[int, float], ...]
-    """scripted index: the outside venues' path: [["HH:MM", price], ...]; linear between
-    waypoints, flat after the last; waypoints before the clock's start are skipped; each
-    price at most 10 × the start price
+    """scripted index: the outside venues' path: [["HH:MM", price], ...]; linear between waypoints,
+    flat after the last; waypoints before the clock's start are skipped; each price at most 10 ×
+    the start price
     """
 
 
@@ -65,20 +63,27 @@ class ExchangeConfig:
     """scales every fund (20 = BitMEX-like)"""
     workout_slippage_bps: float
     """the fund works positions out no worse than this from mark"""
+    takeover_stress_pct: float
+    """the fund takes a position over only while its inventory could move this much further against
+    it and stay within its budget; beyond that, ADL
+    """
+    adl_drawdown_pct: float
+    """Bybit's ADL trigger: while a fund's equity is this far below its high, liquidations go to
+    ADL, not to the fund (0 = off)
+    """
     adl_exempt_player: bool
-    """counterfactual: the player's positions are last in every ADL queue (after the funds), so
-    the debrief can show what ADL did to them
+    """counterfactual: the player's positions are last in every ADL queue (after the funds), so the
+    debrief can show what ADL did to them
     """
     fund_sizing: str
-    """fixed: the amounts above; stress: each contract's fund is the bad debt its positions
-    would leave after a move of fund_stress_pct against them (times fund_multiplier)
+    """fixed: the amounts above; stress: each contract's fund is the bad debt its positions would
+    leave after a move of fund_stress_pct against them (times fund_multiplier)
     """
     fund_stress_pct: float
     """the stress move for fund_sizing = stress, %"""
     adl_breaker_usd_per_min: float
-    """ADL circuit breaker: at most this notional per contract per minute is auto-deleveraged;
-    the rest stays with the insurance fund, which may go into deficit (bad debt). 0 = no
-    breaker
+    """ADL circuit breaker: at most this notional per contract per minute is auto-deleveraged; the
+    rest stays with the insurance fund, which may go into deficit (bad debt). 0 = no breaker
     """
     halt_drop_pct: float
     """trading halt: a contract whose mark falls this far below its high of the last
@@ -95,9 +100,8 @@ class ExchangeConfig:
 class IndexConfig:
     """the index the exchange marks against: the outside venues"""
     mode: str
-    """emergent: the outside market responds to flow (news moves value a few per cent;
-    liquidations against the firms' depth make the rest); scripted: the index follows each
-    symbol's waypoints
+    """emergent: the outside market responds to flow (news moves value a few per cent; liquidations
+    against the firms' depth make the rest); scripted: the index follows each symbol's waypoints
     """
     shock_at: int
     """emergent: when the headline lands"""
@@ -127,8 +131,8 @@ class OutsideConfig:
     open_interest_usd: Mapping[str, float]
     """per symbol"""
     crowd_share: float
-    """share of the open interest held by the leveraged crowd (its liquidation map; split
-    long/short by crowd.long_share)
+    """share of the open interest held by the leveraged crowd (its liquidation map; split long/short
+    by crowd.long_share)
     """
     depth_usd: Mapping[str, float]
     """per symbol"""
@@ -139,9 +143,7 @@ class OutsideConfig:
     leverage_max: Mapping[str, float]
     """per symbol"""
     survived_pct: float
-    """positions this close to liquidation (% of the price) were mostly liquidated before the
-    start
-    """
+    """positions this close to liquidation (% of the price) were mostly liquidated before the start"""
     map_positions: int
     """positions drawn per symbol and side for the liquidation map"""
     liq_exec_seconds: float
@@ -180,8 +182,8 @@ class MarketMakersConfig:
     requote_bps: float
     """re-centre the ladder when fair value moves this far"""
     withdrawal: str
-    """emergent: from the firms' risk (thresholds below); scripted: at the times below; never:
-    they stay in full (the counterfactual)
+    """emergent: from the firms' risk (thresholds below); scripted: at the times below; never: they
+    stay in full (the counterfactual)
     """
     widen_at: int
     """news: spreads widen (scripted)"""
@@ -238,8 +240,8 @@ class MarketMakersConfig:
     stagger_seconds: int
     """spread of firms' reaction times"""
     obligated_firms: int
-    """designated market makers: this many firms (the first ones) are under quoting obligations
-    and never thin below them
+    """designated market makers: this many firms (the first ones) are under quoting obligations and
+    never thin below them
     """
     obligation_depth: float
     """an obligated firm keeps at least this share of its calm depth on the book"""
@@ -264,6 +266,10 @@ class CrowdConfig:
     """positions in isolated margin"""
     hedged_share: float
     """accounts holding a long/short hedge"""
+    hedged_leverage_scale: float
+    """hedged accounts lever up this many times (they count on the hedge), at most leverage_max"""
+    hedge_ratio: float
+    """a hedged account's short leg, as a share of its long leg's size"""
     margin_buffer: float
     """extra margin above initial, as a share of it (mean)"""
     entry_spread_pct: float
@@ -281,8 +287,8 @@ class CrowdConfig:
     cut_clip_usd: float
     """largest single order of a trader cutting a position or taking profit"""
     chase_usd_per_min: float
-    """momentum shorts opened per symbol per minute while the index falls fast (they get
-    squeezed on the rebound)
+    """momentum shorts opened per symbol per minute while the index falls fast (they get squeezed on
+    the rebound)
     """
     chase_leverage: int
     """leverage of the momentum shorts"""
@@ -294,6 +300,8 @@ class CrowdConfig:
     """
     rebalance_share: float
     """share of ADL'd traders who re-hedge by selling"""
+    rebalance_slippage_pct: float
+    """how far through the mark a re-hedge may fill"""
     dip_buy_from: int
     """dip buyers start"""
     dip_buy_usd_per_min: float
@@ -301,8 +309,8 @@ class CrowdConfig:
     sees_withdrawals: bool
     """transparency: traders see market makers' quoted depth live and de-risk as it is withdrawn"""
     withdrawal_reaction: float
-    """with sees_withdrawals: cut and take-profit rates are multiplied by 1 + this × the
-    withdrawn share of the calm depth
+    """with sees_withdrawals: cut and take-profit rates are multiplied by 1 + this × the withdrawn
+    share of the calm depth
     """
 
 
@@ -370,8 +378,8 @@ class PlayerConfig:
     maker_quoting: bool
     """maker: the desk is already quoting (its default ladder) when the session starts"""
     maker_rebate_bps: float
-    """maker: fee rebate on the desk's filled volume, paid each minute (with obligations: only
-    for minutes that met them)
+    """maker: fee rebate on the desk's filled volume, paid each minute (with obligations: only for
+    minutes that met them)
     """
     obligations: PlayerObligationsConfig
     """maker: quoting obligations of a designated market maker"""
@@ -441,8 +449,8 @@ class LevelConfig:
     format: int
     """level format version"""
     base: str | None
-    """start from another level (a name in the same folder, or a path relative to this file):
-    this file's values replace the base's key by key; arrays ([[news]], waypoints,
+    """start from another level (a name in the same folder, or a path relative to this file): this
+    file's values replace the base's key by key; arrays ([[news]], waypoints,
     [[player.positions]], ...) replace whole
     """
     title: str
@@ -463,9 +471,7 @@ class LevelConfig:
     symbols: Mapping[str, SymbolsConfig]
     """the traded contracts; at least one"""
     tracked_symbol: str | None
-    """the symbol whose ±1% depth the depth meter and the facts follow; default: the first
-    symbol
-    """
+    """the symbol whose ±1% depth the depth meter and the facts follow; default: the first symbol"""
     exchange: ExchangeConfig
     index: IndexConfig
     """the index the exchange marks against: the outside venues"""

@@ -74,7 +74,7 @@ def _doc(text: str, indent: str) -> list[str]:
         return []
     lines, line = [], ""
     for word in text.split(" "):
-        if line and len(indent) + 3 + len(line) + 1 + len(word) > 96:
+        if line and len(indent) + 3 + len(line) + 1 + len(word) > 100:
             lines.append(line)
             line = word
         else:

@@ -170,6 +170,12 @@ SCHEMA = Table({
                                  min=0, max=1000),
         "workout_slippage_bps": Field("float", 50, "the fund works positions out no worse than "
                                       "this from mark", min=0, max=5000),
+        "takeover_stress_pct": Field("float", 0, "the fund takes a position over only while its "
+                                     "inventory could move this much further against it and "
+                                     "stay within its budget; beyond that, ADL", min=0, max=95),
+        "adl_drawdown_pct": Field("float", 0, "Bybit's ADL trigger: while a fund's equity is "
+                                  "this far below its high, liquidations go to ADL, not to the "
+                                  "fund (0 = off)", min=0, max=95),
         "adl_exempt_player": Field("bool", False, "counterfactual: the player's positions are "
                                    "last in every ADL queue (after the funds), so the debrief "
                                    "can show what ADL did to them"),
@@ -329,6 +335,11 @@ SCHEMA = Table({
                                min=0.1, max=10),
         "isolated_share": Field("fraction", 0.25, "positions in isolated margin"),
         "hedged_share": Field("fraction", 0.03, "accounts holding a long/short hedge"),
+        "hedged_leverage_scale": Field("float", 1.0, "hedged accounts lever up this many times "
+                                       "(they count on the hedge), at most leverage_max",
+                                       min=1, max=100),
+        "hedge_ratio": Field("float", 0.5, "a hedged account's short leg, as a share of its long "
+                             "leg's size", min=0.01, max=1),
         "margin_buffer": Field("float", 0.3, "extra margin above initial, as a share of it (mean)",
                                min=0, max=10),
         "entry_spread_pct": Field("float", 2.5, "entries spread around the start price, %",
@@ -359,6 +370,8 @@ SCHEMA = Table({
                               "may fill (real front ends cap it; in a crash it hardly binds)",
                               min=0.01, max=99),
         "rebalance_share": Field("fraction", 0.5, "share of ADL'd traders who re-hedge by selling"),
+        "rebalance_slippage_pct": Field("float", 50.0, "how far through the mark a re-hedge may "
+                                        "fill", min=0.01, max=90),
         "dip_buy_from": Field("time", "05:25", "dip buyers start"),
         "dip_buy_usd_per_min": Field("usd", 200_000, "dip-buying flow per symbol per minute",
                                      max=MAX_FLOW_USD),

@@ -35,7 +35,8 @@ from .checks import _Problems, _guard, _int_in, _is_int, audit_exchange
 # --- the fixed wiring: what a restore must not change ------------------------------------------
 _STATIC_EXCHANGE = ("symbols", "_sym", "units", "instruments", "price_grid", "qty_grid",
                     "adl_policy")
-_STATIC_FUNDS = ("ids", "names", "fund_of", "floor", "workout_slippage_ppm")
+_STATIC_FUNDS = ("ids", "names", "fund_of", "floor", "workout_slippage_ppm", "takeover_stress_ppm",
+                 "adl_drawdown_ppm")
 _STATIC_RULES = ("adl_breaker", "halt_drop_ppm", "halt_window", "halt_seconds")
 _STATIC_MARKS = ("method", "alpha", "stale_steps")
 _STATIC_SIM = ("seed", "start", "end", "step_seconds")

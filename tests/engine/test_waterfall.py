@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.errors import InvalidInput
 from engine.events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationStarted)
 
 from .conftest import usd
@@ -155,4 +156,71 @@ def test_cross_liquidation_leaves_isolated_positions_alone(make_exchange):
         [("BTC", False)]
     assert ex.position(a, "ETH").lots == 1000 and ex.acc.im[1, a] == usd(400)
     assert ex.position(a, "BTC").lots == 0
+    assert ex.total_money() == money
+
+
+@pytest.mark.parametrize("fund, stress_ppm, taken", [
+    (1_000, 0, True),               # at the mark the fund is in profit: it takes it
+    (1_776, 200_000, True),         # 20% further down it would lose exactly its 1,776
+    (Decimal("1775.999999"), 200_000, False),  # one unit short of that: ADL instead
+])
+def test_takeover_stress_sends_what_the_fund_cannot_carry_to_adl(make_exchange, fund,
+                                                                   stress_ppm, taken):
+    """``takeover_stress_ppm``: the fund takes a position over only if it could still carry its
+    loss after a further move of that much against it. The long (bankrupt at 90,000) is
+    liquidated at mark 90,300 into an empty book: taken over at 90,000 it would lose
+    0.1 × (90,000 − 0.8 × 90,300) = 1,776 USD at the stressed mark 72,240."""
+    ex = make_exchange(fund=fund, takeover_stress_ppm=stress_ppm)
+    a, (short,) = open_long(ex, 1_000, 0.1, [(100_000, 0.1)])
+    money = ex.total_money()
+    ex.set_index("BTC", 90_300)
+    events = ex.settle()
+    takeovers = [(e.account, e.qty, e.price) for e in events if isinstance(e, InsuranceTakeover)]
+    adl = [(e.account, e.counterparty, e.qty, e.price) for e in events if isinstance(e, AdlFill)]
+    if taken:
+        assert takeovers == [(a, 100, 900_000)] and adl == []
+    else:
+        assert takeovers == [] and adl == [(a, short, 100, 900_000)]
+        assert ex.position(short, "BTC").lots == 0
+    assert ex.position(a, "BTC").lots == 0
+    assert ex.total_money() == money
+
+
+def test_takeover_stress_is_checked(make_exchange):
+    with pytest.raises(InvalidInput, match="takeover_stress_ppm"):
+        make_exchange(takeover_stress_ppm=1_000_000)
+
+
+@pytest.mark.parametrize("drawdown_ppm, second_to_fund", [(0, True), (100_000, False)])
+def test_a_fund_past_its_drawdown_trigger_sends_liquidations_to_adl(make_exchange, drawdown_ppm,
+                                                                     second_to_fund):
+    """Bybit's ADL trigger (``adl_drawdown_ppm``): while a fund's equity is that far below its
+    high, the liquidations it would take over go to ADL instead. A (bankrupt at 90,000) is taken
+    over at 88,500: the fund's 1,000 USD show a 150 USD loss, 15% down. B (bankrupt at 88,000) is
+    liquidated at 88,300: with a 10% trigger it goes to ADL, without one to the fund.
+    Bybit: https://www.bybit.com/en/help-center/article/Insurance-Fund and its Dec 2025 notice
+    ("a single trading pair's 8-hour drawdown exceeds the set threshold" triggers ADL)."""
+    ex = make_exchange(fund=1_000, adl_drawdown_ppm=drawdown_ppm)
+    a, _ = open_long(ex, 1_000, 0.1, [(100_000, 0.1)])
+    s2 = ex.open_account(100_000)
+    ex.place(s2, "BTC", "sell", 0.1, 100_000, leverage=20)
+    b = ex.open_account(1_200)
+    ex.place(b, "BTC", "buy", 0.1, None, leverage=20)
+    ex.settle()
+    money = ex.total_money()
+    ex.set_index("BTC", 88_500)
+    first = ex.settle()
+    assert [e.account for e in first if isinstance(e, InsuranceTakeover)] == [a]
+    fund = ex.fund_account("BTC")
+    assert ex.funds.equity(fund) == usd(850)
+    assert ex.funds.in_drawdown(fund) is (drawdown_ppm > 0)
+    ex.set_index("BTC", 88_300)
+    second = ex.settle()
+    takeovers = [e.account for e in second if isinstance(e, InsuranceTakeover)]
+    adl = [(e.account, e.qty, e.price) for e in second if isinstance(e, AdlFill)]
+    if second_to_fund:
+        assert takeovers == [b] and adl == []
+    else:
+        assert takeovers == [] and adl == [(b, 100, 880_000)]
+    assert ex.position(b, "BTC").lots == 0
     assert ex.total_money() == money

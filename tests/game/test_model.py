@@ -97,9 +97,9 @@ def test_the_floors_story_agrees_with_the_recorder(crash_end):
         moments = [m.clock // 60 * 60 for m in crash_end.timeline if m.kind == kind]
         return moments[0] if moments else None
 
-    assert first_minute("adl") == (hedger["adl_at"] and parse_hhmm(hedger["adl_at"]))
+    assert first_minute("adl") == (hedger["adl_at"] and parse_hhmm(hedger["adl_at"]) // 60 * 60)
     assert first_minute("liquidation") == (
-        hedger["liquidated_at"] and parse_hhmm(hedger["liquidated_at"]))
+        hedger["liquidated_at"] and parse_hhmm(hedger["liquidated_at"]) // 60 * 60)
     assert {e.kind for e in crash_end.log.tape} <= {"liquidation", "adl"}
     debrief = build(crash_end)
     assert debrief.equity[-1][0] == crash_end.sim.clock

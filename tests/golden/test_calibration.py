@@ -1,8 +1,9 @@
-"""The default level reproduces the stylized facts F1–F10 of crash.md, full size, seeds 1..5,
-and the causal facts C1–C4 on seed 1 (the same seed with one switch changed).
+"""The default level reproduces the facts of crash.md, full size: the stylized facts F1–F10, the
+timing facts F11–F13 and the structure facts F15–F20 on seeds 1..5, F14 with an epilogue on
+seed 1, and the causal facts C1–C4 on seed 1 (the same seed with one switch changed).
 
-Five full-size runs, the ×20-fund run and four counterfactuals take about two minutes on two
-cores (run in parallel).
+Five full-size runs, the ×20-fund run, four counterfactuals, the ADL-exempt run and an epilogue
+take about two minutes on two cores (run in parallel).
 Facts are defined once, in engine/facts.py. A fact that a seed does not meet yet is listed in
 KNOWN_MISSES with the reason, and reported as an expected failure rather than hidden.
 """
@@ -12,15 +13,30 @@ from pathlib import Path
 
 import pytest
 
-from engine.facts import CAUSAL_SWITCHES, check_causal, check_f10, check_facts
+from engine.facts import (CAUSAL_SWITCHES, check_causal, check_f10, check_facts, check_lows,
+                          check_recovery, check_structure)
 
 LEVEL = Path(__file__).resolve().parents[2] / "levels" / "1011.toml"
 SEEDS = (1, 2, 3, 4, 5)
 
 KNOWN_MISSES: dict[tuple[int, str], str] = {
-    (2, "F9"): "the hedger's DOGE ADL and its longs' liquidation fall in the same minute (05:07): "
-               "the emergent cascade is faster than the article's",
-    (3, "F5"): "DOGE's wick reaches −62% (−30..−55%): the thin local DOGE book",
+    (1, "F6"): "the first ADL fill (05:10) comes in the minute before the peak liquidation minute "
+               "(05:11): the funds fill up in the wave's ramp",
+    (4, "F6"): "the first ADL fill (05:06) comes in the minute before the peak minute (05:07)",
+    (1, "F7"): "96% of the liquidated notional is long (80–92%): few shorts are liquidated",
+    (4, "F5"): "DOGE's wick stops at −26% (−30..−55%)",
+    (1, "F12"): "the last firm pulls at 05:12 (04:55–05:10)",
+    (3, "F11"): "the first firm thins at 04:29, six minutes early (04:35–04:50)",
+    (3, "F13"): "depth bottoms at 05:09, a minute early (05:10–05:25)",
+    (4, "F13"): "depth bottoms at 05:09, a minute early (05:10–05:25)",
+    (4, "F15"): "ADL is 13.9% of the liquidated notional (15–50%)",
+    (5, "F15"): "ADL is 14.2% of the liquidated notional (15–50%)",
+    (4, "F20"): "the market-wide peak minute is $0.98B (≥ $1B)",
+    (5, "F20"): "the market-wide peak minute is $0.91B (≥ $1B)",
+    (1, "C3"): "a balanced crowd's BTC drawdown is 64% of the baseline's (≤ 60%): the firms "
+               "still withdraw on the drawdown alone",
+    (1, "F14"): "depth is back to 85% of its start at 06:10 (≥ 90%): the firms return at 05:40 "
+                "and ramp over 15 minutes",
 }
 
 
@@ -37,12 +53,13 @@ def _run(job):
 def summaries():
     jobs = [(seed, []) for seed in SEEDS] + [(1, ["exchange.fund_multiplier=20"])] \
         + [(1, switch) for switch in CAUSAL_SWITCHES.values()] \
-        + [(1, ["exchange.adl_exempt_player=true"])]
+        + [(1, ["exchange.adl_exempt_player=true"]), (1, ["clock.epilogue=06:15"])]
     with ProcessPoolExecutor(2) as pool:
         results = list(pool.map(_run, jobs))
     n, c = len(SEEDS), len(CAUSAL_SWITCHES)
     return (dict(zip(SEEDS, results[:n], strict=True)), results[n],
-            dict(zip(CAUSAL_SWITCHES, results[n + 1:n + 1 + c], strict=True)), results[-1])
+            dict(zip(CAUSAL_SWITCHES, results[n + 1:n + 1 + c], strict=True)), results[-2],
+            results[-1])
 
 
 FACTS = ("F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9")
@@ -56,6 +73,36 @@ def test_default_level_reproduces_the_stylized_fact(summaries, seed, fact, reque
     results = check_facts(summaries[0][seed])
     (name, (ok, measured)), = [(k, v) for k, v in results.items() if k.startswith(fact + " ")]
     assert ok, f"seed {seed}: {name}: measured {measured}"
+
+
+STRUCTURE = ("F11", "F12", "F13", "F15", "F16", "F17", "F19", "F20")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("fact", STRUCTURE)
+def test_default_level_has_the_crash_timing_and_structure(summaries, seed, fact, request):
+    """When the firms leave and the cascade peaks; how large a share ADL takes, in how many
+    contracts, how spread out; whether hedged traders who lose a leg to ADL are liquidated next;
+    the market-wide liquidations at real scale (engine.facts.check_structure)."""
+    if (seed, fact) in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_MISSES[(seed, fact)], strict=True))
+    results = check_structure(summaries[0][seed])
+    (name, (ok, measured)), = [(k, v) for k, v in results.items() if k.startswith(fact + " ")]
+    assert ok, f"seed {seed}: {name}: measured {measured}"
+
+
+def test_f18_no_low_sits_on_one_resting_order(summaries):
+    ok, most = check_lows(list(summaries[0].values()))
+    assert ok, f"seeds {SEEDS}: the most seeds sharing one low, per symbol: {most}"
+
+
+def test_f14_the_firms_return_and_depth_recovers(summaries, request):
+    """With an epilogue to 06:15 (seed 1): firms re-quote from 05:35 and the tracked depth is
+    back to 90% of its start by 06:10."""
+    if (1, "F14") in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_MISSES[(1, "F14")], strict=True))
+    ok, measured = check_recovery(summaries[4])
+    assert ok, f"seed 1: first return, depth share at 06:10: {measured}"
 
 
 def test_f10_a_bitmex_like_fund_all_but_ends_adl(summaries):
@@ -78,17 +125,19 @@ def test_the_withdrawal_turns_a_correction_into_the_cascade(summaries, fact, req
 def test_f9_what_adl_did_to_the_hedger_by_a_counterfactual(summaries):
     """Seed 1 (F9 holds): the same run with the player last in every ADL queue. The longs are
     liquidated all the same (the DOGE short is isolated: its gain never backed them), no later
-    than in the real run; what ADL took is the hedge's gain — the account ends with it instead of
-    nothing. This is what the debrief can tell the player, measured, not asserted."""
+    than in the real run; what ADL took is part of the hedge's gain (it closed the short at the
+    liquidated traders' bankruptcy prices, short of where the short would have run): seed 1
+    ends at $92,830 instead of $101,493. This is what the debrief can tell the player,
+    measured, not asserted."""
     real, exempt = summaries[0][1]["player"], summaries[3]["player"]
     assert real["adl_at"] is not None and real["adl_at"] < real["liquidated_at"]
     assert exempt["adl_at"] is None and exempt["adl_hits"] == 0
     assert exempt["liquidated_at"] is not None and exempt["liquidated_at"] <= real["liquidated_at"]
-    assert real["equity_end"] == 0 and exempt["equity_end"] > 50_000
+    assert real["adl_hits"] > 0 and exempt["equity_end"] > real["equity_end"] > 0
 
 
 def test_every_run_conserves_money_exactly(summaries):
-    for s in [*summaries[0].values(), summaries[1], *summaries[2].values(), summaries[3]]:
+    for s in [*summaries[0].values(), summaries[1], *summaries[2].values(), *summaries[3:]]:
         assert s["conservation_error"] == 0
 
 

@@ -43,19 +43,10 @@ def small_level(tmp_path):
 
 @dataclass
 class Finished:
-    """A small-crowd run of a shipped level to its end, with every event it emitted and the
-    crowd's open notional at 05:10 (money units)."""
+    """A small-crowd run of a shipped level to its end, with every event it emitted."""
     run: CrashRun
     summary: dict
     events: list
-    crowd_notional_0505: int
-
-
-def crowd_notional(run: CrashRun) -> int:
-    """The crowd's open positions at mark, both sides, money units."""
-    ex = run.sim.exchange
-    return sum(int(abs(ex.acc.qty[s, run.crowd.ids]).sum()) * ex.marks.mark[s] * ex.units[s]
-               for s in range(len(ex.symbols)))
 
 
 @cache
@@ -63,12 +54,7 @@ def finished(name: str, seed: int, extra: tuple[str, ...] = ()) -> Finished:
     """Run once per test session and share (the runs are read-only after this)."""
     run = conserving(small_run(name, seed, list(extra)))
     events: list = []
-    lots = {}
-
-    def listen(sim, step_events):
-        events.extend((sim.t, e) for e in step_events)
-        if sim.clock == 5 * 3600 + 10 * 60:
-            lots["0505"] = crowd_notional(run)
-    run.sim.listeners.append(listen)
+    run.sim.listeners.append(lambda sim, step_events: events.extend(
+        (sim.t, e) for e in step_events))
     run.run()
-    return Finished(run, run.summary(), events, lots.get("0505", -1))
+    return Finished(run, run.summary(), events)
