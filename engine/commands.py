@@ -36,6 +36,17 @@ class Desk(Protocol):
     def pull(self, ex: Exchange) -> None: ...
 
 
+@runtime_checkable
+class Wallet(Protocol):
+    """A spot wallet that transfer commands move money through (``engine/agents/wallet.py``)."""
+
+    account: int
+
+    def transfer(self, ex: Exchange, usd: object, to: str) -> int: ...
+
+    def state_digest(self) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     account: int
@@ -55,6 +66,27 @@ class PlaceOrder(Command):
     tif: str = "gtc"
     reduce_only: bool = False
     leverage: int | None = None
+    lots: int | None = None
+    usd: int | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.side) is str and self.side in ("buy", "sell"):
+            object.__setattr__(self, "side", Side.parse(self.side))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceTrigger(Command):
+    """A stop (``kind="stop"``) or take-profit (``"take_profit"``) order: held by the exchange
+    until the watched price (mark or last, a level field) reaches ``trigger`` (USD), then sent as
+    a market order — or as a limit at ``price``, a stop-limit. Sized by exactly one of ``qty``,
+    ``lots`` or ``usd``; ``reduce_only`` closes no more than the position left when it fires."""
+    symbol: str
+    side: Side | str
+    kind: str
+    trigger: str
+    qty: str | None = None
+    price: str | None = None
+    reduce_only: bool = False
     lots: int | None = None
     usd: int | None = None
 
@@ -125,6 +157,14 @@ class Withdraw(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class Transfer(Command):
+    """Move ``usd`` between the player's spot wallet and its futures account: ``to="futures"``
+    (in; at most what the spot wallet holds) or ``"spot"`` (out; at most what is available)."""
+    usd: str
+    to: str = "futures"
+
+
+@dataclass(frozen=True, slots=True)
 class SetQuotes(Command):
     """Steer the account's market-making desk: start/stop quoting, spreads (bps from mark) and
     sizes (USD per level) per side, inventory skew. ``None`` leaves a setting as it is."""
@@ -162,9 +202,10 @@ class CommandRejected(Event):
     message: str
 
 
-COMMANDS = {cls.__name__: cls for cls in (PlaceOrder, CancelOrder, AmendOrder, CancelAll,
+COMMANDS = {cls.__name__: cls for cls in (PlaceOrder, PlaceTrigger, CancelOrder, AmendOrder,
+                                          CancelAll,
                                           ClosePosition, SetLeverage, SetMarginMode, AddMargin,
-                                          RemoveMargin, Deposit, Withdraw, SetQuotes,
+                                          RemoveMargin, Deposit, Withdraw, Transfer, SetQuotes,
                                           PullQuotes)}
 
 
@@ -201,14 +242,15 @@ def from_record(record: dict[str, Any]) -> Command:
         raise InvalidInput(f"bad {record['type']} record {record!r}: {exc}") from None
 
 
-def apply(ex: Exchange, cmd: Command, desks: Mapping[int, Desk] | None = None) -> Event:
-    """Carry out one command on the exchange, or on the account's market-making desk (``desks``,
-    by account: ``SetQuotes`` and ``PullQuotes``); the outcome as an event (never raises for a
-    refused command)."""
+def apply(ex: Exchange, cmd: Command, desks: Mapping[int, Desk] | None = None,
+          wallets: Mapping[int, Wallet] | None = None) -> Event:
+    """Carry out one command on the exchange, on the account's market-making desk (``desks``,
+    by account: ``SetQuotes`` and ``PullQuotes``) or through its spot wallet (``wallets``:
+    ``Transfer``); the outcome as an event (never raises for a refused command)."""
     seen = len(ex.journal.events)
     before = _position(ex, cmd)
     try:
-        oid = _dispatch(ex, cmd, desks or {})
+        oid = _dispatch(ex, cmd, desks or {}, wallets or {})
     except CrashfloorError as exc:
         return CommandRejected(ex.t, cmd, type(exc).__name__, str(exc))
     if not isinstance(cmd, (PlaceOrder, ClosePosition)) or oid is None:
@@ -243,12 +285,16 @@ def _position(ex: Exchange, cmd: Command) -> int:
         return 0
 
 
-def _dispatch(ex: Exchange, cmd: Command, desks: Mapping[int, Desk]) -> int | None:
+def _dispatch(ex: Exchange, cmd: Command, desks: Mapping[int, Desk],
+              wallets: Mapping[int, Wallet]) -> int | None:
     a = cmd.account
     match cmd:
         case PlaceOrder():
             return ex.place(a, cmd.symbol, cmd.side, cmd.qty, cmd.price, cmd.tif,
                             cmd.leverage, cmd.reduce_only, lots=cmd.lots, usd=cmd.usd)
+        case PlaceTrigger():
+            return ex.place_trigger(a, cmd.symbol, cmd.side, cmd.kind, cmd.trigger, cmd.qty,
+                                    cmd.price, cmd.reduce_only, lots=cmd.lots, usd=cmd.usd)
         case CancelOrder():
             _own_order(ex, a, cmd.oid)
             ex.cancel(cmd.oid)
@@ -278,6 +324,12 @@ def _dispatch(ex: Exchange, cmd: Command, desks: Mapping[int, Desk]) -> int | No
                                    ask_size_usd=cmd.ask_size_usd, skew=cmd.skew)
         case PullQuotes():
             _desk(ex, desks, a).pull(ex)
+        case Transfer():
+            ex.trader(a)
+            wallet = wallets.get(a)
+            if wallet is None:
+                raise InvalidInput(f"account {a} has no spot wallet (player.spot_usd)")
+            wallet.transfer(ex, cmd.usd, cmd.to)
         case _:
             raise InvalidInput(f"unknown command {cmd!r}")
     return None
@@ -294,5 +346,6 @@ def _desk(ex: Exchange, desks: Mapping[int, Desk], a: int) -> Desk:
 def _own_order(ex: Exchange, a: int, oid: int) -> None:
     ex.trader(a)
     info = ex.ledger.orders.get(oid) if type(oid) is int else None
-    if info is None or info.account != a:
-        raise UnknownOrder(f"order {oid!r} is not a resting order of account {a}")
+    held = ex.triggers.pending.get(oid) if type(oid) is int else None
+    if (info is None or info.account != a) and (held is None or held.account != a):
+        raise UnknownOrder(f"order {oid!r} is not a resting or conditional order of account {a}")

@@ -18,6 +18,7 @@ import numpy as np
 from .agents.arbitrage import Arbitrageurs
 from .agents.crowd import Crowd
 from .agents.market_makers import MarketMakers
+from .agents.wallet import SpotWallet
 from .agents.player_maker import PlayerDesk
 from .agents.stance import FirmStance
 from .clock import fmt_hhmm, parse_hhmm
@@ -59,7 +60,7 @@ class CrashRun:
         sim.exchange.set_rules(adl_breaker_usd_per_min=exch.adl_breaker_usd_per_min,
                                halt_drop_pct=exch.halt_drop_pct,
                                halt_window_minutes=exch.halt_window_minutes,
-                               halt_minutes=exch.halt_minutes)
+                               halt_minutes=exch.halt_minutes, stop_trigger=exch.stop_trigger)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run
@@ -102,13 +103,18 @@ class CrashRun:
             sim.add_desk(self.desk)
             if player.maker_quoting:
                 self.desk.settings.quoting = True
+        self.wallet = None
+        if self.player is not None and player.spot_usd > 0:
+            self.wallet = SpotWallet(self.player, player.spot_usd)
+            sim.add_wallet(self.wallet)
 
         self.makers.act(sim)  # the books open full, before the first step
         sim.exchange.settle()
         self.recorder = Recorder(sim, tracked=symbols.index(tracked), crowd_ids=self.crowd.ids,
                                  hedger=self.player, groups=self._groups(), role=player.role,
                                  desk=self.desk, hedged_ids=self.crowd.hedged_ids,
-                                 outside=self.outside, session_end=clock.end)
+                                 outside=self.outside, session_end=clock.end,
+                                 wallet=self.wallet)
         sim.listeners.extend(self._listeners())
 
     def _listeners(self) -> list:

@@ -41,6 +41,23 @@ class OrderCancelled(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OrderTriggered(Event):
+    """A stop or take-profit order's trigger was reached (``exchange/triggers.py``): it went into
+    the book as order ``new_oid``, or the exchange refused it (``error`` says why; ``new_oid``
+    None)."""
+    oid: int
+    account: int
+    symbol: str
+    side: int
+    qty: int
+    kind: str
+    trigger: int
+    price: int
+    new_oid: int | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class LiquidationStarted(Event):
     """An account (or one isolated position) fell below maintenance margin and is taken over."""
     account: int

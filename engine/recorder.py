@@ -28,8 +28,11 @@ class Recorder:
     def __init__(self, sim, *, tracked: int, crowd_ids: np.ndarray, hedger: int | None,
                  groups: dict[str, np.ndarray] | None = None, role: str = "hedger",
                  desk=None, hedged_ids: np.ndarray | None = None, outside=None,
-                 session_end: int | None = None):
+                 session_end: int | None = None, wallet=None):
         ex = sim.exchange
+        self.wallet = wallet
+        """The player's spot wallet (``engine/agents/wallet.py``), or None."""
+        self.spot_start = wallet.balance if wallet is not None else 0
         self.session_end = sim.end if session_end is None else session_end
         """When the session ends (seconds since midnight); an epilogue runs past it."""
         self.outside = outside
@@ -216,12 +219,16 @@ class Recorder:
                 desk.minutes_missed,
                 _usd(end - start - desk.spread_earned - desk.rebates + desk.penalties),
                 desk.obligations_met())
+        spot = self.wallet.balance if self.wallet is not None else 0
+        # transfers move money between the two wallets: only the sum of both is profit or loss
+        pnl = end + spot - start - self.spot_start
         return PlayerReport(
-            self.role, self.hedger, _usd(start), _usd(end), _usd(end - start),
-            round((end - start) / start * 100, 2) if start else None,
+            self.role, self.hedger, _usd(start), _usd(end), _usd(pnl),
+            round(pnl / (start + self.spot_start) * 100, 2) if start + self.spot_start else None,
             round(self.player_max_dd * 100, 2), self.player_liquidations == 0,
             self.player_liquidations, self.player_adl_hits, _usd(self.player_adl_notional), maker,
-            times.adl_at if times else None, times.liquidated_at if times else None)
+            times.adl_at if times else None, times.liquidated_at if times else None,
+            _usd(self.spot_start), _usd(spot))
 
     def report(self, sim, *, level: str, seed: int, checksum: str) -> RunReport:
         """The run so far as a typed record (``engine.summary``), objectives not yet scored."""

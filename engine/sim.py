@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .clock import fmt_hhmm, parse_hhmm
-from .commands import Command, Desk, apply, to_record
+from .commands import Command, Desk, Wallet, apply, to_record
 from .errors import InvalidInput
 from .events import Event
 from .exchange import Exchange
@@ -68,6 +68,9 @@ class Simulation:
         self.listeners: list[Callable[[Simulation, list[Event]], None]] = []
         self.desks: dict[int, Desk] = {}
         """Market-making desks that quote commands steer, by account (a maker level's player)."""
+        self.wallets: dict[int, Wallet] = {}
+        """Spot wallets that transfer commands move money through, by account (the player's):
+        state, saved and in the checksum."""
         self._pending: list[Command] = []
         self.command_log: list[tuple[int, dict]] = []
         """Every command submitted, as ``(t, commands.to_record(command))``: ``t`` is the time it
@@ -109,6 +112,12 @@ class Simulation:
         self.agents.append(desk)
         self.desks[desk.account] = desk
 
+    def add_wallet(self, wallet: Wallet) -> None:
+        """Register the spot wallet that transfer commands of its account use. A wallet is
+        state (saved, in the checksum) but not an agent: it never acts, and the agents' order
+        draw is the same with or without one."""
+        self.wallets[wallet.account] = wallet
+
     def _after_restore(self) -> None:
         """Desks are wiring, not state: after a save is restored, the desks are the restored
         agents that are desks (a format-1 save kept them on the exchange)."""
@@ -138,7 +147,7 @@ class Simulation:
         for i in self.rng.permutation(len(self.agents)).tolist():
             self.agents[i].act(self)
         pending, self._pending = self._pending, []
-        outcomes = [apply(ex, cmd, self.desks) for cmd in pending]
+        outcomes = [apply(ex, cmd, self.desks, self.wallets) for cmd in pending]
         events = ex.settle()
         events.extend(outcomes)
         for listener in self.listeners:
@@ -156,4 +165,6 @@ class Simulation:
             digest = getattr(part, "state_digest", None)  # a stateless hook has none
             if digest is not None:
                 h.update(digest())
+        for account in sorted(self.wallets):
+            h.update(self.wallets[account].state_digest())
         return h.hexdigest()

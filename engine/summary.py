@@ -139,6 +139,10 @@ class PlayerReport:
     maker: MakerReport | None
     adl_at: str | None = None
     liquidated_at: str | None = None
+    spot_start_usd: float = 0.0
+    """The spot wallet at the start (``player.spot_usd``): money outside the futures account."""
+    spot_end_usd: float = 0.0
+    """The spot wallet at the end; ``pnl_usd`` counts both wallets, so a transfer is no profit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..book import Side, Tif
@@ -122,6 +123,43 @@ def place(ex: Exchange, account: int, symbol: str, side: Side | str, qty: object
     except CrashfloorError:
         acc.lev[s, a] = old
         raise
+
+
+def place_trigger(ex: Exchange, account: int, symbol: str, side: Side | str, kind: str,
+                  trigger: object, qty: object = None, price: object = None,
+                  reduce_only: bool = False, *, lots: int | None = None,
+                  usd: int | None = None) -> int:
+    """A stop (``kind="stop"``) or take-profit (``"take_profit"``) order: held by the exchange
+    until the watched price reaches ``trigger`` (USD), then sent as a market order, or as a GTC
+    limit at ``price`` (a stop-limit). Sized like ``place`` (``usd`` at the trigger price when
+    there is no limit); returns its id (``triggers.py``)."""
+    s, a = ex._s(symbol), ex._a(account)
+    sd = int(Side.parse(side))
+    ticks = ex.price_grid[s].steps(trigger)
+    limit = None if price is None else ex.price_grid[s].steps(price)
+    n = order_lots(ex, s, qty, lots, usd, ticks if limit is None else limit)
+    if reduce_only and not ex.acc.q[s, a]:
+        raise ReduceOnlyError(f"account {a} has no {ex.symbols[s]} position for a reduce-only "
+                              f"{kind.replace('_', '-')} to close")
+    return ex.triggers.add(a, s, sd, n, kind, ticks, limit, bool(reduce_only))
+
+
+def cancel(ex: Exchange, oid: object) -> Decimal:
+    """``Exchange.cancel``: a resting order, or a conditional one; its size in coins."""
+    if type(oid) is int and oid in ex.triggers.pending:
+        order = ex.triggers.cancel(oid)
+        return ex.qty_grid[order.s].value(order.lots)
+    info = resting(ex, oid)
+    return ex.qty_grid[info.s].value(ex.ledger.cancel(oid, "cancelled"))  # type: ignore[arg-type]
+
+
+def cancel_all(ex: Exchange, a: int, symbol: str | None) -> int:
+    """``Exchange.cancel_all``: resting and conditional orders; how many were cancelled."""
+    symbols = range(len(ex.symbols)) if symbol is None else [ex._s(symbol)]
+    held = [oid for oid, t in ex.triggers.of(a) if t.s in symbols]
+    for oid in held:
+        ex.triggers.cancel(oid)
+    return ex.ledger.cancel_account(a, symbols, "cancelled") + len(held)
 
 
 def close_lots(position: int, fraction: object) -> int:

@@ -4,7 +4,6 @@ a call that raises leaves the state (and ``checksum()``) as it was."""
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from collections.abc import Iterable
 
@@ -26,6 +25,7 @@ from .ledger import OrderLedger
 from .pools import MarginPools
 from .rules import MarketRules
 from .scan import MarginScan
+from .triggers import TriggerOrders
 from .views import AccountView, OrderView, PositionView
 
 
@@ -38,7 +38,7 @@ class Exchange:
 
     __slots__ = ("instruments", "symbols", "_sym", "units", "price_grid", "qty_grid",
                  "adl_policy", "rng", "books", "acc", "marks", "journal", "pools", "rules",
-                 "ledger", "funds", "scan", "lit_positions", "lights_stale")
+                 "ledger", "funds", "scan", "lit_positions", "lights_stale", "triggers")
     _not_state = ("scan",)
     """Derived, not saved (``state.py``); ``_after_restore`` rebuilds it."""
     _moved_fields = MOVED_FIELDS
@@ -75,6 +75,7 @@ class Exchange:
         self.funds = InsuranceFunds(self.symbols, self.pools, self.ledger, self.rules,
                                     self.journal, insurance_fund, shared_fund, fund_floor,
                                     workout_slippage_ppm, takeover_stress_ppm, adl_drawdown_ppm)
+        self.triggers = TriggerOrders(self.ledger, self.rules, self.journal)  # stops, take-profits
         self.scan = MarginScan(self.instruments)
         """Which pools may be under water (scan.py): derived, rebuilt after a load."""
         self.lit_positions = [np.zeros(0, np.int64) for _ in self.symbols]
@@ -249,6 +250,9 @@ class Exchange:
     """Place an order sized in coins (``qty``), ``lots`` or whole-dollar notional (``usd``);
     returns its id (``entry.place``, bound here with no layer in between, says the rules)."""
 
+    place_trigger = entry.place_trigger
+    """A stop or take-profit order, held until its trigger is reached (``triggers.py``)."""
+
     def place_lots(self, a: int, s: int, side: int, lots: int, ticks: int | None, tif: Tif,
                    reduce_only: bool = False) -> int:
         """Place an order in grid units (the agents' path; trusted ids), checked like ``place``."""
@@ -263,15 +267,14 @@ class Exchange:
         return entry.close_position(self, self._a(account), self._s(symbol), fraction)
 
     def cancel(self, oid: int) -> Decimal:
-        """Cancel a resting order; returns the cancelled size in coins (UnknownOrder if gone)."""
-        info = entry.resting(self, oid)
-        return self.qty_grid[info.s].value(self.ledger.cancel(oid, "cancelled"))
+        """Cancel a resting or conditional order; returns its size in coins (UnknownOrder if
+        gone)."""
+        return entry.cancel(self, oid)
 
     def cancel_all(self, account: int, symbol: str | None = None) -> int:
-        """Cancel every resting order of an account (in one symbol, or all); returns the count."""
-        a = self._a(account)
-        symbols = range(len(self.symbols)) if symbol is None else [self._s(symbol)]
-        return self.ledger.cancel_account(a, symbols, "cancelled")
+        """Cancel every resting and conditional order of an account (in one symbol, or all);
+        returns the count."""
+        return entry.cancel_all(self, self._a(account), symbol)
 
     def amend(self, oid: int, price: object = None, qty: object = None, *,
               usd: int | None = None) -> None:
@@ -298,6 +301,7 @@ class Exchange:
         self.marks.update(self.books)
         if all(m is not None for m in self.marks.mark):
             self.rules.update_halts(self.marks.mark)
+            self.triggers.fire()
             waterfall.run_waterfall(self)
         self.lights_stale = True
         return self.drain_events()
@@ -332,19 +336,4 @@ class Exchange:
     # --- determinism -----------------------------------------------------------------------------
     def checksum(self) -> str:
         """A hash of the whole state: arrays, books, orders, prices, funds, fees, clock, RNG."""
-        h = hashlib.blake2b(digest_size=16)
-        for name, arr in sorted(self.acc.arrays().items()):
-            if name in ("adl_light", "adl_score"):
-                continue
-            h.update(name.encode())
-            h.update(np.ascontiguousarray(arr).tobytes())
-        for book in self.books:
-            h.update(repr((book.resting(), book.last_trade_price)).encode())
-        h.update(repr(self.ledger.digest()).encode())
-        h.update(repr(self.marks.state()).encode())
-        h.update(repr((self.ledger.fee_pool, self.pools.net_deposits, self.t,
-                       self.ledger.next_oid)).encode())
-        if self.rules.active:
-            h.update(repr(self.rules.digest()).encode())
-        h.update(repr(self.rng.bit_generator.state).encode())
-        return h.hexdigest()
+        return views.checksum(self)

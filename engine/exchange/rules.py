@@ -20,7 +20,7 @@ class MarketRules:
 
     __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
-                 "adl_last")
+                 "adl_last", "stop_trigger")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -39,6 +39,8 @@ class MarketRules:
         """Per symbol, the window's candidate highs (t, mark), falling (a monotonic queue)."""
         self.halts: list[tuple[int, int, int]] = []
         """(symbol index, start t, end t) of every halt so far."""
+        self.stop_trigger = "mark"
+        """The price stop and take-profit orders watch: "mark" or "last" (``triggers.py``)."""
         self.adl_last: tuple[int, ...] = ()
         """Accounts ADL reaches last, after every other trader and the funds (a counterfactual:
         the player exempt from ADL unless nobody else can take the position)."""
@@ -54,7 +56,10 @@ class MarketRules:
         return bool(self.adl_breaker or self.halt_drop_ppm)
 
     def configure(self, *, adl_breaker_usd_per_min: object = 0, halt_drop_pct: float = 0,
-                  halt_window_minutes: int = 5, halt_minutes: int = 5) -> None:
+                  halt_window_minutes: int = 5, halt_minutes: int = 5,
+                  stop_trigger: str = "mark") -> None:
+        if stop_trigger not in ("mark", "last"):
+            raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
         breaker = usd_to_money(adl_breaker_usd_per_min, "adl_breaker_usd_per_min",
                                allow_zero=True)
         if isinstance(halt_drop_pct, bool) or not isinstance(halt_drop_pct, (int, float)) \
@@ -69,6 +74,7 @@ class MarketRules:
         self.halt_drop_ppm = round(halt_drop_pct * 10_000)
         self.halt_window = halt_window_minutes * 60
         self.halt_seconds = halt_minutes * 60
+        self.stop_trigger = stop_trigger
 
     # --- halts -----------------------------------------------------------------------------------
     def halted(self, s: int) -> bool:

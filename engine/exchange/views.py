@@ -6,6 +6,7 @@ except derived prices that are not on the grid (average entry, liquidation price
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -182,3 +183,26 @@ def depth_usd(ex: Exchange, s: int, pct: object) -> Decimal:
     if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 < pct <= 100:
         raise InvalidInput(f"depth pct must be a number in (0, 100], got {pct!r}")
     return Decimal(depth_units(ex, s, round(pct * 10_000))) / MONEY_PER_USD
+
+
+def checksum(ex: Exchange) -> str:
+    """``Exchange.checksum``: a hash of the whole state (arrays, books, orders, conditional
+    orders, prices, funds, fees, clock, RNG); the light caches are left out."""
+    h = hashlib.blake2b(digest_size=16)
+    for name, arr in sorted(ex.acc.arrays().items()):
+        if name in ("adl_light", "adl_score"):
+            continue
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    for book in ex.books:
+        h.update(repr((book.resting(), book.last_trade_price)).encode())
+    h.update(repr(ex.ledger.digest()).encode())
+    h.update(repr(ex.marks.state()).encode())
+    h.update(repr((ex.ledger.fee_pool, ex.pools.net_deposits, ex.t,
+                   ex.ledger.next_oid)).encode())
+    if ex.rules.active:
+        h.update(repr(ex.rules.digest()).encode())
+    if ex.triggers.pending:
+        h.update(repr(ex.triggers.digest()).encode())
+    h.update(repr(ex.rng.bit_generator.state).encode())
+    return h.hexdigest()

@@ -127,8 +127,9 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> None:
     if not syms or equity >= sum(mms):
         return  # an earlier liquidation in this round already changed this pool
     acc = ex.acc
-    ex.ledger.cancel_account(a, range(len(ex.symbols)) if iso_s is None else [iso_s],
-                             "liquidation")
+    symbols = range(len(ex.symbols)) if iso_s is None else [iso_s]
+    ex.ledger.cancel_account(a, symbols, "liquidation")
+    ex.triggers.cancel_account(a, symbols)
     shares = share_equity(equity, mms)
     wallet_before = acc.w[a]
     surplus = []

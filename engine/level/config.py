@@ -71,6 +71,8 @@ class ExchangeConfig:
     """Bybit's ADL trigger: while a fund's equity is this far below its high, liquidations go to
     ADL, not to the fund (0 = off)
     """
+    stop_trigger: str
+    """the price stop and take-profit orders watch"""
     adl_exempt_player: bool
     """counterfactual: the player's positions are last in every ADL queue (after the funds), so the
     debrief can show what ADL did to them
@@ -373,6 +375,10 @@ class PlayerConfig:
     """who the player is"""
     equity_usd: float
     """starting equity of the player's account"""
+    spot_usd: float
+    """the player's spot wallet: money outside the futures account that a transfer (t) moves in or
+    out
+    """
     maker_symbol: str | None
     """the maker's quoted symbol; default: the first symbol"""
     maker_quoting: bool

@@ -176,6 +176,8 @@ SCHEMA = Table({
         "adl_drawdown_pct": Field("float", 0, "Bybit's ADL trigger: while a fund's equity is "
                                   "this far below its high, liquidations go to ADL, not to the "
                                   "fund (0 = off)", min=0, max=95),
+        "stop_trigger": Field("choice", "mark", "the price stop and take-profit orders watch",
+                              choices=("mark", "last")),
         "adl_exempt_player": Field("bool", False, "counterfactual: the player's positions are "
                                    "last in every ADL queue (after the funds), so the debrief "
                                    "can show what ADL did to them"),
@@ -398,6 +400,8 @@ SCHEMA = Table({
         "role": Field("choice", "none", "who the player is", choices=("none", "hedger", "maker")),
         "equity_usd": Field("usd", 1_000_000, "starting equity of the player's account",
                             max=MAX_FIELD_USD),
+        "spot_usd": Field("usd", 0, "the player's spot wallet: money outside the futures "
+                          "account that a transfer (t) moves in or out", max=MAX_FIELD_USD),
         "maker_symbol": Field("str", None, "the maker's quoted symbol; default: the first symbol"),
         "maker_quoting": Field("bool", False, "maker: the desk is already quoting (its default "
                                "ladder) when the session starts"),

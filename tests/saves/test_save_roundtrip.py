@@ -139,3 +139,27 @@ def test_unsaveable_values_are_refused_with_a_clear_error():
     run.sim.desks[99] = object()  # not an engine object nor a plain value
     with pytest.raises(SaveError, match="cannot save"):
         saves.dump_run(run)
+
+
+def test_spot_wallet_and_pending_stops_round_trip(tmp_path):
+    """The spot wallet's balance and the conditional orders are state: saved, restored, and the
+    resumed run ends where the uninterrupted one does."""
+    from engine.commands import PlaceTrigger, Transfer
+    run = small_run(seed=3, extra=["player.spot_usd=500000"])
+    assert run.wallet is not None and run.sim.wallets[run.player] is run.wallet
+    run.run(until="04:10")
+    run.sim.submit(Transfer(run.player, "120000", "futures"))
+    btc = run.sim.exchange.position(run.player, "BTC")
+    run.sim.submit(PlaceTrigger(run.player, "BTC", "sell", "stop", str(round(btc.mark * 97 / 100)),
+                                qty=str(btc.qty), reduce_only=True))
+    run.run(until="04:12")
+    assert run.wallet.balance == 380_000 * 1_000_000 and run.sim.exchange.triggers.pending
+    loaded = saves.load_run(saves.save_run(run, tmp_path / "w.cfsave"))
+    assert loaded.wallet is loaded.sim.wallets[loaded.player] is loaded.recorder.wallet
+    assert loaded.wallet.balance == run.wallet.balance
+    assert loaded.sim.exchange.triggers.digest() == run.sim.exchange.triggers.digest()
+    assert loaded.checksum() == run.checksum()
+    run.run(until="05:20")
+    loaded.run(until="05:20")
+    assert loaded.checksum() == run.checksum()
+    assert loaded.summary()["player"] == run.summary()["player"]
