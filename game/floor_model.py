@@ -133,6 +133,10 @@ class FloorSnapshot:
     news: tuple[tuple[int, str], ...]
     desk: DeskView | None
     """The player's market-making desk as the engine sees it now (a maker level)."""
+    triggers: tuple = ()
+    """The player's stop and take-profit orders waiting for their trigger (``TriggerView``)."""
+    spot_usd: float | None = None
+    """The player's spot wallet (money outside the futures account), or None without one."""
 
     def quote(self, symbol: str) -> SymbolQuote:
         return next(q for q in self.quotes if q.symbol == symbol)
@@ -269,6 +273,13 @@ class FloorModel:
             if not hist or hist[-1][0] != clock:
                 hist.append(self._live_point(sym))
 
+    def ticket_terms(self, symbol: str) -> tuple[int, float]:
+        """(the player's leverage in ``symbol``, its first maintenance rate) for the ticket's
+        preview."""
+        s = self.symbols.index(symbol)
+        lev = int(self.ex.acc.lev[s, self.player]) if self.player is not None else 1
+        return lev, self.ex.instruments[s].brackets[0].mmr_ppm / 1_000_000
+
     # --- snapshots -----------------------------------------------------------------------------
     def snapshot(self, selected: str, book_rows: int = 20, tape_rows: int = 60) -> FloorSnapshot:
         quotes = tuple(self._quote(s, sym) for s, sym in enumerate(self.symbols))
@@ -289,7 +300,9 @@ class FloorModel:
             funds=self._funds(), firms=self._firms(selected),
             tape=tuple(tape[i] for i in range(len(tape) - 1, max(-1, len(tape) - 1 - tape_rows),
                                               -1)),
-            news=tuple(self.log.news[-8:]), desk=self.desk_view())
+            news=tuple(self.log.news[-8:]), desk=self.desk_view(),
+            triggers=tuple(self.ex.open_triggers(self.player)) if self.player is not None else (),
+            spot_usd=None if self.run.wallet is None else self.run.wallet.balance / MONEY_PER_USD)
 
     def _clock(self) -> ClockInfo:
         sim = self.sim

@@ -76,3 +76,15 @@ def hhmm(clock: int | None, seconds: bool = False) -> str:
 def speed(multiple: float) -> str:
     """1 → 1×, 0.5 → 0.5×, 60 → 60×."""
     return f"{multiple:g}×"
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, shortened at a word boundary with an ellipsis (never
+    cut mid-word, unless its first word alone is too long)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:max(width, 0)]
+    cut = text[:width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip(" ,;:·") + "…"

@@ -295,6 +295,10 @@ class Exchange:
         return [views.order_view(self, oid) for s in range(len(self.symbols))  # type: ignore[misc]
                 for oid in self.books[s].orders_of(a)]
 
+    def open_triggers(self, account: int) -> list[views.TriggerView]:
+        """The account's stop and take-profit orders waiting for their trigger."""
+        return views.trigger_views(self, self._a(account))
+
     # --- the step --------------------------------------------------------------------------------
     def settle(self) -> list[Event]:
         """Marks, then the waterfall (book → fund → ADL); every event since the last drain."""

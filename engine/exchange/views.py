@@ -140,6 +140,36 @@ def account_view(ex: Exchange, a: int) -> AccountView:
         margin_ratio=(mm / margin_balance) if margin_balance > 0 else (float("inf") if mm else 0.0))
 
 
+@dataclass(frozen=True, slots=True)
+class TriggerView:
+    """A stop or take-profit order the exchange holds (``triggers.py``)."""
+    oid: int
+    account: int
+    symbol: str
+    side: Side
+    kind: str
+    trigger: Decimal
+    price: Decimal | None
+    """The limit of the order it becomes; None: a market order."""
+    qty: Decimal
+    reduce_only: bool
+    watches: str
+    """The price it watches: "mark" or "last"."""
+
+
+def trigger_views(ex: Exchange, a: int) -> list[TriggerView]:
+    """Account a's conditional orders, oldest first."""
+    out = []
+    for oid, t in sorted(ex.triggers.of(a)):
+        grid = ex.price_grid[t.s]
+        out.append(TriggerView(oid, a, ex.symbols[t.s], Side(t.side), t.kind,
+                               grid.value(t.trigger),
+                               None if t.limit is None else grid.value(t.limit),
+                               ex.qty_grid[t.s].value(t.lots), t.reduce_only,
+                               ex.rules.stop_trigger))
+    return out
+
+
 def order_view(ex: Exchange, oid: object) -> OrderView | None:
     if type(oid) is not int:
         return None

@@ -116,6 +116,39 @@ class TradingActions:
             mode = verb if verb in ("cross", "isolated") else mode
             self.send(SetMarginMode(self.player, self.symbol, mode), f"switch to {mode}")
 
+    def _ask(self, dialog, what: str) -> None:
+        """Show ``dialog`` with the clock stopped; when it closes, the clock runs again (if it
+        ran before) and the command it returns is sent."""
+        was_running = not self.pacer.paused
+        if was_running:
+            self.pacer.toggle_pause()
+            self.sync()
+
+        def done(command) -> None:
+            if was_running and self.pacer.paused and not self.model.sim.finished:
+                self.pacer.toggle_pause()
+            if command is not None:
+                self.send(command, what)
+            self.sync()
+        self.app.push_screen(dialog, done)
+
+    def action_ticket(self) -> None:
+        from .ticket import TicketDialog
+        lev, mmr = self.model.ticket_terms(self.symbol)
+        pos = self.snapshot.position(self.symbol)
+        self._ask(TicketDialog(self.player, self.quote, lev, mmr,
+                               float(pos.qty) if pos is not None else 0.0), "send the order")
+
+    def action_transfer(self) -> None:
+        from .ticket import TransferDialog
+        if self.snapshot.spot_usd is None:
+            self.notify("This level gives you no spot wallet (player.spot_usd).",
+                        title="Nothing to transfer", severity="warning")
+            return
+        acc = self.snapshot.account
+        self._ask(TransferDialog(self.player, self.snapshot.spot_usd,
+                                 float(acc.available) if acc is not None else 0.0), "transfer")
+
     # --- maker actions -------------------------------------------------------------------------
     def _settings(self):
         """The desk's settings as the screen shows them (the last snapshot, not the live

@@ -23,6 +23,11 @@ class AccountPanel(LinePanel):
             self._line("maintenance", fmt.usd(acc.maintenance), width),
             self._line("available", fmt.usd(acc.available), width),
         ]
+        if float(acc.available) < 0:
+            rows.append(Row(fmt.fit("↳ open losses · t adds spot", width),
+                            "panel--muted"))
+        if snap.spot_usd is not None:
+            rows.append(self._line("spot wallet (t)", fmt.usd(snap.spot_usd), width))
         ratio = acc.margin_ratio
         shown = "∞" if ratio == float("inf") else fmt.pct(ratio, False, 1)
         style = "panel--bad" if ratio >= 0.8 else "panel--warn" if ratio >= 0.5 else "panel--up"

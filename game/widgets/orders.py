@@ -21,7 +21,7 @@ class OrdersPanel(LinePanel):
     def build(self, width: int, height: int) -> list[Row]:
         snap = self.snapshot
         rows = self._ticket(snap.quote(snap.selected)) if self.ticket is not None else []
-        if not snap.orders:
+        if not snap.orders and not snap.triggers:
             rows.append(Row("no resting orders", "panel--muted"))
         for o in snap.orders:
             q = snap.quote(o.symbol)
@@ -33,6 +33,15 @@ class OrdersPanel(LinePanel):
                     f"@ {fmt.price(o.price, q.decimals)}")
             if o.reduce_only:
                 row.add(" reduce-only", "panel--muted")
+            rows.append(row)
+        for t in snap.triggers:
+            q = snap.quote(t.symbol)
+            row = Row("◇ ", "panel--accent").add(f"#{t.oid} ", "panel--muted")
+            row.add(f"{'stop' if t.kind == 'stop' else 'tp'} {t.side.word:<4} ",
+                    "panel--up" if t.side > 0 else "panel--down")
+            limit = "mkt" if t.price is None else fmt.price(t.price, q.decimals)
+            row.add(f"{fmt.qty(t.qty, q.qty_decimals)} {t.symbol} at {t.watches} "
+                    f"{fmt.price(t.trigger, q.decimals)} → {limit}")
             rows.append(row)
         return rows
 

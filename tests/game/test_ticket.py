@@ -1,0 +1,118 @@
+"""The order ticket (n) and the transfer dialog (t): typed sizes and prices, every order type,
+the clock stopped while they are open (issue 14)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from textual.widgets import Input, Label, Select
+
+from game.screens.ticket import TicketDialog, TransferDialog, build_order, preview
+from game.widgets.account import AccountPanel
+from game.widgets.orders import OrdersPanel
+
+from .conftest import floor_app, new_model, run
+
+SPOT = ["player.spot_usd=500000"]
+
+
+def _text(widget) -> str:
+    return str(widget.render())
+
+
+async def _type(pilot, text: str) -> None:
+    await pilot.press(*list(text))
+    await pilot.pause()
+
+
+def test_a_stop_from_the_ticket_waits_in_the_exchange_and_shows_under_the_orders():
+    async def scenario():
+        app = floor_app(new_model(extra=SPOT), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            await pilot.press("n")
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, TicketDialog)
+            assert floor.pacer.paused  # the clock stops while the ticket is open
+            assert dialog.side == "sell"  # the hedger is long BTC: the ticket offers the close
+            dialog.query_one("#ticket-type", Select).value = "stop"
+            await _type(pilot, "0.5")
+            dialog.query_one("#ticket-trigger", Input).focus()
+            await _type(pilot, "110000")
+            assert "initial margin" in _text(dialog.query_one("#ticket-preview", Label))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, TicketDialog) and not floor.pacer.paused
+            floor.advance(1)
+            await pilot.pause()
+            (held,) = floor.model.ex.open_triggers(floor.player)
+            assert (held.symbol, held.kind, held.side.word, held.trigger, held.qty,
+                    held.reduce_only) == ("BTC", "stop", "sell", Decimal("110000"),
+                                          Decimal("0.5"), True)
+            rows = floor.query_one(OrdersPanel).rendered_text()
+            assert any("stop sell" in r and "110,000" in r and "mark" in r for r in rows)
+    run(scenario())
+
+
+def test_the_ticket_says_what_is_wrong_and_stays_open():
+    async def scenario():
+        app = floor_app(new_model(extra=SPOT), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("n")
+            await pilot.pause()
+            dialog = app.screen
+            await _type(pilot, "abc")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, TicketDialog)
+            assert "size: type a number" in _text(dialog.query_one("#ticket-preview", Label))
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not app.floor.pacer.paused and not app.floor.model.ex.open_triggers(
+                app.floor.player)
+    run(scenario())
+
+
+def test_transfer_moves_spot_money_into_futures():
+    async def scenario():
+        app = floor_app(new_model(extra=SPOT), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            equity = floor.snapshot.account.equity
+            await pilot.press("t")
+            await pilot.pause()
+            assert isinstance(app.screen, TransferDialog) and floor.pacer.paused
+            await _type(pilot, "200000")
+            await pilot.press("enter")
+            await pilot.pause()
+            floor.advance(1)
+            await pilot.pause()
+            assert floor.model.run.wallet.balance == 300_000 * 1_000_000
+            assert floor.snapshot.account.equity > equity + 190_000
+            rows = floor.query_one(AccountPanel).rendered_text()
+            assert any("spot wallet" in r and "$300,000" in r for r in rows)
+    run(scenario())
+
+
+def test_build_order_covers_every_type():
+    assert build_order(7, "BTC", "buy", "market", "0.1", False, "", "", False).price is None
+    limit = build_order(7, "BTC", "buy", "limit", "5000", True, "100000", "", False)
+    assert (limit.usd, limit.price, limit.qty) == (5000, "100000", None)
+    stop_limit = build_order(7, "BTC", "sell", "stop_limit", "0.1", False, "94000", "95000", True)
+    assert (stop_limit.kind, stop_limit.trigger, stop_limit.price, stop_limit.reduce_only) == \
+        ("stop", "95000", "94000", True)
+    tp = build_order(7, "DOGE", "buy", "take_profit", "1000", False, "", "0.2", True)
+    assert (tp.kind, tp.trigger, tp.price) == ("take_profit", "0.2", None)
+    assert build_order(7, "BTC", "buy", "stop", "0.1", False, "", "", False) == \
+        "trigger price: type a number, e.g. 95000"
+    assert build_order(7, "BTC", "buy", "market", "10.5", True, "", "", False) == \
+        "size in USD: whole dollars"
+
+
+def test_the_preview_liquidation_price_is_the_isolated_one():
+    class Quote:
+        mark, last, decimals = 100_000.0, None, 1
+    # a 10× isolated long of $10,000 at 100,000 with 0.4% maintenance: 0.9 / 0.996 × 100,000
+    text = preview(Quote, 10, "buy", "limit", "10000", True, "100000", "", 0.004)
+    assert "initial margin $1,000" in text and "90,361.4" in text
