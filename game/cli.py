@@ -2,7 +2,8 @@
 
     crashfloor                      open the trading floor (the Textual app); with no
                                     terminal (piped), run the default crash headless
-    crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X] [--saves DIR]
+    crashfloor play [LEVEL] [--role hedger|maker] [--seed N] [--speed X] [--variant NAME]
+                    [--set key=value ...] [--saves DIR]
     crashfloor play --resume SAVE | --replay REPLAY
     crashfloor run LEVEL [--seed N] [--until HH:MM] [--variant NAME] [--set key=value ...] [--json]
                          [--save [PATH]] [--record PATH] [--saves DIR] [--allow-outside-base]
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--seed", type=int, help="random seed (default: the level's)")
     play.add_argument("--speed", type=float, metavar="X",
                       help="simulated seconds per second (default: the level's clock.speed)")
+    play.add_argument("--set", dest="overrides", action="append", default=[],
+                      metavar="KEY=VALUE", help="override a level field, e.g. "
+                      "exchange.fund_multiplier=20 (shown on the floor and in the debrief)")
+    play.add_argument("--variant", metavar="NAME",
+                      help="play one of the level's [[variants]] (before any --set)")
     play.add_argument("--resume", metavar="SAVE", help="continue a saved game")
     play.add_argument("--replay", metavar="REPLAY", help="watch a replay on the floor")
     cli_saves.add_saves_option(play)
@@ -174,6 +180,7 @@ def cmd_play(args) -> int:
         check_seed(args.seed)  # every argument is checked before the app starts, as for run
         check_speed(args.speed)
         prepared = _prepared_floor(args)  # a bad level, save or replay is reported right here
+        overrides = [] if prepared else _play_overrides(args)
     if not _interactive():
         print("crashfloor: the trading floor needs a terminal; for a headless run use "
               "`crashfloor run`", file=sys.stderr)
@@ -184,9 +191,19 @@ def cmd_play(args) -> int:
     else:
         app = CrashfloorApp(level=None if prepared else args.level, role=args.role,
                             seed=args.seed, speed=args.speed, saves_dir=saves_dir(args.saves),
-                            resumed=prepared and prepared[0], replay=prepared and prepared[1])
+                            resumed=prepared and prepared[0], replay=prepared and prepared[1],
+                            overrides=overrides)
     app.run()
     return 0
+
+
+def _play_overrides(args) -> list[str]:
+    """``play --variant NAME --set k=v``: the level's variant, then the sets, checked here (a
+    bad one is reported before the app starts)."""
+    overrides = variant_overrides(args.level, args.variant) + list(args.overrides)
+    if overrides:
+        load(args.level, overrides)
+    return overrides
 
 
 def _prepared_floor(args):
@@ -195,9 +212,11 @@ def _prepared_floor(args):
     if args.resume and args.replay:
         raise InvalidInput("give --resume or --replay, not both")
     if args.resume or args.replay:
-        if args.role or args.seed is not None or args.level != DEFAULT_LEVEL:
-            raise InvalidInput("--resume and --replay bring their own level, role and seed; "
-                               "give no LEVEL, --role or --seed with them")
+        if args.role or args.seed is not None or args.level != DEFAULT_LEVEL \
+                or args.overrides or args.variant:
+            raise InvalidInput("--resume and --replay bring their own level, role, seed and "
+                               "rules; give no LEVEL, --role, --seed, --variant or --set with "
+                               "them")
         if args.resume:
             from engine.saves import load_run
             return load_run(args.resume), None

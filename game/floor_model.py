@@ -137,6 +137,8 @@ class FloorSnapshot:
     """The player's stop and take-profit orders waiting for their trigger (``TriggerView``)."""
     spot_usd: float | None = None
     """The player's spot wallet (money outside the futures account), or None without one."""
+    rules: tuple[str, ...] = ()
+    """The level fields this session changes (``--variant``, ``--set``, a picker's choice)."""
 
     def quote(self, symbol: str) -> SymbolQuote:
         return next(q for q in self.quotes if q.symbol == symbol)
@@ -273,6 +275,10 @@ class FloorModel:
             if not hist or hist[-1][0] != clock:
                 hist.append(self._live_point(sym))
 
+    def rules(self) -> tuple[str, ...]:
+        """The level fields this session changes, as ``key=value`` (the role is not a rule)."""
+        return tuple(o for o in self.level.overrides if not o.startswith("player.role="))
+
     def ticket_terms(self, symbol: str) -> tuple[int, float]:
         """(the player's leverage in ``symbol``, its first maintenance rate) for the ticket's
         preview."""
@@ -302,7 +308,8 @@ class FloorModel:
                                               -1)),
             news=tuple(self.log.news[-8:]), desk=self.desk_view(),
             triggers=tuple(self.ex.open_triggers(self.player)) if self.player is not None else (),
-            spot_usd=None if self.run.wallet is None else self.run.wallet.balance / MONEY_PER_USD)
+            spot_usd=None if self.run.wallet is None else self.run.wallet.balance / MONEY_PER_USD,
+            rules=self.rules())
 
     def _clock(self) -> ClockInfo:
         sim = self.sim

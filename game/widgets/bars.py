@@ -32,12 +32,14 @@ class ClockBar(LinePanel):
         else:
             row.add(f"  ▶ {fmt.speed(self.speed)}", "panel--up")
         right = f"{snap.role} · {snap.level_title} "
+        if snap.rules:
+            right = f"{snap.role} · {fmt.fit('rules: ' + ', '.join(snap.rules), 44)} "
         if self.view:
             right = f"v: {self.view} · {snap.role} "
         if c.next_news is not None:
             at, headline = c.next_news
             room = width - row.width - len(right) - 18
-            text = headline if len(headline) <= room else headline[:max(0, room - 1)] + "…"
+            text = fmt.fit(headline, room)
             if room > 8:
                 row.add(f"   next {fmt.hhmm(at)} ", "panel--muted").add(text, "panel--accent")
         return [row.right(right, width, "panel--muted")]

@@ -37,6 +37,9 @@ def test_play_needs_a_terminal(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["play", "nosuchlevel"], "no such level"),
     (["play", "1011", "--speed", "0"], "--speed must be 0.1 to 600"),
+    (["play", "fund", "--variant", "nope"], "defines no variant of that name"),
+    (["play", "1011", "--set", "exchange.fund_multiplier=x"], "must be a number"),
+    (["play", "--resume", "x.cfsave", "--set", "a=1"], "give no LEVEL, --role, --seed, --variant"),
 ])
 def test_play_reports_bad_arguments_before_opening(capsys, argv, message):
     assert game.cli.main(argv) == 2
@@ -63,3 +66,11 @@ def test_no_arguments_in_a_terminal_opens_the_title_screen(opened):
     assert game.cli.main([]) == 0
     (app,) = opened
     assert app.start_level is None and app.prepared is None
+
+
+def test_play_takes_a_variant_and_sets(opened):
+    assert game.cli.main(["play", "fund", "--variant", "bitmex", "--set",
+                          "crowd.long_share=0.8"]) == 0
+    (app,) = opened
+    assert app.start_level == "fund"
+    assert app.overrides == ["exchange.fund_multiplier=20", "crowd.long_share=0.8"]

@@ -116,3 +116,19 @@ def test_the_preview_liquidation_price_is_the_isolated_one():
     # a 10× isolated long of $10,000 at 100,000 with 0.4% maintenance: 0.9 / 0.996 × 100,000
     text = preview(Quote, 10, "buy", "limit", "10000", True, "100000", "", 0.004)
     assert "initial margin $1,000" in text and "90,361.4" in text
+
+
+def test_the_sessions_rules_show_on_the_floor_and_in_the_debrief():
+    from game.debrief_model import build
+    from game.widgets.bars import ClockBar
+    model = new_model(extra=["exchange.fund_multiplier=20"])
+    # the test crowd's size is a rule of this session too
+    assert model.rules() == ("crowd.accounts=1500", "exchange.fund_multiplier=20")
+    assert "rules: crowd.accounts=1500, exchange.fund_multiplier=20" in build(model).title
+
+    async def scenario():
+        app = floor_app(model)
+        async with app.run_test(size=(120, 40)):
+            (bar,) = app.floor.query_one(ClockBar).rendered_text()
+            assert "rules: crowd.accounts=1500…" in bar  # shortened at a word boundary
+    run(scenario())
