@@ -55,6 +55,8 @@ class OrderTriggered(Event):
     price: int
     new_oid: int | None
     error: str
+    limit: int | None = None
+    """The limit of the order it became (a stop-limit), ticks; None: a market order."""
 
 
 @dataclass(frozen=True, slots=True)

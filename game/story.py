@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 
 from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, ClosePosition,
-                             CommandAccepted, CommandRejected, PlaceOrder, PullQuotes,
-                             RemoveMargin, SetMarginMode, SetQuotes)
+                             CommandAccepted, CommandRejected, PlaceOrder, PlaceTrigger,
+                             PullQuotes, RemoveMargin, SetMarginMode, SetQuotes, Transfer)
 from engine.events import (AdlFill, DeskStopped, InsuranceTakeover, LiquidationFill,
                            LiquidationFinished, LiquidationStarted, MakerStateChange,
-                           MarketLiquidations, News, Trade)
+                           MarketLiquidations, News, OrderTriggered, Trade)
 from engine.units import MONEY_PER_USD
 
 from . import fmt
@@ -95,7 +95,7 @@ class EventLog:
                           Trade: self._trade, DeskStopped: self._desk_stopped,
                           MakerStateChange: self._maker, MarketLiquidations: self._market,
                           CommandAccepted: self._accepted,
-                          CommandRejected: self._rejected}
+                          CommandRejected: self._rejected, OrderTriggered: self._triggered}
 
     # --- the listener --------------------------------------------------------------------------
     def __call__(self, sim, events) -> None:
@@ -269,6 +269,47 @@ class EventLog:
         self._moment(clock, text, "fill")
         self.notices.append(Notice(text, "warning", "Partly filled"))
 
+    def _triggered(self, e: OrderTriggered, clock: int) -> None:
+        """A stop or take-profit of the player's reached its trigger: what it became, and what
+        filled of it at once (the trades came just before this event)."""
+        if e.account != self.player:
+            return
+        sym, name = e.symbol, "stop" if e.kind == "stop" else "take-profit"
+        head = (f"{name} #{e.oid} fired ({sym} at {self._price_text(sym, e.price)}, trigger "
+                f"{self._price_text(sym, e.trigger)})")
+        if e.new_oid is None:
+            text = f"{head}; the exchange refused its order: {e.error}"
+            self._moment(clock, text, "action")
+            self.notices.append(Notice(text, "error", "Stop refused"))
+            return
+        self.own_orders.add(e.new_oid)  # a stop-limit rests: its fills are the player's
+        trades = []
+        for key in [k for k in self._fills if k[0] == sym]:
+            trades += [t for t in self._fills[key] if t.taker_oid == e.new_oid]
+            self._fills[key] = [t for t in self._fills[key] if t.taker_oid != e.new_oid]
+            if not self._fills[key]:
+                del self._fills[key]
+        done = sum(t.qty for t in trades)
+        verb = "bought" if e.side > 0 else "sold"
+        if done:
+            avg = round(sum(t.price * t.qty for t in trades) / done)
+            text = f"{head}: {verb} {self._qty_text(sym, done)} at {self._price_text(sym, avg)}"
+            if done < e.qty:
+                text += f" (average); {self._rest(e, e.qty - done)}"
+        else:
+            text = f"{head}: nothing filled at once; {self._rest(e, e.qty)}"
+        full = done == e.qty
+        self._moment(clock, text, "fill" if done else "action")
+        self.notices.append(Notice(text, "information" if full else "warning",
+                                   "Stop filled" if full else
+                                   "Stop partly filled" if done else "Stop not filled"))
+
+    def _rest(self, e: OrderTriggered, lots: int) -> str:
+        """What became of a triggered order's unfilled part."""
+        if e.limit is None:
+            return f"{self._qty_text(e.symbol, lots)} found no bid or offer and was cancelled"
+        return f"{self._qty_text(e.symbol, lots)} rests at {self._price_text(e.symbol, e.limit)}"
+
     def _desk_stopped(self, e: DeskStopped, clock: int) -> None:
         if e.account == self.player:
             text = f"quoting stopped: {e.reason}"
@@ -323,6 +364,17 @@ def describe(cmd, price_decimals: dict[str, int], oid: int | None = None,
             return f"switch {cmd.symbol} to {cmd.mode} margin"
         case PullQuotes():
             return "pull all quotes"
+        case PlaceTrigger():
+            at = fmt.price(float(cmd.trigger), price_decimals.get(cmd.symbol, 2))
+            then = "market" if cmd.price is None else \
+                f"limit {fmt.price(float(cmd.price), price_decimals.get(cmd.symbol, 2))}"
+            name = "stop" if cmd.kind == "stop" else "take-profit"
+            tag = f" (order #{oid})" if oid is not None else ""
+            return (f"{name} {cmd.side} {asked or f'{_size(cmd)} {cmd.symbol}'} at {at} → "
+                    f"{then}{tag}")
+        case Transfer():
+            return (f"transfer {fmt.usd(float(cmd.usd))} "
+                    + ("spot → futures" if cmd.to == "futures" else "futures → spot"))
         case SetQuotes():
             return _describe_quotes(cmd)
     return type(cmd).__name__
@@ -343,10 +395,10 @@ def _describe_quotes(cmd: SetQuotes) -> str:
     return ", ".join(parts) or "quote settings"
 
 
-def _size(cmd: PlaceOrder | AmendOrder) -> str:
+def _size(cmd: PlaceOrder | PlaceTrigger | AmendOrder) -> str:
     """An order's size as it was asked: coins, lots, or a dollar notional ("$50k of")."""
     if cmd.qty is not None:
         return str(cmd.qty)
-    if isinstance(cmd, PlaceOrder) and cmd.lots is not None:
+    if isinstance(cmd, (PlaceOrder, PlaceTrigger)) and cmd.lots is not None:
         return f"{cmd.lots:,} lots"
     return f"{fmt.usd_short(cmd.usd)} of" if cmd.usd is not None else "the same size"

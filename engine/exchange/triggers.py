@@ -131,7 +131,7 @@ class TriggerOrders:
                 new, error = None, str(e)
             self.journal.emit(OrderTriggered(t, oid, order.account, self.ledger.symbols[order.s],
                                              order.side, lots, order.kind, order.trigger,
-                                             now, new, error))
+                                             now, new, error, order.limit))
 
     def digest(self) -> list[tuple]:
         return [(oid, t.account, t.s, t.side, t.lots, t.kind, t.trigger, t.limit, t.reduce_only)

@@ -132,3 +132,26 @@ def test_the_sessions_rules_show_on_the_floor_and_in_the_debrief():
             (bar,) = app.floor.query_one(ClockBar).rendered_text()
             assert "rules: crowd.accounts=1500…" in bar  # shortened at a word boundary
     run(scenario())
+
+
+def test_the_story_tells_what_a_fired_stop_did():
+    """A stop under the hedger's BTC long, a little under the mark: when it fires the notice
+    says so, with what it sold (all of it, part of it, or nothing) — never a plain 'Filled'."""
+    from engine.commands import PlaceTrigger
+    model = new_model(extra=SPOT)
+    run_, a = model.run, model.player
+    btc = model.ex.position(a, "BTC")
+    trigger = round(btc.mark * Decimal("0.995"), 1)
+    model.sim.submit(PlaceTrigger(a, "BTC", "sell", "stop", str(trigger), qty="1",
+                                  reduce_only=True))
+    for _ in range(3600):  # an hour of one-second steps at most
+        run_.sim.step()
+        if any(n.title.startswith("Stop") for n in model.log.notices):
+            break
+    fired = [n for n in model.log.notices if n.title.startswith("Stop")]
+    assert fired, [m.text for m in model.log.timeline][-5:]
+    (notice,) = fired
+    assert f"trigger {trigger:,.1f}" in notice.message
+    assert notice.title in ("Stop filled", "Stop partly filled", "Stop not filled")
+    assert ("sold 1.000 BTC" in notice.message) == (notice.title == "Stop filled")
+    assert any(m.text.startswith("stop sell 1 BTC at") for m in model.log.timeline)
