@@ -147,8 +147,9 @@ def market_lines(s: dict) -> list[str]:
                    f"{liq['peak_minute']}.")
     for name, f in s["insurance_fund"].items():
         if f.get("exhausted_at"):
-            out.append(f"Insurance fund {name}: {fmt.usd_short(f['start_usd'])}, ran dry at "
-                       f"{f['exhausted_at']}.")
+            out.append(f"Insurance fund {name}: {fmt.usd_short(f['start_usd'])}, could carry no "
+                       f"more from {f['exhausted_at']} (ADL took the rest; its cash was never "
+                       f"below {fmt.usd_short(f['min_usd'])}).")
     adl = s["adl"]
     out.append(f"ADL: {adl['count']:,} fills on {adl['accounts']:,} accounts, "
                f"{fmt.usd_short(adl['notional_usd'])}" +

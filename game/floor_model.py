@@ -137,6 +137,8 @@ class FloorSnapshot:
     """The player's stop and take-profit orders waiting for their trigger (``TriggerView``)."""
     spot_usd: float | None = None
     """The player's spot wallet (money outside the futures account), or None without one."""
+    tape_filter: str = "all"
+    """Which forced closes the tape shows (``TAPE_FILTERS``)."""
     rules: tuple[str, ...] = ()
     """The level fields this session changes (``--variant``, ``--set``, a picker's choice)."""
 
@@ -145,6 +147,11 @@ class FloorSnapshot:
 
     def position(self, symbol: str) -> PositionView | None:
         return next((p for p in self.positions if p.symbol == symbol), None)
+
+
+TAPE_FILTERS = {"all": lambda e: True, "liquidations": lambda e: e.kind == "liquidation",
+                "ADL": lambda e: e.kind == "adl", "mine": lambda e: e.mine}
+"""The tape's filters (``f`` on the floor), in the order the key cycles them."""
 
 
 # --- the model ------------------------------------------------------------------------------------
@@ -275,6 +282,17 @@ class FloorModel:
             if not hist or hist[-1][0] != clock:
                 hist.append(self._live_point(sym))
 
+    def _tape(self, which: str, rows: int) -> tuple:
+        """The newest ``rows`` tape rows that pass ``which`` (``TAPE_FILTERS``), newest first."""
+        keep = TAPE_FILTERS[which]
+        out = []
+        for entry in reversed(self.log.tape):
+            if keep(entry):
+                out.append(entry)
+                if len(out) == rows:
+                    break
+        return tuple(out)
+
     def rules(self) -> tuple[str, ...]:
         """The level fields this session changes, as ``key=value`` (the role is not a rule)."""
         return tuple(o for o in self.level.overrides if not o.startswith("player.role="))
@@ -287,13 +305,13 @@ class FloorModel:
         return lev, self.ex.instruments[s].brackets[0].mmr_ppm / 1_000_000
 
     # --- snapshots -----------------------------------------------------------------------------
-    def snapshot(self, selected: str, book_rows: int = 20, tape_rows: int = 60) -> FloorSnapshot:
+    def snapshot(self, selected: str, book_rows: int = 20, tape_rows: int = 60,
+                 tape_filter: str = "all") -> FloorSnapshot:
         quotes = tuple(self._quote(s, sym) for s, sym in enumerate(self.symbols))
         sel = next(q for q in quotes if q.symbol == selected)
         orders = tuple(self.ex.open_orders(self.player)) if self.player is not None else ()
         if self.selected_order not in {o.oid for o in orders}:
             self.selected_order = None
-        tape = self.log.tape
         return FloorSnapshot(
             level_title=self.level.data["title"], role=self.role,
             policy=self.level.data["exchange"]["adl_policy"], clock=self._clock(),
@@ -304,8 +322,7 @@ class FloorModel:
             account=self.ex.account(self.player) if self.player is not None else None,
             equity_start=self.equity_start, orders=orders, selected_order=self.selected_order,
             funds=self._funds(), firms=self._firms(selected),
-            tape=tuple(tape[i] for i in range(len(tape) - 1, max(-1, len(tape) - 1 - tape_rows),
-                                              -1)),
+            tape=self._tape(tape_filter, tape_rows), tape_filter=tape_filter,
             news=tuple(self.log.news[-8:]), desk=self.desk_view(),
             triggers=tuple(self.ex.open_triggers(self.player)) if self.player is not None else (),
             spot_usd=None if self.run.wallet is None else self.run.wallet.balance / MONEY_PER_USD,

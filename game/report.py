@@ -42,7 +42,7 @@ def print_summary(s: dict, console: Console | None = None) -> None:
     facts.add_row("open interest", f"{_usd(oi['start_usd'])} → {_usd(oi['end_usd'])}{change}")
     facts.add_row("crowd long share at start", f"{s['long_share_start'] * 100:.1f}%")
     for name, f in s["insurance_fund"].items():
-        dry = f" — ran dry at {f['exhausted_at']}" if f["exhausted_at"] else ""
+        dry = f" — could carry no more from {f['exhausted_at']}" if f["exhausted_at"] else ""
         facts.add_row(f"insurance fund {name}", f"{_usd(f['start_usd'])} → {_usd(f['end_usd'])}"
                       f" (min {_usd(f['min_usd'])}){dry}")
     h = s.get("player")

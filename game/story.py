@@ -23,6 +23,10 @@ from engine.units import MONEY_PER_USD
 from . import fmt
 
 TAPE_LENGTH = 300
+SUMMARY_AT = 6
+"""More forced closes than this of one kind, symbol and side in one step become one summary row
+on the tape (the player's own stay rows of their own), so a step of hundreds of ADL fills is one
+line, not three hundred that push everything else out."""
 MARKET_NEWS_USD = 100_000_000
 """A minute of market-wide liquidations at least this large makes the ticker."""
 
@@ -40,6 +44,8 @@ class TapeEntry:
     kind: str          # "liquidation" or "adl"
     mine: bool
     note: str = ""
+    count: int = 1
+    """How many forced closes the row stands for (a summary row: more than one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,11 @@ class EventLog:
         self.lot_step = {sym: ex.instrument(sym).lot_size for sym in ex.symbols}
         self.price_decimals = {sym: fmt.decimals_of(t) for sym, t in self.price_step.items()}
         self.qty_decimals = {sym: fmt.decimals_of(t) for sym, t in self.lot_step.items()}
-        self.tape: deque[TapeEntry] = deque(maxlen=TAPE_LENGTH)
+        self._kept: dict[str, deque[tuple[int, TapeEntry]]] = {
+            "liquidation": deque(maxlen=TAPE_LENGTH), "adl": deque(maxlen=TAPE_LENGTH)}
+        """The newest rows of each kind, numbered: later liquidations never push ADL out."""
+        self._seq = 0
+        self._step_tape: list[TapeEntry] = []
         self.timeline: list[Moment] = []
         self.news: list[tuple[int, str]] = []
         self.notices: deque[Notice] = deque(maxlen=50)
@@ -109,6 +119,35 @@ class EventLog:
             self._flush_fills(clock)
         if self._adl_mine:
             self._flush_adl(clock)
+        if self._step_tape:
+            self._commit_tape()
+
+    @property
+    def tape(self) -> list[TapeEntry]:
+        """The tape, oldest first: the newest ``TAPE_LENGTH`` rows of each kind."""
+        rows = sorted([*self._kept["liquidation"], *self._kept["adl"]], key=lambda r: r[0])
+        return [entry for _, entry in rows]
+
+    def _keep(self, entry: TapeEntry) -> None:
+        self._seq += 1
+        self._kept[entry.kind].append((self._seq, entry))
+
+    def _commit_tape(self) -> None:
+        """This step's tape rows onto the tape, crowded groups as one summary row each."""
+        rows, self._step_tape = self._step_tape, []
+        groups: dict[tuple[str, str, str], list[TapeEntry]] = {}
+        for r in rows:
+            if not r.mine:
+                groups.setdefault((r.kind, r.symbol, r.side), []).append(r)
+        crowded = {key for key, members in groups.items() if len(members) > SUMMARY_AT}
+        done: set[tuple[str, str, str]] = set()
+        for r in rows:
+            key = (r.kind, r.symbol, r.side)
+            if r.mine or key not in crowded:
+                self._keep(r)
+            elif key not in done:
+                done.add(key)
+                self._keep(_summary(groups[key]))
 
     def drain_notices(self) -> list[Notice]:
         out = list(self.notices)
@@ -181,7 +220,7 @@ class EventLog:
             self._adl_mine.setdefault(e.symbol, []).append(e)
         side = "long" if e.side > 0 else "short"
         against = self.name_of(e.account)
-        self.tape.append(TapeEntry(clock, self.name_of(e.counterparty), e.symbol, side,
+        self._step_tape.append(TapeEntry(clock, self.name_of(e.counterparty), e.symbol, side,
                                    self._qty(e.symbol, e.qty), self._price(e.symbol, e.price),
                                    "ADL", "adl", mine, f"#{e.rank + 1} vs {against}"))
 
@@ -195,7 +234,7 @@ class EventLog:
         side = "long" if liq.side > 0 else "short"
         mine = e.account == self.player
         note = f"{liq.adl_hits} ADL'd" if liq.adl_hits else ""
-        self.tape.append(TapeEntry(clock, self.name_of(e.account), sym, side,
+        self._step_tape.append(TapeEntry(clock, self.name_of(e.account), sym, side,
                                    self._qty(sym, liq.qty),
                                    None if price is None else self._price(sym, round(price)),
                                    tier, "liquidation", mine, note))
@@ -334,6 +373,22 @@ class EventLog:
         if e.command.account == self.player:
             self.notices.append(Notice(e.message, "error",
                                        f"Rejected: {describe(e.command, self.price_decimals)}"))
+
+
+def _summary(rows: list[TapeEntry]) -> TapeEntry:
+    """One tape row for many forced closes of one kind, symbol and side in one step: how many,
+    their total size, their average price, every tier that took a share."""
+    first = rows[0]
+    qty = sum(r.qty for r in rows)
+    priced = [r for r in rows if r.price is not None]
+    size = sum(r.qty for r in priced)
+    price = sum(r.price * r.qty for r in priced) / size if size else None
+    tiers = "+".join(t for t in ("book", "fund", "ADL")
+                     if any(t in r.tier.split("+") for r in rows))
+    what = "ADL'd" if first.kind == "adl" else "liquidated"
+    return TapeEntry(first.clock, f"{len(rows)} accts", first.symbol, first.side, qty, price,
+                     tiers or first.tier, first.kind, False, f"{len(rows)} {what} this second",
+                     count=len(rows))
 
 
 def describe(cmd, price_decimals: dict[str, int], oid: int | None = None,

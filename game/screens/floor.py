@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from .. import fmt
-from ..floor_model import FloorModel
+from ..floor_model import TAPE_FILTERS, FloorModel
 from ..pacer import SPEEDS, Pacer
 from ..trading import (MARGIN_STEPS_USD, REDUCE_FRACTIONS, SIZE_PRESETS_USD, QuoteTicket,
                        Ticket)
@@ -57,6 +57,7 @@ PALETTE_TITLES = {
     "cancel": "Cancel the selected order", "reduce": "Reduce the selected position…",
     "margin": "Margin: add, withdraw, cross/isolated…", "cycle_view": "Cycle the compact view",
     "ticket": "Order ticket: market, limit, stop, take-profit…",
+    "tape_filter": "Tape: all / liquidations / ADL / mine",
     "transfer": "Transfer between the spot wallet and futures…",
     "toggle_quoting": "Start / stop quoting", "pull": "Pull all quotes now",
     "edit_side": "Edit bid, ask or both", "skew": "Inventory skew on/off",
@@ -92,6 +93,7 @@ class FloorScreen(TradingActions, Screen):
         Binding("r", "reduce", "Reduce"),
         Binding("m", "margin", "Margin"),
         Binding("n", "ticket", "Order ticket"),
+        Binding("f", "tape_filter", "Tape filter"),
         Binding("t", "transfer", "Transfer"),
         Binding("left", "symbol(-1)", "Symbol", show=False, key_display="←→"),
         Binding("right", "symbol(1)", "Symbol", key_display="←→"),
@@ -119,6 +121,8 @@ class FloorScreen(TradingActions, Screen):
         self.ticking = ticking
         self.wall_clock = time.monotonic
         self.ticket = Ticket()
+        self.tape_filter = "all"
+        """What the tape shows: all, liquidations, ADL or mine (``f``)."""
         self.quote_ticket = QuoteTicket()
         held = [p.symbol for p in model.snapshot(model.symbols[0]).positions]
         self.symbol = model.desk_symbol or (held[0] if held else model.symbols[0])
@@ -203,7 +207,7 @@ class FloorScreen(TradingActions, Screen):
 
     def sync(self) -> None:
         """One snapshot to every panel; notices to notifications; the debrief at the end."""
-        snap = self.model.snapshot(self.symbol, book_rows=30)
+        snap = self.model.snapshot(self.symbol, book_rows=30, tape_filter=self.tape_filter)
         self.snapshot = snap
         clock = self.query_one(ClockBar)
         clock.speed, clock.paused = self.pacer.speed, self.pacer.paused
@@ -255,6 +259,11 @@ class FloorScreen(TradingActions, Screen):
         return self.snapshot.quote(self.symbol)
 
     # --- clock and view actions ----------------------------------------------------------------
+    def action_tape_filter(self) -> None:
+        names = list(TAPE_FILTERS)
+        self.tape_filter = names[(names.index(self.tape_filter) + 1) % len(names)]
+        self.sync()
+
     def action_toggle_pause(self) -> None:
         self.pacer.toggle_pause()
         self.sync()

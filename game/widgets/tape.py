@@ -15,10 +15,16 @@ class Tape(LinePanel):
     ``liq·ADL`` fell through to auto-deleveraging; ``ADL'd`` is a profitable position closed
     against it (with its queue place)."""
 
+    def show(self, snapshot) -> None:
+        self.border_subtitle = f"f: {snapshot.tape_filter}"
+        super().show(snapshot)
+
     def build(self, width: int, height: int) -> list[Row]:
         snap = self.snapshot
         if not snap.tape:
-            return [Row("no liquidations yet", "panel--muted")]
+            empty = {"all": "no liquidations yet", "liquidations": "no liquidations yet",
+                     "ADL": "no ADL yet", "mine": "nothing forced on you yet"}
+            return [Row(empty.get(snap.tape_filter, "nothing yet"), "panel--muted")]
         return [self._entry(e, snap, width) for e in snap.tape[:height]]
 
     @staticmethod

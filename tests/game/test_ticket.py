@@ -155,3 +155,27 @@ def test_the_story_tells_what_a_fired_stop_did():
     assert notice.title in ("Stop filled", "Stop partly filled", "Stop not filled")
     assert ("sold 1.000 BTC" in notice.message) == (notice.title == "Stop filled")
     assert any(m.text.startswith("stop sell 1 BTC at") for m in model.log.timeline)
+
+
+def test_adl_is_seen_on_the_tape(crash_end):
+    """A step of many ADL fills is one summary row, so it is not pushed out by the same step's
+    liquidations; the f key filters the tape to liquidations, ADL or the player's own."""
+    from game.widgets.tape import Tape
+    tape = list(crash_end.log.tape)
+    summaries = [e for e in tape if e.count > 1]
+    assert summaries and all(e.count > 6 and f"{e.count} " in e.note for e in summaries)
+    adl = crash_end.snapshot("BTC", tape_filter="ADL").tape
+    assert adl and all(e.kind == "adl" for e in adl)
+    mine = crash_end.snapshot("BTC", tape_filter="mine").tape
+    assert all(e.mine for e in mine)
+
+    async def scenario():
+        app = floor_app(crash_end)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f", "f")
+            await pilot.pause()
+            panel = app.floor.query_one(Tape)
+            assert app.floor.tape_filter == "ADL" and panel.border_subtitle == "f: ADL"
+            rows = panel.rendered_text()
+            assert rows and all("ADL'd" in r for r in rows if r.strip())
+    run(scenario())
