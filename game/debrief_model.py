@@ -64,6 +64,35 @@ def build(model) -> Debrief:
         lesson_showed=lesson_line(s["objectives"]))
 
 
+def has_causes(model) -> bool:
+    """Whether the debrief re-runs the session to show causes: a hedger's (the maker's desk has
+    no counterfactuals yet)."""
+    return model.player is not None and model.role == "hedger"
+
+
+def counterfactuals(model) -> dict:
+    """The real run's outcome and the same session with one switch changed
+    (``engine.counterfactual.what_if``): slow, run it in a worker."""
+    from engine.counterfactual import what_if
+    cached = getattr(model, "causes", None)
+    if cached is not None and cached[0] == (model.sim.t, len(model.sim.command_log)):
+        return cached[1]
+    outcomes = what_if(model.run)
+    model.causes = ((model.sim.t, len(model.sim.command_log)), outcomes)
+    return outcomes
+
+
+def cause_lines(outcomes: dict) -> list[str]:
+    """The lessons the re-runs show, then one line per run: how it ended."""
+    from engine.counterfactual import lessons
+    lines = lessons(outcomes)
+    for name, o in outcomes.items():
+        end = "survived" if o.survived else f"liquidated {o.liquidated_at}"
+        adl = f", ADL'd {o.adl_hits}× from {o.adl_at}" if o.adl_hits else ""
+        lines.append(f"{name}: {fmt.usd(o.pnl_usd, signed=True)} over both wallets, {end}{adl}")
+    return lines
+
+
 def score_lines(o: dict, finished: bool = True) -> list[str]:
     """The score line, then each objective with its measured value."""
     if not o["items"]:

@@ -163,6 +163,8 @@ class FloorModel:
         self.sim = sim = run.sim
         self.replay = replay
         """An ``engine.saves.replay.Replay`` being watched: its commands drive the player."""
+        self.causes = None
+        """The debrief's counterfactual runs, kept with the (sim time, commands) they re-ran."""
         self._feeder = None
         if replay is not None:
             from engine.saves.replay import ReplayFeeder

@@ -25,7 +25,7 @@ from ..text import escape_text
 from .discovery import SHIPPED_LEVELS_DIR, find_level, level_names, list_levels
 from .docs import new_level_text, objective_vocabulary_markdown, schema_reference_markdown
 from .inheritance import MAX_BASE_DEPTH
-from .loading import level_from_raw, load_level
+from .loading import level_from_raw, load_level, with_overrides
 from .model import ClockTimes, Level, time_to_seconds
 from .overrides import MAX_KEY_CHARS, _apply_override, _parse_override
 from .problems import ABSENT, MAX_PROBLEMS, Problem, toml_value
@@ -49,5 +49,5 @@ __all__ = [
     "escape_text", "find_level", "level_from_raw", "level_names", "line_of", "list_levels",
     "load_level", "new_level_text", "objective_vocabulary_markdown", "parse_path", "path_text",
     "quote", "schema_reference_markdown", "shape_problem", "time_to_seconds", "toml_value",
-    "validate", "walk",
+    "validate", "walk", "with_overrides",
 ]

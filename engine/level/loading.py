@@ -66,3 +66,21 @@ def level_from_raw(raw: dict, path: str | Path, sha256: str = "") -> Level:
     if problems:
         raise _error([f"{label}: {p.subject()} — {p.message}" for p in problems])
     return Level(Path(path), data, sha256, [], copy.deepcopy(raw))
+
+
+def with_overrides(level: Level, overrides: Sequence[str]) -> Level:
+    """``level`` with more ``--set`` overrides applied to what it was built from (``Level.raw``),
+    validated like a file's: how a counterfactual changes one switch of a level in play."""
+    merged, problems = copy.deepcopy(level.raw), []
+    for item in overrides:
+        override = _parse_override(item, merged)
+        if isinstance(override, str):
+            problems.append(override)
+        else:
+            _apply_override(merged, override)
+    if problems:
+        raise _error(problems)
+    data, found = validate(merged)
+    if found:
+        raise _error([f"{level.path}: {p.subject()} — {p.message}" for p in found])
+    return Level(level.path, data, level.sha256, [*level.overrides, *overrides], merged)

@@ -15,6 +15,9 @@ from ..widgets.line_chart import LineChart, Marker, Series
 from ..widgets.too_small import TooSmall
 
 
+CAUSES_TITLE = "What caused what in your run"
+
+
 def _usd_label(value: float, span: float) -> str:
     return fmt.usd_short(value)
 
@@ -24,10 +27,13 @@ class DebriefScreen(Screen):
                 Binding("n", "new_game", "Title screen"),
                 Binding("ctrl+q", "app.quit", "Quit")]
 
-    def __init__(self, model):
+    def __init__(self, model, causes: bool = True):
         super().__init__()
         self.model = model
         self.debrief = debrief_model.build(model)
+        self.causes = causes and debrief_model.has_causes(model)
+        """Re-run the session with one switch changed, in a worker, and show what it changes."""
+        self.outcomes = None
 
     def compose(self) -> ComposeResult:
         d = self.debrief
@@ -50,6 +56,11 @@ class DebriefScreen(Screen):
                 shown = f"\n{escape(d.lesson_showed)}" if d.lesson_showed else ""
                 yield Static(f"[b]The lesson[/b]\n{escape(d.lesson)}{shown}",
                              classes="debrief-section", id="lesson")
+            if self.causes:
+                yield Static(self._section(CAUSES_TITLE, ["Re-running your session with one "
+                                                          "switch changed: no ADL on you; "
+                                                          "the market makers stay…"]),
+                             classes="debrief-section", id="causes")
             why, command = d.what_if
             yield Static(f"[b]What if?[/b]\n{why}\n  [$text-accent]{command}[/]",
                          classes="debrief-section", id="what-if")
@@ -61,6 +72,38 @@ class DebriefScreen(Screen):
         markers = [Marker(m.clock, m.glyph, m.style) for m in d.marks]
         self.query_one(LineChart).set_data(
             [Series("equity", d.equity, "chart--series-2")], d.window, markers, _usd_label)
+        if self.causes:
+            self.run_worker(self._work_out_causes, thread=True, exclusive=True)
+
+    def _work_out_causes(self) -> None:
+        """In a thread: the counterfactual runs (seconds at full size), then the screen."""
+        try:
+            outcomes = debrief_model.counterfactuals(self.model)
+        except Exception as error:  # noqa: BLE001 - said on the screen, never a traceback
+            self.app.call_from_thread(self._show_causes, None, f"{type(error).__name__}: {error}")
+            return
+        self.app.call_from_thread(self._show_causes, outcomes, None)
+
+    def _show_causes(self, outcomes, error: str | None) -> None:
+        self.outcomes = outcomes
+        lines = [f"The re-runs failed ({error})."] if outcomes is None else \
+            debrief_model.cause_lines(outcomes)
+        self.query_one("#causes", Static).update(self._section(CAUSES_TITLE, lines))
+        if outcomes is not None:
+            d = self.debrief
+            series = [Series("equity", d.equity, "chart--series-2")]
+            for (name, o), style in zip(((k, v) for k, v in outcomes.items() if k != "real"),
+                                        ("chart--series-1", "chart--series-3"), strict=False):
+                series.append(Series(name, o.equity_curve, style))
+            markers = [Marker(m.clock, m.glyph, m.style) for m in d.marks]
+            chart = self.query_one(LineChart)
+            chart.set_data(series, d.window, markers, _usd_label)
+            names = [k for k in outcomes if k != "real"]
+            colours = ("$text-secondary", "$text-accent")
+            chart.border_title = "your equity, and your session re-run"
+            chart.border_subtitle = "[$text-warning]━ you[/]  " + "  ".join(
+                f"[{c}]━ {escape(n)}[/]" for n, c in zip(names, colours, strict=False)) + \
+                "  [$text-error]A[/] first ADL  [$text-primary]★[/] you"
 
     @staticmethod
     def _section(title: str, lines) -> str:

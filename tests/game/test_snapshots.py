@@ -39,7 +39,14 @@ def test_floor_mid_crash(snap_compare, crash_0510, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_debrief(snap_compare, crash_end, size):
-    assert snap_compare(floor_app(crash_end), press=["d"], terminal_size=size)
+    async def counterfactuals_done(pilot):
+        """The debrief re-runs the session in a worker: snap it once the re-runs are shown."""
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert snap_compare(floor_app(crash_end), run_before=counterfactuals_done,
+                        terminal_size=size)
 
 
 def test_maker_floor(snap_compare, maker_0445):

@@ -179,3 +179,40 @@ def test_adl_is_seen_on_the_tape(crash_end):
             rows = panel.rendered_text()
             assert rows and all("ADL'd" in r for r in rows if r.strip())
     run(scenario())
+
+
+def test_the_debrief_shows_what_caused_what_by_rerunning_the_session(crash_end):
+    """The hedger's debrief re-runs the session (same seed and commands) exempt from ADL and
+    with the makers staying, and says what each changed — computed, not written."""
+    from game import debrief_model
+    from game.screens.debrief import DebriefScreen
+    outcomes = debrief_model.counterfactuals(crash_end)
+    real, exempt, stay = outcomes["real"], outcomes["no ADL on you"], outcomes["makers stay"]
+    assert real.liquidated_at is not None and exempt.adl_hits == 0
+    lines = debrief_model.cause_lines(outcomes)
+    assert any(line.startswith("real: ") for line in lines)
+    if stay.survived:
+        assert any("Had the market makers stayed you would have survived" in x for x in lines)
+
+    async def scenario():
+        app = floor_app(crash_end)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = DebriefScreen(crash_end)
+            await app.push_screen(screen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert screen.outcomes is not None
+            text = str(screen.query_one("#causes").render())
+            assert "What caused what in your run" in text and "no ADL on you: " in text
+    run(scenario())
+
+
+def test_the_lesson_follows_the_numbers():
+    """A level where ADL cannot touch the player (funds ×20: no ADL at all) and where the
+    makers never leave: the counterfactuals find nothing to blame, and say so."""
+    from engine.counterfactual import lessons, what_if
+    model = new_model(until=None, extra=["exchange.fund_multiplier=20",
+                                         "market_makers.withdrawal=never"])
+    text = lessons(what_if(model.run))
+    assert "ADL never reached you." in text
+    assert "The market makers' withdrawal made no difference to your account." in text
