@@ -24,7 +24,7 @@ from engine.crash import CrashRun
 from engine.errors import SaveError
 from engine.level import SHIPPED_LEVELS_DIR, find_level, load_level
 
-from .floor_model import FloorModel
+from .floor_model import FloorModel, rebuilt
 from .screens.briefing import BriefingScreen
 from .screens.floor import FloorScreen
 from .screens.title import TitleScreen
@@ -60,7 +60,11 @@ class CrashfloorApp(App):
         self.start_level, self.role, self.seed, self.speed = level, role, seed, speed
         self.overrides = list(overrides)
         self.prepared = model if model is not None else (FloorModel(run) if run else None)
-        if resumed is not None:
+        self.story_note: str | None = None
+        """Why a resumed session's story starts at its save (None: rebuilt from the start)."""
+        if resumed is not None and replay is None:
+            self.prepared, self.story_note = rebuilt(resumed)
+        elif resumed is not None:
             self.prepared = FloorModel(resumed, replay=replay)
         self.paused, self.ticking = paused, ticking
         if saves_dir is None:
@@ -75,6 +79,7 @@ class CrashfloorApp(App):
         self._check_size()
         if self.prepared is not None:
             self.open_floor(self.prepared)
+            self._say_story_note()
             self._warn_if_modified(self.prepared.run)
         elif self.start_level is not None:
             self.start_floor(self.load(self.start_level, self.role))
@@ -125,12 +130,19 @@ class CrashfloorApp(App):
                                f"({type(exc).__name__}: {escape_text(exc, 200)})"),
                         title="Cannot load that save", severity="error", timeout=10)
             return False
-        self.open_floor(FloorModel(run))
+        model, self.story_note = rebuilt(run)
+        self.open_floor(model)
+        self._say_story_note()
         self.autosaved = Path(path) if Path(path).name.startswith("autosave-") else None
         self.notify(escape(f"{escape_text(run.level.data['title'], 80)} at "
                            f"{run.sim.hhmm[:5]} HKT"), title="Resumed", timeout=3)
         self._warn_if_modified(run)
         return True
+
+    def _say_story_note(self) -> None:
+        if self.story_note is not None:
+            self.notify(f"The tape and your timeline start at the save: {self.story_note}.",
+                        title="Story not rebuilt", severity="warning", timeout=8)
 
     def _warn_if_modified(self, run) -> None:
         """A run loaded from a save marked modified (``engine.saves.load_run``) says so."""

@@ -439,3 +439,31 @@ class FloorModel:
     def selected(self) -> OrderView | None:
         return None if self.selected_order is None else self.ex.order(self.selected_order)
 
+
+
+def rebuilt(loaded) -> tuple[FloorModel, str | None]:
+    """A floor for a run loaded from a save, with its whole story: a fresh run of the save's
+    level and seed is watched from the opening bell while the save's commands go in at their
+    times (and its cut-short steps are cut the same), up to the save's time. It replaces the
+    loaded run when it reaches exactly the saved state (checksum); otherwise the loaded run is
+    shown, its story starting at the save, and the reason is returned."""
+    from engine.crash import CrashRun
+    from engine.saves.replay import Replay, ReplayFeeder, check_record
+    sim = loaded.sim
+    try:
+        logged = [(t, check_record(rec, f"command {i}"))
+                  for i, (t, rec) in enumerate(sim.command_log)]
+        fresh = CrashRun(loaded.level, seed=loaded.seed)
+        model = FloorModel(fresh)
+        applied = [(t, c) for t, c in logged if t < sim.t]
+        feeder = ReplayFeeder(Replay(None, {}, applied, dict(sim.short_steps), {}, sim.t, ""))
+        while fresh.sim.t < sim.t and not fresh.sim.finished:
+            feeder.step(fresh.sim)
+        for _, command in logged[len(applied):]:  # queued for the next step when it was saved
+            fresh.sim.submit(command)
+    except Exception as exc:  # noqa: BLE001 - a save that cannot be re-run still opens
+        return FloorModel(loaded), f"its commands cannot be re-run ({type(exc).__name__})"
+    if fresh.checksum() != loaded.checksum():
+        return FloorModel(loaded), "re-running its commands does not reach the saved state"
+    fresh.modified = getattr(loaded, "modified", None)
+    return model, None

@@ -167,3 +167,39 @@ def test_a_replay_plays_back_on_the_floor(tmp_path):
             assert _autosaves(tmp_path) == []
     assert sim.t == 430
     run(scenario())
+
+
+def test_a_resumed_session_keeps_its_whole_story(tmp_path):
+    """Loaded from a save, the session is re-run from the opening bell with its commands, so the
+    tape, the player's timeline and the debrief are those of the uninterrupted session."""
+    from engine.commands import ClosePosition
+    from game import debrief_model
+    from game.floor_model import rebuilt
+    played = new_model()
+    played.sim.submit(ClosePosition(played.player, "BTC", "0.5"))
+    played.run.run(until="05:12")
+    loaded = saves.load_run(saves.save_run(played.run, tmp_path / "mid.cfsave"))
+    model, note = rebuilt(loaded)
+    assert note is None and model.run.checksum() == played.run.checksum()
+    assert model.log.timeline == played.log.timeline and model.log.timeline
+    assert model.log.tape == played.log.tape and model.log.tape
+    assert debrief_model.build(model) == debrief_model.build(played)
+    # a loaded run that its commands cannot reproduce keeps its own (shorter) story, and says so
+    loaded.sim.exchange.acc.wallet[loaded.player] += 1
+    model, note = rebuilt(loaded)
+    assert model.run is loaded and "does not reach the saved state" in note
+
+
+def test_continue_says_when_the_story_cannot_be_rebuilt(tmp_path):
+    model = new_model(until="04:03")
+    path = saves.save_run(model.run, tmp_path / "x.cfsave")
+    loaded = saves.load_run(path)
+    loaded.sim.exchange.acc.wallet[loaded.player] += 1
+
+    async def scenario():
+        app = _app(tmp_path, resumed=loaded, paused=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, FloorScreen)
+            assert any(t == "Story not rebuilt" for t, _, _ in shown(app))
+    run(scenario())
