@@ -72,7 +72,9 @@ class BriefingScreen(Screen):
         self.level = level
         self.overlay = overlay
         self.variants = [] if overlay else list(level.data["variants"])
-        self.choice = 0
+        self.choice = next((k for k, v in enumerate(self.variants)
+                            if v["name"] == "as-is" or not v["set"]), 0)
+        """The variant chosen: the level as it is (a variant that changes nothing) by default."""
 
     def compose(self) -> ComposeResult:
         data = self.level.data
@@ -89,7 +91,7 @@ class BriefingScreen(Screen):
                              "to start)", classes="briefing-section")
                 with RadioSet(id="variants"):
                     for k, v in enumerate(self.variants):
-                        yield RadioButton(v["label"] or v["name"], value=k == 0)
+                        yield RadioButton(v["label"] or v["name"], value=k == self.choice)
             yield Static(objectives_text(data), classes="briefing-section")
             yield Static(keys_text(maker), classes="briefing-section")
         with Horizontal(id="briefing-buttons"):
@@ -99,6 +101,13 @@ class BriefingScreen(Screen):
                 yield Button("Back", id="back")
         yield Footer()
         yield TooSmall()
+
+    def on_mount(self) -> None:
+        if self.variants:  # the picker has the keys: ↑↓ move, enter chooses, s starts
+            picker = self.query_one(RadioSet)
+            for _ in range(self.choice):  # its highlight starts on the chosen variant
+                picker.action_next_button()
+            picker.focus()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.choice = event.index

@@ -30,16 +30,19 @@ def test_briefing_offers_the_variants_and_starts_the_chosen_one():
             assert "Objectives" in text and "Lose no position to ADL" in text
             labels = [str(b.label) for b in app.screen.query("RadioButton")]
             assert labels[2] == "BitMEX-like: twenty times today's"
-            app.screen.query_one("RadioSet").focus()
-            await pilot.press("down", "down", "enter")
+            # the picker has the focus and starts on the level as it is, as its hint says
+            assert app.screen.focused is app.screen.query_one("RadioSet")
+            assert app.screen.choice == 1 and labels[1].startswith("As-is")
+            await pilot.press("down", "enter")
             await pilot.pause()
-            assert app.screen.choice == 2
+            assert isinstance(app.screen, BriefingScreen) and app.screen.choice == 2
             await pilot.press("s")
             await pilot.pause()
             assert isinstance(app.screen, FloorScreen)
             level = app.screen.model.level
             assert level.get("exchange.fund_multiplier") == 20
             assert level.get("crowd.accounts") == 1500
+            assert app.screen.model.sim.command_log == []  # the s started; it sold nothing
     run(scenario())
 
 
