@@ -251,7 +251,10 @@ class CrashRun:
         unscored = report.to_json()
         del unscored["objectives"]
         return dataclasses.replace(report, objectives=score(self.level.data, unscored),
-                                   modified_reason=self.modified)
+                                   modified_reason=self.modified,
+                                   finished=self.sim.clock >= self.session_end,
+                                   rules=[o for o in self.level.overrides
+                                          if not o.startswith("player.role=")])
 
     def summary(self) -> dict:
         """The JSON object of ``crashfloor run --json``: ``report().to_json()``."""

@@ -184,6 +184,10 @@ class RunReport:
     """Money units created or destroyed (0: every unit is accounted for)."""
     market: MarketReport | None = None
     """The outside market's figures (an emergent index), or None (a scripted one)."""
+    finished: bool = False
+    """The session reached its end (not a save or a run stopped early)."""
+    rules: list[str] = dataclasses.field(default_factory=list)
+    """The level fields this run changed (``--variant``, ``--set``), the player's role aside."""
     objectives: dict[str, Any] = dataclasses.field(default_factory=dict)
     """How the player scored against the level's objectives (``engine.objectives.score``)."""
     modified_reason: str | None = None

@@ -227,8 +227,8 @@ def _cell(value, limit: int = 60) -> str:
     return escape_text("" if value is None else value, limit)
 
 
-def _row(path: Path, s: dict) -> tuple[list[str], float | None, str]:
-    """(cells, score or None, modified reason or "") of one session."""
+def _row(path: Path, s: dict) -> dict:
+    """One session's leaderboard row: its cells (CSV and table) and how it sorts."""
     o = s.get("objectives") if isinstance(s.get("objectives"), dict) else {}
     p = s.get("player") if isinstance(s.get("player"), dict) else {}
     score = _number(o.get("score"))
@@ -238,44 +238,84 @@ def _row(path: Path, s: dict) -> tuple[list[str], float | None, str]:
     modified = ""
     if s.get("modified"):
         modified = _cell(s.get("modified_reason") or "modified", 120)
-    cells = [_cell(path.stem), _cell(s.get("level")), _cell(s.get("seed", "")),
-             _cell(p.get("role", "—"), 20),
-             "" if score is None else (str(int(score)) if score == int(score) else f"{score:g}"),
-             "★" * stars or "—", "" if equity is None else f"{equity:,.0f}",
-             {True: "yes", False: "no"}.get(p.get("survived"), "—"),
-             _cell(p.get("adl_hits", "—"), 20), _cell(s.get("sim_end", ""), 20),
-             "" if o.get("lesson_showed") is None else ("yes" if o["lesson_showed"] else "no"),
-             modified]
-    return cells, score, modified
+    finished = s.get("finished", True) is not False  # a run --json older than the field: whole
+    rules = s.get("rules") if isinstance(s.get("rules"), list) else []
+    rules_text = _cell(", ".join(str(r) for r in rules), 200)
+    hits = p.get("adl_hits")
+    return {"session": _cell(path.stem), "level": _cell(s.get("level")),
+            "seed": _cell(s.get("seed", "")), "role": _cell(p.get("role", "—"), 20),
+            "score": score, "stars": stars, "equity": equity,
+            "survived": {True: "yes", False: "no"}.get(p.get("survived"), "—"),
+            "adl_hits": hits if type(hits) is int else None,
+            "sim_end": _cell(s.get("sim_end", ""), 20),
+            "lesson": "" if o.get("lesson_showed") is None else
+            ("yes" if o["lesson_showed"] else "no"),
+            "finished": finished, "rules": rules_text, "modified": modified}
 
 
-def results_rows(files: list[Path]) -> tuple[list[list[str]], list[str]]:
-    """Leaderboard rows, clean sessions by score (best first), then the modified ones (never
-    ranked among them); and the problems with files that could not be read (one bad file is
-    skipped with its reason, the others still listed)."""
-    from engine.saves import escape_text
-    clean, modified, problems = [], [], []
+def _csv_cells(r: dict) -> list:
+    """Numbers as numbers (a spreadsheet sums them), the rest as text."""
+    score = r["score"]
+    return [r["session"], r["level"], r["seed"], r["role"],
+            "" if score is None else (int(score) if score == int(score) else score), r["stars"],
+            "" if r["equity"] is None else round(r["equity"], 2), r["survived"],
+            "" if r["adl_hits"] is None else r["adl_hits"], r["sim_end"], r["lesson"],
+            "yes" if r["finished"] else "no", r["rules"], r["modified"]]
+
+
+def _table_cells(r: dict) -> list[str]:
+    score = r["score"]
+    return [r["session"], r["level"], r["seed"], r["role"],
+            "" if score is None else (str(int(score)) if score == int(score) else f"{score:g}"),
+            "★" * r["stars"] or "—", "" if r["equity"] is None else f"{r['equity']:,.0f}",
+            r["survived"], "—" if r["adl_hits"] is None else str(r["adl_hits"]), r["sim_end"],
+            r["lesson"], "" if r["finished"] else "unfinished", r["rules"], r["modified"]]
+
+
+_KINDS = {".cfsave": 0, ".cfreplay": 1, ".json": 2}
+"""Which file speaks for a session that left several (a save and its replay share a name)."""
+
+
+def _one_per_session(files: list[Path]) -> list[Path]:
+    """A save and the replay written beside it are one session: keep the save (it knows how
+    far the session went and whether it was modified), else the replay."""
+    chosen: dict[Path, Path] = {}
     for path in files:
+        key = path.with_suffix("") if path.suffix in (".cfsave", ".cfreplay") else path
+        best = chosen.get(key)
+        if best is None or _KINDS.get(path.suffix, 3) < _KINDS.get(best.suffix, 3):
+            chosen[key] = path
+    return [p for p in files if p in chosen.values()]
+
+
+def results_rows(files: list[Path]) -> tuple[list[dict], list[str]]:
+    """Leaderboard rows, one per session, grouped by level and rules; in each group the
+    finished sessions by score then equity (best first), then the unfinished ones, then the
+    modified ones (never ranked); and the problems with files that could not be read (one bad
+    file is skipped with its reason, the others still listed)."""
+    from engine.saves import escape_text
+    rows, problems = [], []
+    for path in _one_per_session(files):
         try:
             s = session_summary(path)
             if not isinstance(s, dict):
                 raise InvalidInput(f"{escape_text(str(path), None)}: not a session summary")
-            cells, score, mark = _row(path, s)
+            rows.append(_row(path, s))
         except (InvalidInput, OSError) as exc:
             problems.append(escape_text(exc, 600))
-            continue
         except Exception as exc:  # noqa: BLE001 - one hostile file never stops the others
             problems.append(f"{escape_text(str(path), None)}: cannot be read "
                             f"({type(exc).__name__}: {escape_text(exc, 120)})")
-            continue
-        (modified if mark else clean).append((cells, score))
-    clean.sort(key=lambda r: (-(r[1] if r[1] is not None else -1), r[0][0]))
-    modified.sort(key=lambda r: r[0][0])
-    return [cells for cells, _ in clean + modified], problems
+    rows.sort(key=lambda r: (r["level"], r["rules"], bool(r["modified"]), not r["finished"],
+                             -(r["score"] if r["score"] is not None else -1),
+                             -(r["equity"] if r["equity"] is not None else -1e30),
+                             r["session"]))
+    return rows, problems
 
 
 RESULT_HEAD = ["session", "level", "seed", "role", "score", "stars", "equity_end_usd",
-               "survived", "adl_hits", "sim_end", "lesson_showed", "modified"]
+               "survived", "adl_hits", "sim_end", "lesson_showed", "finished", "rules",
+               "modified"]
 
 
 def cmd_results(args) -> int:
@@ -292,24 +332,27 @@ def cmd_results(args) -> int:
     if args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(RESULT_HEAD)
-        w.writerows(rows)
+        w.writerows(_csv_cells(r) for r in rows)
         return 0 if rows else 2
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-    out = Table(title="Leaderboard", title_justify="left")
+    out = Table(title="Leaderboard (ranked within each level and set of rules)",
+                title_justify="left")
     out.add_column("#", justify="right")
     short = ["session", "level", "seed", "role", "score", "stars", "equity $", "survived",
-             "ADL'd", "at", "lesson", "modified"]
+             "ADL'd", "at", "lesson", "finished", "rules", "modified"]
     for k, name in enumerate(short):
         out.add_column(name, justify="right" if k in (2, 4, 6, 8) else "left", no_wrap=k < 2)
-    rank = 0
-    for row in rows:
-        if row[-1]:
+    rank, group = 0, None
+    for r in rows:
+        if (r["level"], r["rules"]) != group:
+            group, rank = (r["level"], r["rules"]), 0
+        if r["modified"]:
             number = "—"
         else:
             rank += 1
             number = str(rank)
-        out.add_row(number, *(Text(cell) for cell in row))  # text, never markup
+        out.add_row(number, *(Text(cell) for cell in _table_cells(r)))  # text, never markup
     Console(width=None if sys.stdout.isatty() else 160).print(out)
     return 0 if rows else 2

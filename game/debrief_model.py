@@ -54,8 +54,8 @@ def build(model) -> Debrief:
     return Debrief(
         title=f"{run.level.data['title']} · level {run.level.name} · seed {run.seed} · "
               f"{s['sim_start']}–{fmt.hhmm(sim.clock, seconds=True)} HKT"
-              + (" · MODIFIED" if s.get("modified") else "")
-              + (f" · rules: {', '.join(model.rules())}" if model.rules() else ""),
+              + (f" · rules: {', '.join(model.rules())}" if model.rules() else "")
+              + (" · MODIFIED" if s.get("modified") else ""),
         equity=equity, marks=tuple(_marks(s, model)), yours=tuple(your_lines(model, s)),
         market=tuple(market_lines(s)), what_if=what_if(s, run.level.name, run.seed, model.role,
                                          [v for v in run.level.data["variants"] if v["set"]]),

@@ -77,7 +77,8 @@ def test_results_ranks_sessions_and_skips_bad_files(tmp_path, capsys):
     captured = capsys.readouterr()
     rows = list(csv.reader(io.StringIO(captured.out)))
     assert rows[0][:5] == ["session", "level", "seed", "role", "score"]
-    assert [r[0] for r in rows[1:]] == ["bo", "ana"] and rows[1][5] == "★★★"
+    assert [r[0] for r in rows[1:]] == ["bo", "ana"] and rows[1][5] == "3"  # a number
+    assert rows[1][6] == "310000.0" and rows[1][11] == "yes"
     assert "skipped" in captured.err and "junk.json" in captured.err
 
 
@@ -102,3 +103,43 @@ def test_run_applies_a_named_variant(capsys):
                  "--until", "05:01", "--json"]) == 0
     funds = json.loads(capsys.readouterr().out)["insurance_fund"]
     assert funds["BTC"]["start_usd"] == 60_000_000
+
+
+def test_results_one_row_per_session_grouped_and_finished_first(tmp_path, capsys):
+    """A save and its replay are one session (the save speaks for it); sessions group by level
+    and rules; in a group the finished ones rank by score then equity, the unfinished after."""
+    def session(name, score, equity, finished=True, rules=()):
+        data = {"level": "hedge", "seed": 1, "sim_end": "05:35" if finished else "05:00",
+                "finished": finished, "rules": list(rules),
+                "player": {"role": "hedger", "equity_end": equity, "survived": True,
+                           "adl_hits": 0},
+                "objectives": {"score": score, "stars": 1, "lesson_showed": True}}
+        (tmp_path / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+    session("early", 99, 900_000.0, finished=False)
+    session("tie_rich", 50, 400_000.0)
+    session("tie_poor", 50, 100_000.0)
+    session("bitmex", 10, 50_000.0, rules=["exchange.fund_multiplier=20"])
+    assert main(["results", str(tmp_path), "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert [r[0] for r in rows[1:]] == ["tie_rich", "tie_poor", "early", "bitmex"]
+    assert rows[3][11] == "no" and rows[4][12] == "exchange.fund_multiplier=20"
+    assert main(["results", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    bitmex = next(line for line in table.splitlines() if "bitmex" in line)
+    assert bitmex.split("│")[1].strip() == "1"  # ranked first in its own group
+    assert "unfinished" in next(line for line in table.splitlines() if "early" in line)
+
+
+def test_results_counts_a_save_and_its_replay_once(tmp_path, capsys):
+    from engine.crash import CrashRun
+    from engine.saves import save_run
+    from engine.saves.replay import save_replay
+    short = load_level(Path(__file__).resolve().parents[1] / "game" / "fixtures" / "short.toml")
+    run = CrashRun(short)
+    run.sim.record_checksums()
+    run.run(until="04:02")
+    save_run(run, tmp_path / "autosave-x.cfsave")
+    save_replay(run, tmp_path / "autosave-x.cfreplay")
+    assert main(["results", str(tmp_path), "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert [r[0] for r in rows[1:]] == ["autosave-x"]
