@@ -176,9 +176,12 @@ class CrashfloorApp(App):
         return target
 
     async def action_quit(self) -> None:
+        saved = None
         if self.floor is not None and not self._recovering:
-            self.autosave()
-        self.exit()
+            saved = self.autosave()
+        self.exit(message=None if saved is None else
+                  f"crashfloor: your session is saved in {saved}; continue it with "
+                  f"`crashfloor play --resume {saved}` or Continue on the title screen")
 
     def floor_failed(self, error: Exception) -> None:
         """Something unexpected broke the floor (``FloorScreen`` guards its handlers): autosave

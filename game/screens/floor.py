@@ -74,6 +74,7 @@ class FloorScreen(TradingActions, Screen):
 
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "app.quit", "Quit (autosaves)", key_display="^q"),
         Binding("space", "toggle_pause", "Pause"),
         Binding("plus,equals_sign", "faster", "Speed", key_display="+/-"),
         Binding("minus", "slower", "Speed", show=False, key_display="+/-"),

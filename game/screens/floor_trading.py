@@ -79,11 +79,7 @@ class TradingActions:
 
     def action_reduce(self) -> None:
         from .dialogs import ReduceDialog
-        self.app.push_screen(ReduceDialog(self.symbol), self._reduce_chosen)
-
-    def _reduce_chosen(self, fraction: str | None) -> None:
-        if fraction is not None:
-            self.reduce(fraction)
+        self._ask(ReduceDialog(self.symbol), self.reduce)
 
     def reduce(self, fraction: str) -> None:
         self.send(ClosePosition(self.player, self.symbol, fraction),
@@ -99,11 +95,7 @@ class TradingActions:
     def action_margin(self) -> None:
         from .dialogs import MarginDialog
         pos = self.snapshot.position(self.symbol)
-        self.app.push_screen(MarginDialog(self.symbol, pos), self._margin_chosen)
-
-    def _margin_chosen(self, choice: tuple | None) -> None:
-        if choice is not None:
-            self.margin(*choice)
+        self._ask(MarginDialog(self.symbol, pos), lambda choice: self.margin(*choice))
 
     def margin(self, verb: str, usd: int = 0) -> None:
         if verb == "add":
@@ -116,28 +108,32 @@ class TradingActions:
             mode = verb if verb in ("cross", "isolated") else mode
             self.send(SetMarginMode(self.player, self.symbol, mode), f"switch to {mode}")
 
-    def _ask(self, dialog, what: str) -> None:
+    def _ask(self, dialog, then) -> None:
         """Show ``dialog`` with the clock stopped; when it closes, the clock runs again (if it
-        ran before) and the command it returns is sent."""
+        ran before) and ``then`` gets what it returned (not None: nothing was chosen)."""
         was_running = not self.pacer.paused
         if was_running:
             self.pacer.toggle_pause()
             self.sync()
 
-        def done(command) -> None:
+        def done(result) -> None:
             if was_running and self.pacer.paused and not self.model.sim.finished:
                 self.pacer.toggle_pause()
-            if command is not None:
-                self.send(command, what)
+            if result is not None:
+                then(result)
             self.sync()
         self.app.push_screen(dialog, done)
+
+    def _sender(self, what: str):
+        return lambda command: self.send(command, what)
 
     def action_ticket(self) -> None:
         from .ticket import TicketDialog
         lev, mmr = self.model.ticket_terms(self.symbol)
         pos = self.snapshot.position(self.symbol)
         self._ask(TicketDialog(self.player, self.quote, lev, mmr,
-                               float(pos.qty) if pos is not None else 0.0), "send the order")
+                               float(pos.qty) if pos is not None else 0.0),
+                  self._sender("send the order"))
 
     def action_transfer(self) -> None:
         from .ticket import TransferDialog
@@ -147,7 +143,8 @@ class TradingActions:
             return
         acc = self.snapshot.account
         self._ask(TransferDialog(self.player, self.snapshot.spot_usd,
-                                 float(acc.available) if acc is not None else 0.0), "transfer")
+                                 float(acc.available) if acc is not None else 0.0),
+                  self._sender("transfer"))
 
     # --- maker actions -------------------------------------------------------------------------
     def _settings(self):

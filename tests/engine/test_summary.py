@@ -9,7 +9,7 @@ from engine.summary import PlayerReport, RunReport
 TOP_KEYS = ["level", "seed", "checksum", "sim_start", "sim_end", "symbols", "tracked_depth",
             "liquidations", "insurance_fund", "adl", "open_interest", "long_share_start",
             "hedger", "player", "groups", "bad_debt_usd", "halts", "market_makers",
-            "conservation_error", "market", "objectives"]
+            "conservation_error", "market", "finished", "rules", "objectives"]
 
 
 def test_the_report_is_typed_and_its_json_keeps_every_key():

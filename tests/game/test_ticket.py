@@ -216,3 +216,24 @@ def test_the_lesson_follows_the_numbers():
     text = lessons(what_if(model.run))
     assert "ADL never reached you." in text
     assert "The market makers' withdrawal made no difference to your account." in text
+
+
+def test_the_reduce_dialog_stops_the_clock_and_its_choice_goes_out():
+    from game.screens.dialogs import ReduceDialog
+    from game.screens.floor import key_rows
+
+    async def scenario():
+        app = floor_app(new_model(), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            await pilot.press("r")
+            await pilot.pause()
+            assert isinstance(app.screen, ReduceDialog) and floor.pacer.paused
+            await pilot.press("2")  # 50%
+            await pilot.pause()
+            assert not floor.pacer.paused
+            floor.advance(1)
+            await pilot.pause()
+            assert floor.snapshot.position("BTC").qty == Decimal("20.492")  # half of 40.984
+    run(scenario())
+    assert ("^q", "Quit (autosaves)") in key_rows(False)
