@@ -254,7 +254,7 @@ class CrashRun:
                                    modified_reason=self.modified,
                                    finished=self.sim.clock >= self.session_end,
                                    rules=[o for o in self.level.overrides
-                                          if not o.startswith("player.role=")])
+                                          if not o.startswith(("player.role=", "lesson="))])
 
     def summary(self) -> dict:
         """The JSON object of ``crashfloor run --json``: ``report().to_json()``."""

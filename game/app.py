@@ -12,6 +12,8 @@ session, renamed as the sim time moves on, with its replay beside it (``saves_di
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime
 from pathlib import Path
 from collections.abc import Iterable
@@ -24,6 +26,7 @@ from engine.crash import CrashRun
 from engine.errors import SaveError
 from engine.level import SHIPPED_LEVELS_DIR, find_level, load_level
 
+from .debrief_model import ROLE_LESSONS
 from .floor_model import FloorModel, rebuilt
 from .screens.briefing import BriefingScreen
 from .screens.floor import FloorScreen
@@ -37,8 +40,14 @@ LEVELS_DIR = SHIPPED_LEVELS_DIR
 def load(level: str, role: str | None = None, overrides: Iterable[str] = (),
          levels_dir: Path = LEVELS_DIR):
     """A level by name or path, with ``player.role`` overridden when ``role`` is given."""
-    extra = list(overrides) + ([f"player.role={role}"] if role else [])
-    return load_level(find_level(level, levels_dir), extra)
+    path = find_level(level, levels_dir)
+    extra = list(overrides)
+    if role:
+        extra.append(f"player.role={role}")
+        own = load_level(path, list(overrides)).data["player"]["role"]
+        if own != role and role in ROLE_LESSONS:  # not the lesson of the role it was written for
+            extra.append(f"lesson={json.dumps(ROLE_LESSONS[role])}")
+    return load_level(path, extra)
 
 
 class CrashfloorApp(App):

@@ -59,9 +59,26 @@ def build(model) -> Debrief:
         equity=equity, marks=tuple(_marks(s, model)), yours=tuple(your_lines(model, s)),
         market=tuple(market_lines(s)), what_if=what_if(s, run.level.name, run.seed, model.role,
                                          [v for v in run.level.data["variants"] if v["set"]]),
-        lesson=" ".join(run.level.data.get("lesson", "").split()),
+        lesson=lesson_text(run.level),
         window=(sim.start, sim.end), score=score,
         lesson_showed=lesson_line(s["objectives"]))
+
+
+ROLE_LESSONS = {
+    "maker": "Quoting pays a few basis points of spread; a cascade costs the whole book. With no "
+             "obligation, leaving is the rational move: that is why the market makers pulled "
+             "together.",
+    "hedger": "When market makers withdraw together, liquidations cannot fill, the insurance "
+              "fund drains, and ADL closes the most profitable positions first: a hedge is no "
+              "protection.",
+}
+"""The lesson of each role, for a level played in the role it was not written for."""
+
+
+def lesson_text(level) -> str:
+    """The level's lesson (a level played in another role than its own carries that role's
+    lesson: ``game.app.load``)."""
+    return " ".join(level.data.get("lesson", "").split())
 
 
 def has_causes(model) -> bool:
@@ -136,9 +153,9 @@ def _marks(s: dict, model) -> list[ChartMark]:
 
 def your_lines(model, s: dict) -> list[str]:
     lines = [f"{fmt.hhmm(m.clock)}  {m.text}" for m in model.timeline]
-    if not lines:
-        lines.append("You did nothing, and nothing was done to you.")
     h = s.get("player")
+    if not lines:
+        lines.append(_quiet_session(model, h))
     if h and h.get("equity_start"):
         change = h["equity_end"] / h["equity_start"] - 1
         lines.append(f"Equity {fmt.usd(h['equity_start'])} → {fmt.usd(h['equity_end'])} "
@@ -149,7 +166,28 @@ def your_lines(model, s: dict) -> list[str]:
                      f"mark-to-market {fmt.usd(desk.mtm_pnl_usd, signed=True)}, "
                      f"two-sided {desk.uptime_pct:.0f}% of the time, inventory "
                      f"{desk.inventory:,g} {desk.symbol}.")
+        maker = (h or {}).get("maker") or {}
+        if maker.get("obligated") or maker.get("rebates_usd"):
+            met = maker.get("obligations_met")
+            lines.append(f"Rebates {fmt.usd(maker.get('rebates_usd') or 0)}, penalties "
+                         f"{fmt.usd(maker.get('penalties_usd') or 0)}"
+                         + ("" if not maker.get("obligated") else
+                            f" ({maker.get('minutes_missed', 0)} minutes under the obligation; "
+                            f"obligations {'met' if met else 'not met'})") + ".")
     return lines
+
+
+def _quiet_session(model, h: dict | None) -> str:
+    """What to say when the player's timeline is empty, without contradicting the rest."""
+    forced = h is not None and (h.get("adl_hits") or h.get("liquidations"))
+    desk = model.desk_view()
+    if desk is not None and desk.uptime_pct > 0:
+        return (f"You quoted {desk.symbol} {desk.uptime_pct:.0f}% of the time; no order of "
+                f"yours was placed by hand" + ("." if not forced else
+                                              ", but positions of yours were forced closed."))
+    if forced:
+        return "You sent no orders; the exchange closed positions of yours (see below)."
+    return "You sent no orders, and nothing was forced on you."
 
 
 GROUP_NAMES = {"crowd_long": "crowd longs", "crowd_short": "crowd shorts",

@@ -297,7 +297,8 @@ class FloorModel:
 
     def rules(self) -> tuple[str, ...]:
         """The level fields this session changes, as ``key=value`` (the role is not a rule)."""
-        return tuple(o for o in self.level.overrides if not o.startswith("player.role="))
+        return tuple(o for o in self.level.overrides
+                     if not o.startswith(("player.role=", "lesson=")))
 
     def ticket_terms(self, symbol: str) -> tuple[int, float]:
         """(the player's leverage in ``symbol``, its first maintenance rate) for the ticket's

@@ -237,3 +237,18 @@ def test_the_reduce_dialog_stops_the_clock_and_its_choice_goes_out():
             assert floor.snapshot.position("BTC").qty == Decimal("20.492")  # half of 40.984
     run(scenario())
     assert ("^q", "Quit (autosaves)") in key_rows(False)
+
+
+def test_a_level_played_in_another_role_teaches_that_roles_lesson():
+    from game.app import load
+    from game.debrief_model import ROLE_LESSONS, build
+    assert load("1011", "maker", SMALL_ROLE).data["lesson"] == ROLE_LESSONS["maker"]
+    assert load("1011", "hedger", SMALL_ROLE).data["lesson"] == ROLE_LESSONS["hedger"]
+    model = new_model(role="maker", until="04:20")
+    debrief = build(model)
+    assert debrief.lesson == ROLE_LESSONS["maker"]
+    assert not any("You did nothing" in line for line in debrief.yours)
+    assert model.rules() == ("crowd.accounts=1500",)  # the lesson is not a rule
+
+
+SMALL_ROLE = ["crowd.accounts=1500"]
