@@ -263,12 +263,13 @@ def what_if(s: dict, level: str, seed: int, role: str,
         flags = " ".join(f"--variant {v['name']}" for v in variants)
         return ("The same crash under this level's other rules, side by side over five seeds:",
                 f"crashfloor compare {level} {flags} --seeds 1-5")
+    if role == "maker":
+        return ("The same crash with every firm a designated market maker, obliged to keep half "
+                "its depth on every venue — does the flow you quote into stay less toxic?",
+                f"{base} --role maker --set market_makers.obligated_firms=5")
     if s["adl"]["count"]:
         return ("A BitMEX-sized insurance fund (×20) absorbs the bad debt, so ADL should hardly "
                 "fire:", f"{base} --set exchange.fund_multiplier=20")
-    if role == "maker":
-        return ("Market makers that hold on longer (pull at twice the risk):",
-                f"{base} --set market_makers.risk_pull=2")
     if s["liquidations"]["count"]:
         return ("A crowd on lower leverage (at most 20×) leaves fewer liquidations to cascade:",
                 f"{base} --set crowd.leverage_max=20")

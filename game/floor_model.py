@@ -38,6 +38,8 @@ class ClockInfo:
     end: int
     finished: bool
     next_news: tuple[int, str] | None
+    replay_ended: bool = False
+    """A replay being watched has reached the end of its recording: the clock stops here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +336,8 @@ class FloorModel:
     def _clock(self) -> ClockInfo:
         sim = self.sim
         upcoming = next(((c, h) for c, h in self._news_plan if c > sim.clock), None)
-        return ClockInfo(sim.clock, sim.start, sim.end, sim.finished, upcoming)
+        ended = self.replay is not None and sim.t >= self.replay.end_t and not sim.finished
+        return ClockInfo(sim.clock, sim.start, sim.end, sim.finished, upcoming, ended)
 
     def _quote(self, s: int, sym: str) -> SymbolQuote:
         ex = self.ex

@@ -186,6 +186,7 @@ class FloorScreen(TradingActions, Screen):
 
     # --- the clock -----------------------------------------------------------------------------
     def tick(self) -> None:
+        self.pacer.note(self.wall_clock(), self.model.sim.t)
         steps = self.pacer.due(self.wall_clock())
         if steps and not self.model.sim.finished:
             self.model.advance(steps, STEP_BUDGET_SECONDS, self.wall_clock)
@@ -212,6 +213,7 @@ class FloorScreen(TradingActions, Screen):
         self.snapshot = snap
         clock = self.query_one(ClockBar)
         clock.speed, clock.paused = self.pacer.speed, self.pacer.paused
+        clock.real = self.pacer.real_speed()
         clock.view = self.view if self.has_class("-compact") else ""
         for panel in self.query(LinePanel):
             panel.show(snap)

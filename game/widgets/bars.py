@@ -18,6 +18,8 @@ class ClockBar(LinePanel):
         super().__init__(id=id, classes=classes)
         self.speed = 1.0
         self.paused = False
+        self.real: float | None = None
+        """The speed the machine achieves (``Pacer.real_speed``), or None."""
         self.view = ""
 
     def build(self, width: int, height: int) -> list[Row]:
@@ -27,8 +29,14 @@ class ClockBar(LinePanel):
         row.add(f"{fmt.hhmm(c.clock, seconds=True)} HKT", "panel--strong")
         if c.finished:
             row.add("  ■ SESSION OVER", "panel--bad")
+        elif c.replay_ended:
+            row.add("  ■ REPLAY ENDED", "panel--warn")
         elif self.paused:
             row.add("  ‖ PAUSED", "panel--warn")
+        elif self.real is not None and self.real < 0.8 * self.speed:
+            row.add(f"  ▶ {fmt.speed(self.speed)} (really "
+                    f"{fmt.speed(round(self.real, 1 if self.real < 10 else None))})",
+                    "panel--warn")
         else:
             row.add(f"  ▶ {fmt.speed(self.speed)}", "panel--up")
         right = f"{snap.role} · {snap.level_title} "

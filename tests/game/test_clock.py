@@ -126,3 +126,27 @@ def test_palette_runs_an_action():
             await pilot.pause()
             assert app.floor.pacer.speed == 30
     run(scenario())
+
+
+def test_the_real_speed_is_shown_when_the_machine_cannot_keep_up():
+    """The floor's step budget lets a slow machine fall behind: the header says how fast the
+    clock really runs (here: 600× asked, each tick's steps cut to a third by the budget)."""
+    pacer = Pacer(step_seconds=1, speed=600)
+    assert pacer.real_speed() is None
+    for k in range(13):          # 3 s of ticks, 200 sim-seconds a second really done
+        pacer.note(k * 0.25, k * 50)
+    assert pacer.real_speed() == pytest.approx(200)
+    pacer.faster()
+    assert pacer.real_speed() is None   # a new speed is measured afresh
+
+    async def scenario():
+        app = floor_app(new_model(), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            floor.pacer.speed = 60
+            for k in range(13):
+                floor.pacer.note(k * 0.25, k * 5)   # 20× really
+            floor.sync()
+            await pilot.pause()
+            assert "▶ 60× (really 20×)" in _clock_line(app)
+    run(scenario())

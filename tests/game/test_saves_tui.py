@@ -161,6 +161,9 @@ def test_a_replay_plays_back_on_the_floor(tmp_path):
             assert isinstance(floor, FloorScreen)
             floor.advance(430)
             assert floor.model.run.checksum() == model.run.checksum()
+            await pilot.pause()
+            clock = floor.query_one("#clock").rendered_text()[0]
+            assert "REPLAY ENDED" in clock and "▶" not in clock  # not silently "running"
             await pilot.press("b")     # the player's keys do not trade in a replay
             await pilot.pause()
             assert any("replay" in m for _, m, _ in shown(app))
