@@ -124,6 +124,8 @@ class FloorScreen(TradingActions, Screen):
         self.ticket = Ticket()
         self.tape_filter = "all"
         """What the tape shows: all, liquidations, ADL or mine (``f``)."""
+        self.staged: list = []
+        """Commands given while the clock was paused: sent, in order, when it runs again."""
         self.quote_ticket = QuoteTicket()
         held = [p.symbol for p in model.snapshot(model.symbols[0]).positions]
         self.symbol = model.desk_symbol or (held[0] if held else model.symbols[0])
@@ -169,6 +171,10 @@ class FloorScreen(TradingActions, Screen):
             self.notify(f"{len(replay.commands)} recorded orders play by themselves until "
                         f"the recording ends; +/- and the palette set the speed.",
                         title="Watching a replay", timeout=8)
+        elif self.maker and self.snapshot.desk is not None and not self.snapshot.desk.quoting:
+            self.notify("Your desk is not quoting yet: q starts it; e picks a side, [ ] the "
+                        "spread, , . the size; x pulls everything.", title="Your desk",
+                        timeout=10)
         if self.ticking:
             self.set_interval(TICK_SECONDS, self.tick)
 
@@ -238,11 +244,11 @@ class FloorScreen(TradingActions, Screen):
             self.notify("The session is over: the market is closed.", title=f"Cannot {what}",
                         severity="warning")
             return False
-        if self.pacer.paused:
-            self.notify("The clock is paused: nothing reaches the exchange until it runs. "
-                        "Press space to resume.", title=f"Cannot {what} while paused",
-                        severity="warning")
-            return False
+        if self.pacer.paused:  # staged: it goes out with the first step when the clock runs
+            self.staged.append(command)
+            self.notify(f"{len(self.staged)} staged: they go to the exchange, in order, when "
+                        f"the clock runs again (space).", title=f"Staged: {what}", timeout=4)
+            return True
         self.model.submit(command)
         return True
 
@@ -269,6 +275,12 @@ class FloorScreen(TradingActions, Screen):
 
     def action_toggle_pause(self) -> None:
         self.pacer.toggle_pause()
+        if not self.pacer.paused and self.staged:
+            staged, self.staged = self.staged, []
+            for command in staged:
+                self.model.submit(command)
+            self.notify(f"{len(staged)} staged order(s) sent.", title="Clock running",
+                        timeout=3)
         self.sync()
 
     def action_faster(self) -> None:

@@ -8,6 +8,8 @@ like its own (an unexpected exception goes to ``app.floor_failed``).
 
 from __future__ import annotations
 
+import dataclasses
+
 from engine.commands import (AddMargin, CancelAll, CancelOrder, ClosePosition, PullQuotes,
                              RemoveMargin, SetMarginMode, SetQuotes)
 
@@ -148,16 +150,32 @@ class TradingActions:
 
     # --- maker actions -------------------------------------------------------------------------
     def _settings(self):
-        """The desk's settings as the screen shows them (the last snapshot, not the live
-        desk): a key changes what the player sees."""
-        return self.snapshot.desk
+        """The desk's settings as the player last set them: the last snapshot's (not the live
+        desk's), with what keys sent since and the exchange has not applied yet laid over it,
+        so ``] ] ]`` pressed within one step widens three times, not once."""
+        sent_at, overlay = getattr(self, "_quotes_sent", (None, {}))
+        if sent_at is not None and self.model.sim.t > sent_at and not self.staged:
+            self._quotes_sent = (None, {})
+            overlay = {}
+        return dataclasses.replace(self.snapshot.desk, **overlay) if overlay else \
+            self.snapshot.desk
+
+    def _send_quotes(self, command: SetQuotes, what: str) -> None:
+        if self.send(command, what):
+            _, overlay = getattr(self, "_quotes_sent", (None, {}))
+            changed = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)
+                       if f.name != "account" and getattr(command, f.name) is not None}
+            self._quotes_sent = (self.model.sim.t, {**overlay, **changed})
 
     def action_toggle_quoting(self) -> None:
         on = not self._settings().quoting
-        self.send(SetQuotes(self.player, quoting=on), "start quoting" if on else "stop quoting")
+        self._send_quotes(SetQuotes(self.player, quoting=on),
+                          "start quoting" if on else "stop quoting")
 
     def action_pull(self) -> None:
-        self.send(PullQuotes(self.player), "pull quotes")
+        if self.send(PullQuotes(self.player), "pull quotes"):
+            _, overlay = getattr(self, "_quotes_sent", (None, {}))
+            self._quotes_sent = (self.model.sim.t, {**overlay, "quoting": False})
 
     def action_edit_side(self) -> None:
         side = self.quote_ticket.next_side()
@@ -165,10 +183,13 @@ class TradingActions:
         self.sync()
 
     def action_spread(self, by: int) -> None:
-        self.send(self.quote_ticket.spread(self.player, self._settings(), by), "change spread")
+        self._send_quotes(self.quote_ticket.spread(self.player, self._settings(), by),
+                          "change spread")
 
     def action_quote_size(self, by: int) -> None:
-        self.send(self.quote_ticket.size(self.player, self._settings(), by), "change size")
+        self._send_quotes(self.quote_ticket.size(self.player, self._settings(), by),
+                          "change size")
 
     def action_skew(self) -> None:
-        self.send(SetQuotes(self.player, skew=not self._settings().skew), "switch skew")
+        self._send_quotes(SetQuotes(self.player, skew=not self._settings().skew),
+                          "switch skew")

@@ -87,6 +87,7 @@ def test_every_invalid_action_says_why():
     async def scenario():
         app = floor_app(new_model(), paused=False)
         async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
             expected = []
 
             async def check(keys, title_part, message_part, steps=1):
@@ -108,8 +109,12 @@ def test_every_invalid_action_says_why():
                         "can leave the isolated DOGE position")
             await check(["right", "r", "1"], "Rejected: reduce ALT by 25%",
                         "no ALT position")
-            await pilot.press("space")  # pause: nothing reaches the exchange
-            await check(["s"], "Cannot sell while paused", "Press space to resume")
+            await pilot.press("space")  # paused: an order is staged, sent when it runs
+            await check(["s"], "Staged: sell", "when the clock runs again")
+            log = len(floor.model.sim.command_log)
+            await pilot.press("space")
+            await pilot.pause()
+            assert len(floor.model.sim.command_log) == log + 1 and not floor.staged
             for _, _, severity in shown(app):
                 assert severity in ("information", "warning", "error")
             assert len(expected) == 10
@@ -135,10 +140,15 @@ def test_maker_desk_quotes_adjusts_and_pulls():
             await _press_and_step(pilot, "x")
             assert not desk.settings.quoting and floor.snapshot.desk.quotes == 0
             assert any("pull all quotes" in m for _, m, _ in shown(app))
-            await pilot.press("space", "q")  # quoting while paused
+            await pilot.press("space", "q")  # quoting while paused: staged until it runs
             await pilot.pause()
-            assert any(t == "Cannot start quoting while paused" for t, _, _ in shown(app))
+            assert any(t == "Staged: start quoting" for t, _, _ in shown(app))
             assert not desk.settings.quoting
+            await pilot.press("space")
+            await pilot.pause()
+            floor.advance(1)
+            await pilot.pause()
+            assert desk.settings.quoting
     run(scenario())
 
 
@@ -152,4 +162,21 @@ def test_hedger_keys_do_nothing_for_the_maker_and_the_reverse():
         async with app.run_test(size=(120, 40)) as pilot:
             await _press_and_step(pilot, "q", "x")
             assert not shown(app)
+    run(scenario())
+
+
+def test_rapid_quote_keys_are_not_lost():
+    """] ] ] within one step widen three rungs, not one (each key builds on the last)."""
+    from game.trading import QUOTE_SPREADS_BPS
+
+    async def scenario():
+        app = floor_app(new_model("maker"), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            desk = floor.model.run.desk
+            start = desk.settings.bid_spread_bps
+            await _press_and_step(pilot, "right_square_bracket", "right_square_bracket",
+                                  "right_square_bracket")
+            k = QUOTE_SPREADS_BPS.index(start)
+            assert desk.settings.bid_spread_bps == QUOTE_SPREADS_BPS[k + 3]
     run(scenario())
