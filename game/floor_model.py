@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from engine.agents.player_maker import DeskView
 from engine.clock import parse_hhmm
-from engine.commands import Command
+from engine.commands import ClosePosition, Command
 from engine.units import MONEY_PER_USD
 from engine.exchange import AccountView, OrderView, PositionView
 
@@ -167,6 +167,9 @@ class FloorModel:
         """An ``engine.saves.replay.Replay`` being watched: its commands drive the player."""
         self.causes = None
         """The debrief's counterfactual runs, kept with the (sim time, commands) they re-ran."""
+        self.working: set[str] = set()
+        """Symbols whose close is being worked: a reduce-only market close every step until the
+        position is flat or the player stops it (``W``)."""
         self._feeder = None
         if replay is not None:
             from engine.saves.replay import ReplayFeeder
@@ -248,11 +251,23 @@ class FloorModel:
             if self._feeder is not None:
                 self._feeder.step(sim)
             else:
+                if self.working:
+                    self._work_closes()
                 sim.step()
             done += 1
             if budget_s is not None and clock() - started > budget_s:
                 break
         return done
+
+    def _work_closes(self) -> None:
+        """Before a step: one more close of every worked position; a flat one is done."""
+        for sym in sorted(self.working):
+            if not self.ex.acc.q[self.symbols.index(sym), self.player]:
+                self.working.discard(sym)
+                self.log.notices.append(Notice(f"your {sym} position is closed: the worked "
+                                               "close is done", "information", "Close worked"))
+            else:
+                self.submit(ClosePosition(self.player, sym, "1"))
 
     def drain_notices(self) -> list[Notice]:
         return self.log.drain_notices()

@@ -304,7 +304,8 @@ class EventLog:
                 f"{at} (average); {self._qty_text(sym, e.asked - e.filled)} found no bid or "
                 f"offer and was cancelled")
         if e.position:
-            text += f"; {self._qty_text(sym, abs(e.position))} still open"
+            text += (f"; {self._qty_text(sym, abs(e.position))} still open (W works the rest "
+                     f"of the close, step by step)")
         self._moment(clock, text, "fill")
         self.notices.append(Notice(text, "warning", "Partly filled"))
 

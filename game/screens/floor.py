@@ -45,6 +45,7 @@ STEP_BUDGET_SECONDS = 0.04
 COMPACT_BELOW = (118, 36)
 HEDGER_ACTIONS = {"buy_market", "sell_market", "buy_limit", "sell_limit", "size", "offset",
                   "next_order", "amend", "cancel", "cancel_all", "reduce", "close_all",
+                  "work_close",
                   "margin"}
 MAKER_ACTIONS = {"toggle_quoting", "pull", "edit_side", "spread", "quote_size", "skew"}
 VIEWS = ("chart", "market", "makers", "tape", "alt")
@@ -58,6 +59,7 @@ PALETTE_TITLES = {
     "margin": "Margin: add, withdraw, cross/isolated…", "cycle_view": "Cycle the compact view",
     "ticket": "Order ticket: market, limit, stop, take-profit…",
     "tape_filter": "Tape: all / liquidations / ADL / mine",
+    "work_close": "Work the close: a market close every step until flat (again: stop)",
     "transfer": "Transfer between the spot wallet and futures…",
     "toggle_quoting": "Start / stop quoting", "pull": "Pull all quotes now",
     "edit_side": "Edit bid, ask or both", "skew": "Inventory skew on/off",
@@ -109,6 +111,7 @@ class FloorScreen(TradingActions, Screen):
         Binding("a", "amend", "Amend selected order", show=False),
         Binding("C", "cancel_all", "Cancel all orders", show=False),
         Binding("X", "close_all", "Close all positions", show=False),
+        Binding("W", "work_close", "Work the close", key_display="W"),
         Binding("i", "briefing", "Briefing", show=False),
         Binding("d", "debrief", "Debrief"),
     ]

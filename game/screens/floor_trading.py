@@ -94,6 +94,25 @@ class TradingActions:
         for symbol in held:
             self.send(ClosePosition(self.player, symbol, "1"), f"close {symbol}")
 
+    def action_work_close(self) -> None:
+        """Work the selected position's close: a reduce-only market close every step until it
+        is flat (what a thin book leaves open is tried again), or until W again."""
+        sym, working = self.symbol, self.model.working
+        if sym in working:
+            working.discard(sym)
+            self.notify(f"Stopped working the {sym} close.", title="Close", timeout=3)
+        elif self.snapshot.position(sym) is None:
+            self.notify(f"You hold no {sym} position.", title="Nothing to close",
+                        severity="warning")
+        elif self.model.replay is not None:
+            self.send("This is a replay: the recorded session's orders play by themselves.",
+                      "work the close")
+        else:
+            working.add(sym)
+            self.notify(f"Working the {sym} close: a market close every step until flat "
+                        f"(W again stops).", title="Close", timeout=4)
+        self.sync()
+
     def action_margin(self) -> None:
         from .dialogs import MarginDialog
         pos = self.snapshot.position(self.symbol)

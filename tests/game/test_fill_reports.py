@@ -49,7 +49,8 @@ def test_a_close_that_the_book_cannot_take_says_what_is_still_open():
     assert (outcome.asked, outcome.filled, outcome.position) == (500, 200, 300)
     assert notices[-1].title == "Partly filled"
     assert "sold 0.200 BTC of 0.500 BTC" in notices[-1].message
-    assert notices[-1].message.endswith("0.300 BTC still open")
+    assert notices[-1].message.endswith("0.300 BTC still open (W works the rest of the close, "
+                                        "step by step)")
 
 
 def test_a_full_fill_and_no_fill_are_told_apart():

@@ -180,3 +180,28 @@ def test_rapid_quote_keys_are_not_lost():
             k = QUOTE_SPREADS_BPS.index(start)
             assert desk.settings.bid_spread_bps == QUOTE_SPREADS_BPS[k + 3]
     run(scenario())
+
+
+def test_working_a_close_keeps_closing_until_flat():
+    """W sends a reduce-only market close every step until the position is flat, then says so;
+    W again stops it."""
+    async def scenario():
+        app = floor_app(new_model(until="05:09"), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            model = floor.model
+            await pilot.press("W")
+            await pilot.pause()
+            assert model.working == {"BTC"}
+            for _ in range(120):
+                floor.advance(1)
+                if not model.working:
+                    break
+            await pilot.pause()
+            assert not model.working and floor.snapshot.position("BTC") is None
+            closes = [rec for _, rec in model.sim.command_log if rec["type"] == "ClosePosition"]
+            assert closes and all(rec["symbol"] == "BTC" for rec in closes)
+            await pilot.press("right", "W", "W")  # ETH: start and stop
+            await pilot.pause()
+            assert not model.working
+    run(scenario())
