@@ -21,10 +21,11 @@ class Ladder(LinePanel):
         bids = list(book.bids[:per_side])
         levels = asks + bids
         pw = max([len(fmt.price(lv.price, quote.decimals)) for lv in levels] + [5])
-        qw = max([len(fmt.qty(lv.qty, quote.qty_decimals)) for lv in levels] + [4])
+        unit = quote.symbol[:6]
+        qw = max([len(fmt.qty(lv.qty, quote.qty_decimals)) for lv in levels] + [len(unit)])
         bar_w = max(0, width - pw - qw - 5)
         top = book.scale_usd
-        rows = [Row(" " + "price".rjust(pw) + " " + "size".rjust(qw) + " " + "USD bar",
+        rows = [Row(" " + "price".rjust(pw) + " " + unit.rjust(qw) + " " + "$ depth",
                     "panel--head")]
         rows.extend(Row() for _ in range(per_side - len(asks)))
         rows.extend(self._level(lv, quote, pw, qw, bar_w, top, "panel--down") for lv in asks)
