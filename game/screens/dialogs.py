@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
+from textual.markup import escape
 from textual.widgets import Button, Label
 
 from .. import fmt
@@ -33,7 +34,7 @@ class ReduceDialog(ModalScreen[str | None]):
             with Grid(classes="dialog-buttons"):
                 for k, f in enumerate(REDUCE_FRACTIONS):
                     label = "close 100%" if f == "1" else f"{float(f):.0%}"
-                    yield Button(f"[{k + 1}] {label}", id=f"reduce-{k}")
+                    yield Button(escape(f"[{k + 1}] {label}"), id=f"reduce-{k}")
             yield Label("reduce-only market order · esc: back", classes="dialog-hint")
 
     def action_choose(self, k: int) -> None:
@@ -70,10 +71,11 @@ class MarginDialog(ModalScreen[tuple | None]):
             yield Label(f"Margin: {self.symbol} ({held})", classes="dialog-title")
             with Grid(classes="dialog-buttons"):
                 for k, usd in enumerate(MARGIN_STEPS_USD):
-                    yield Button(f"[{k + 1}] add {_k(usd)}", id=f"add-{usd}")
+                    yield Button(escape(f"[{k + 1}] add {_k(usd)}"), id=f"add-{usd}")
                 for k, usd in enumerate(MARGIN_STEPS_USD):
-                    yield Button(f"[{k + 4}] withdraw {_k(usd)}", id=f"withdraw-{usd}")
-                yield Button(f"[t] → {other}", id="mode-0")
+                    yield Button(escape(f"[{k + 4}] withdraw {_k(usd)}"),
+                                 id=f"withdraw-{usd}")
+                yield Button(escape(f"[t] → {other}"), id="mode-0")
             yield Label("add/withdraw: isolated positions only · switch: only with no position "
                         "or orders in the symbol · esc: back", classes="dialog-hint")
 

@@ -252,3 +252,19 @@ def test_a_level_played_in_another_role_teaches_that_roles_lesson():
 
 
 SMALL_ROLE = ["crowd.accounts=1500"]
+
+
+def test_the_margin_dialog_shows_its_key_labels():
+    """'[t]' in a button label is markup to Textual unless escaped: it vanished."""
+    from game.screens.dialogs import MarginDialog
+
+    async def scenario():
+        model = new_model()
+        app = floor_app(model, paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("right", "right", "m")  # DOGE: isolated
+            await pilot.pause()
+            assert isinstance(app.screen, MarginDialog)
+            labels = [str(b.label) for b in app.screen.query("Button")]
+            assert "[t] → cross" in labels and "[1] add $10k" in labels
+    run(scenario())
