@@ -206,7 +206,11 @@ class Recorder:
         if self.hedger is None:
             return None
         start = self.hedger_equity_start
+        assert start is not None  # taken with the player's account, at the start
         end = ex.equity_units(self.hedger)
+        spot = self.wallet.balance if self.wallet is not None else 0
+        # transfers move money between the two wallets: only the sum of both is profit or loss
+        pnl = end + spot - start - self.spot_start
         maker = None
         desk = self.desk
         if desk is not None:
@@ -217,11 +221,8 @@ class Recorder:
                 round(100 * desk.compliant_seconds / max(desk.session_seconds, 1), 2)
                 if desk.obligations is not None else None,
                 desk.minutes_missed,
-                _usd(end - start - desk.spread_earned - desk.rebates + desk.penalties),
+                _usd(pnl - desk.spread_earned - desk.rebates + desk.penalties),
                 desk.obligations_met())
-        spot = self.wallet.balance if self.wallet is not None else 0
-        # transfers move money between the two wallets: only the sum of both is profit or loss
-        pnl = end + spot - start - self.spot_start
         return PlayerReport(
             self.role, self.hedger, _usd(start), _usd(end), _usd(pnl),
             round(pnl / (start + self.spot_start) * 100, 2) if start + self.spot_start else None,
