@@ -141,6 +141,9 @@ class FloorSnapshot:
     """The player's spot wallet (money outside the futures account), or None without one."""
     tape_filter: str = "all"
     """Which forced closes the tape shows (``TAPE_FILTERS``)."""
+    crowd_long_share: float | None = None
+    """The share of the crowd's open positions that are long, now: what the market makers
+    could see (their information edge), shown on the makers panel."""
     rules: tuple[str, ...] = ()
     """The level fields this session changes (``--variant``, ``--set``, a picker's choice)."""
 
@@ -312,6 +315,14 @@ class FloorModel:
                     break
         return tuple(out)
 
+    def _crowd_long_share(self) -> float | None:
+        ids = self.run.crowd.ids
+        if not len(ids):
+            return None
+        q = self.ex.acc.qty[:, ids]
+        held = int((q != 0).sum())
+        return float((q > 0).sum()) / held if held else None
+
     def rules(self) -> tuple[str, ...]:
         """The level fields this session changes, as ``key=value`` (the role is not a rule)."""
         return tuple(o for o in self.level.overrides
@@ -346,7 +357,7 @@ class FloorModel:
             news=tuple(self.log.news[-8:]), desk=self.desk_view(),
             triggers=tuple(self.ex.open_triggers(self.player)) if self.player is not None else (),
             spot_usd=None if self.run.wallet is None else self.run.wallet.balance / MONEY_PER_USD,
-            rules=self.rules())
+            rules=self.rules(), crowd_long_share=self._crowd_long_share())
 
     def _clock(self) -> ClockInfo:
         sim = self.sim

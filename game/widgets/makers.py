@@ -21,12 +21,22 @@ class MakerPanel(LinePanel):
             return [Row("no market makers on this level", "panel--muted")]
         name_w = max(len(f.name) for f in firms) + 1
         calm = max([f.calm_usd for f in firms] + [f.depth_usd for f in firms] + [1.0])
-        return [self._firm(f, width, name_w, calm) for f in firms[:height]]
+        out_w = 10 if any(f.pulled_at is not None for f in firms) else 0
+        rows = [self._firm(f, width, name_w, calm, out_w) for f in firms[:height]]
+        share = snap.crowd_long_share
+        if share is not None and height >= len(rows) + 2:
+            # what the firms could see and the crowd could not: its positioning
+            label = "crowd long "
+            tail = f" {share:.0%} of positions"
+            rows += [Row(), Row(label, "panel--muted").add(
+                bar(share, max(0, width - len(label) - len(tail))), "panel--warn").add(
+                tail, "panel--strong")]
+        return rows
 
     @staticmethod
-    def _firm(f, width: int, name_w: int, calm: float) -> Row:
+    def _firm(f, width: int, name_w: int, calm: float, out_w: int) -> Row:
         style = _STATE_STYLES.get(f.state, None)
-        pulled = f" out {fmt.hhmm(f.pulled_at)}" if f.pulled_at is not None else " " * 10
+        pulled = f" out {fmt.hhmm(f.pulled_at)}" if f.pulled_at is not None else " " * out_w
         depth = f" {fmt.usd_short(f.depth_usd):>7}"
         row = Row(f.name.ljust(name_w), "panel--mine" if f.mine else "panel--strong")
         row.add(f.state.ljust(10), style)

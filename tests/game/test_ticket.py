@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from textual.widgets import Input, Label, Select
 
 from game.screens.ticket import TicketDialog, TransferDialog, build_order, preview
@@ -267,4 +269,20 @@ def test_the_margin_dialog_shows_its_key_labels():
             assert isinstance(app.screen, MarginDialog)
             labels = [str(b.label) for b in app.screen.query("Button")]
             assert "[t] → cross" in labels and "[1] add $10k" in labels
+    run(scenario())
+
+
+def test_the_makers_panel_shows_the_crowds_positioning_and_real_bars():
+    """What the firms could see — the crowd 87% long at the start — is on the floor; each
+    firm's depth bar has room while no firm has pulled (no empty 'out' column)."""
+    from game.widgets.makers import MakerPanel
+    fresh = new_model()
+    assert fresh.snapshot("BTC").crowd_long_share == pytest.approx(0.87, abs=0.01)
+
+    async def scenario():
+        app = floor_app(fresh)
+        async with app.run_test(size=(120, 40)):
+            rows = app.floor.query_one(MakerPanel).rendered_text()
+            assert any(r.startswith("crowd long") and "87% of positions" in r for r in rows)
+            assert all("█" in r for r in rows[:5])
     run(scenario())
