@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .units import MONEY_PER_USD
+
 SWITCHES: dict[str, list[str]] = {
     "no ADL on you": ["exchange.adl_exempt_player=true"],
     "makers stay": ["market_makers.withdrawal=never"],
@@ -46,7 +48,7 @@ class Outcome:
 def outcome(name: str, run) -> Outcome:
     """The player's outcome of ``run`` so far."""
     p = run.summary()["player"]
-    curve = tuple((c, v / 1_000_000) for c, v in run.recorder.equity_curve)
+    curve = tuple((c, v / MONEY_PER_USD) for c, v in run.recorder.equity_curve)
     return Outcome(name, p["pnl_usd"], p["equity_end"], p["survived"], p["liquidated_at"],
                    p["adl_at"], p["adl_hits"], curve)
 
@@ -56,14 +58,9 @@ def rerun(run, overrides: list[str]):
     times (and its cut-short steps) up to the time ``run`` reached."""
     from .crash import CrashRun
     from .level import with_overrides
-    from .saves.replay import Replay, ReplayFeeder, check_record
-    sim = run.sim
-    commands = [(t, check_record(rec, f"command {i}"))
-                for i, (t, rec) in enumerate(sim.command_log) if t < sim.t]
+    from .saves.replay import catch_up
     fresh = CrashRun(with_overrides(run.level, overrides), seed=run.seed)
-    feeder = ReplayFeeder(Replay(None, {}, commands, dict(sim.short_steps), {}, sim.t, ""))
-    while fresh.sim.t < sim.t and not fresh.sim.finished:
-        feeder.step(fresh.sim)
+    catch_up(fresh, run)
     return fresh
 
 

@@ -253,8 +253,7 @@ class CrashRun:
         return dataclasses.replace(report, objectives=score(self.level.data, unscored),
                                    modified_reason=self.modified,
                                    finished=self.sim.clock >= self.session_end,
-                                   rules=[o for o in self.level.overrides
-                                          if not o.startswith(("player.role=", "lesson="))])
+                                   rules=list(self.level.rules))
 
     def summary(self) -> dict:
         """The JSON object of ``crashfloor run --json``: ``report().to_json()``."""

@@ -91,7 +91,7 @@ def counterfactuals(model) -> dict:
     """The real run's outcome and the same session with one switch changed
     (``engine.counterfactual.what_if``): slow, run it in a worker."""
     from engine.counterfactual import what_if
-    cached = getattr(model, "causes", None)
+    cached = model.causes
     if cached is not None and cached[0] == (model.sim.t, len(model.sim.command_log)):
         return cached[1]
     outcomes = what_if(model.run)

@@ -170,6 +170,7 @@ class FloorModel:
         """An ``engine.saves.replay.Replay`` being watched: its commands drive the player."""
         self.causes = None
         """The debrief's counterfactual runs, kept with the (sim time, commands) they re-ran."""
+        self._long_share: tuple[int | None, float | None] = (None, None)
         self.working: set[str] = set()
         """Symbols whose close is being worked: a reduce-only market close every step until the
         position is flat or the player stops it (``W``)."""
@@ -316,17 +317,19 @@ class FloorModel:
         return tuple(out)
 
     def _crowd_long_share(self) -> float | None:
-        ids = self.run.crowd.ids
-        if not len(ids):
-            return None
-        q = self.ex.acc.qty[:, ids]
-        held = int((q != 0).sum())
-        return float((q > 0).sum()) / held if held else None
+        """Once per sim step, not per redraw: the crowd's positions only change when it steps."""
+        t, share = self._long_share
+        if t != self.sim.t:
+            ids = self.run.crowd.ids
+            q = self.ex.acc.qty[:, ids]
+            held = int((q != 0).sum())
+            share = float((q > 0).sum()) / held if held else None
+            self._long_share = (self.sim.t, share)
+        return share
 
     def rules(self) -> tuple[str, ...]:
-        """The level fields this session changes, as ``key=value`` (the role is not a rule)."""
-        return tuple(o for o in self.level.overrides
-                     if not o.startswith(("player.role=", "lesson=")))
+        """The level fields this session changes, as ``key=value`` (``Level.rules``)."""
+        return self.level.rules
 
     def ticket_terms(self, symbol: str) -> tuple[int, float]:
         """(the player's leverage in ``symbol``, its first maintenance rate) for the ticket's
@@ -478,22 +481,14 @@ def rebuilt(loaded) -> tuple[FloorModel, str | None]:
     loaded run when it reaches exactly the saved state (checksum); otherwise the loaded run is
     shown, its story starting at the save, and the reason is returned."""
     from engine.crash import CrashRun
-    from engine.saves.replay import Replay, ReplayFeeder, check_record
-    sim = loaded.sim
+    from engine.saves.replay import catch_up
     try:
-        logged = [(t, check_record(rec, f"command {i}"))
-                  for i, (t, rec) in enumerate(sim.command_log)]
         fresh = CrashRun(loaded.level, seed=loaded.seed)
         model = FloorModel(fresh)
-        applied = [(t, c) for t, c in logged if t < sim.t]
-        feeder = ReplayFeeder(Replay(None, {}, applied, dict(sim.short_steps), {}, sim.t, ""))
-        while fresh.sim.t < sim.t and not fresh.sim.finished:
-            feeder.step(fresh.sim)
-        for _, command in logged[len(applied):]:  # queued for the next step when it was saved
-            fresh.sim.submit(command)
+        catch_up(fresh, loaded)
     except Exception as exc:  # noqa: BLE001 - a save that cannot be re-run still opens
         return FloorModel(loaded), f"its commands cannot be re-run ({type(exc).__name__})"
     if fresh.checksum() != loaded.checksum():
         return FloorModel(loaded), "re-running its commands does not reach the saved state"
-    fresh.modified = getattr(loaded, "modified", None)
+    fresh.modified = loaded.modified
     return model, None

@@ -8,6 +8,7 @@ sees every step however the run is driven: the floor's timer, a test stepping by
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from dataclasses import dataclass, field
 from collections.abc import Callable
@@ -125,8 +126,7 @@ class EventLog:
     @property
     def tape(self) -> list[TapeEntry]:
         """The tape, oldest first: the newest ``TAPE_LENGTH`` rows of each kind."""
-        rows = sorted([*self._kept["liquidation"], *self._kept["adl"]], key=lambda r: r[0])
-        return [entry for _, entry in rows]
+        return [entry for _, entry in heapq.merge(*self._kept.values(), key=lambda r: r[0])]
 
     def _keep(self, entry: TapeEntry) -> None:
         self._seq += 1
@@ -279,16 +279,22 @@ class EventLog:
             self.notices.append(Notice(text, "information", "Filled"))
         self._fills.clear()
 
+    def _take_fills(self, sym: str, oid: int | None) -> list:
+        """This step's fills of the player's order ``oid`` in ``sym``, taken out of the plain
+        fill reports (the caller tells them with the order's outcome)."""
+        taken = []
+        for key in [k for k in self._fills if k[0] == sym]:
+            taken += [t for t in self._fills[key] if t.taker_oid == oid]
+            self._fills[key] = [t for t in self._fills[key] if t.taker_oid != oid]
+            if not self._fills[key]:
+                del self._fills[key]
+        return taken
+
     def _order_outcome(self, e: CommandAccepted, clock: int) -> None:
         """What a market order or a close did, from the engine's own account of it: filled,
         partly filled (how much, at what average, what is still open) or not filled."""
         sym = e.command.symbol
-        sides = set()
-        for key in [k for k in self._fills if k[0] == sym]:  # told here, not as a plain fill
-            sides.update(t.taker_side for t in self._fills[key] if t.taker_oid == e.oid)
-            self._fills[key] = [t for t in self._fills[key] if t.taker_oid != e.oid]
-            if not self._fills[key]:
-                del self._fills[key]
+        sides = {t.taker_side for t in self._take_fills(sym, e.oid)}  # told here, not plainly
         if not e.filled:
             self.notices.append(Notice(f"{describe(e.command, self.price_decimals)}: the book "
                                        "had nothing to trade against", "warning", "Not filled"))
@@ -323,12 +329,7 @@ class EventLog:
             self.notices.append(Notice(text, "error", "Stop refused"))
             return
         self.own_orders.add(e.new_oid)  # a stop-limit rests: its fills are the player's
-        trades = []
-        for key in [k for k in self._fills if k[0] == sym]:
-            trades += [t for t in self._fills[key] if t.taker_oid == e.new_oid]
-            self._fills[key] = [t for t in self._fills[key] if t.taker_oid != e.new_oid]
-            if not self._fills[key]:
-                del self._fills[key]
+        trades = self._take_fills(sym, e.new_oid)
         done = sum(t.qty for t in trades)
         verb = "bought" if e.side > 0 else "sold"
         if done:

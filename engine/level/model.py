@@ -58,6 +58,12 @@ class Level:
         return build(self.data)
 
     @property
+    def rules(self) -> tuple[str, ...]:
+        """The overrides that change the market's rules (``--variant``, ``--set``): the player's
+        role and the lesson that comes with it are not rules."""
+        return tuple(o for o in self.overrides if not o.startswith(("player.role=", "lesson=")))
+
+    @property
     def symbols(self) -> list[str]:
         """The level's symbols in file order."""
         return list(self.data["symbols"])

@@ -302,6 +302,22 @@ def verify(replay: Replay, until: str | None = None, run=None) -> ReplayCheck:
 
 
 # --- a save's commands, re-run --------------------------------------------------------------------
+def catch_up(fresh, run) -> None:
+    """Step ``fresh`` — a new run of ``run``'s level and seed, perhaps with a switch changed —
+    through ``run``'s logged commands at their times and its cut-short steps, to ``run``'s time;
+    the commands ``run`` had queued for its next step are queued in ``fresh`` too (how a resumed
+    session is rebuilt with its story, and how the debrief's counterfactuals re-run it)."""
+    sim = run.sim
+    logged = [(t, check_record(rec, f"command {i}")) for i, (t, rec) in enumerate(sim.command_log)]
+    applied = [(t, c) for t, c in logged if t < sim.t]
+    feeder = ReplayFeeder(Replay(None, {}, applied, dict(sim.short_steps), {}, sim.t, ""))
+    while fresh.sim.t < sim.t and not fresh.sim.finished:
+        feeder.step(fresh.sim)
+    for _, command in logged[len(applied):]:
+        fresh.sim.submit(command)
+
+
+
 def verify_run(run, label: str = "save") -> str | None:
     """Whether ``run`` (restored from a save) holds the state its recorded commands produce: a
     fresh run of its level and seed is fed ``run.sim.command_log`` (and its cut-short steps) up to

@@ -129,6 +129,8 @@ class FloorScreen(TradingActions, Screen):
         """What the tape shows: all, liquidations, ADL or mine (``f``)."""
         self.staged: list = []
         """Commands given while the clock was paused: sent, in order, when it runs again."""
+        self._quotes_sent: tuple[int | None, dict] = (None, {})
+        """(sim time, settings) the maker's keys sent that the desk has not applied yet."""
         self.quote_ticket = QuoteTicket()
         held = [p.symbol for p in model.snapshot(model.symbols[0]).positions]
         self.symbol = model.desk_symbol or (held[0] if held else model.symbols[0])

@@ -172,7 +172,7 @@ class TradingActions:
         """The desk's settings as the player last set them: the last snapshot's (not the live
         desk's), with what keys sent since and the exchange has not applied yet laid over it,
         so ``] ] ]`` pressed within one step widens three times, not once."""
-        sent_at, overlay = getattr(self, "_quotes_sent", (None, {}))
+        sent_at, overlay = self._quotes_sent
         if sent_at is not None and self.model.sim.t > sent_at and not self.staged:
             self._quotes_sent = (None, {})
             overlay = {}
@@ -181,7 +181,7 @@ class TradingActions:
 
     def _send_quotes(self, command: SetQuotes, what: str) -> None:
         if self.send(command, what):
-            _, overlay = getattr(self, "_quotes_sent", (None, {}))
+            _, overlay = self._quotes_sent
             changed = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)
                        if f.name != "account" and getattr(command, f.name) is not None}
             self._quotes_sent = (self.model.sim.t, {**overlay, **changed})
@@ -193,7 +193,7 @@ class TradingActions:
 
     def action_pull(self) -> None:
         if self.send(PullQuotes(self.player), "pull quotes"):
-            _, overlay = getattr(self, "_quotes_sent", (None, {}))
+            _, overlay = self._quotes_sent
             self._quotes_sent = (self.model.sim.t, {**overlay, "quoting": False})
 
     def action_edit_side(self) -> None:
