@@ -13,14 +13,16 @@ PANELS = """\
 [b]Price[/b]: the local last trade against the outside index; when books empty, the gap opens.
 [b]Order book[/b]: asks over bids, bars in USD; [b]●[/b] your order, [b]◆[/b] the selected one.
 [b]Depth ±1%[/b]: resting USD within 1% of mid, now against the start.
-[b]Insurance funds[/b]: cash per contract; [b]DRY[/b] once liquidations fell through to ADL.
-[b]Market makers[/b]: each firm's quoted depth, its stance, when it pulled out.
+[b]Insurance funds[/b]: cash per contract; [b]FULL[/b] once it could carry no more and
+  liquidations fell through to ADL, [b]DRY[/b] when its cash is down to its floor.
+[b]Market makers[/b]: each firm's quoted depth, its stance, when it pulled out; under them,
+  the share of the crowd's positions that are long (what the firms could see).
 [b]Liquidations & ADL[/b]: liq·book / liq·fund / liq·ADL is the tier that took a liquidation
   (b+f: book then fund); ADL'd is a profitable position closed against it, #queue place.
 [b]ADL lights[/b] ■■■□□: your place in the auto-deleveraging queue, 5 = first in line.
   The queue ranks profit × leverage: the best, most leveraged positions go first.
 [b]Margin ratio[/b]: maintenance ÷ margin balance; at 100% the account is liquidated.
-Orders reach the exchange only while the clock runs. Every action is also in the command
+Orders given while paused are staged and go out when the clock runs. Every action is in the command
 palette (ctrl+p). Below 118×36 the floor is compact: [b]v[/b] cycles the hidden panels."""
 
 

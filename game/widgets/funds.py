@@ -18,10 +18,12 @@ class FundGauges(LinePanel):
     @staticmethod
     def _gauge(f, width: int, name_w: int) -> Row:
         share = f.now_usd / f.start_usd if f.start_usd else 0.0
-        exhausted = f.exhausted_at is not None or f.now_usd <= f.floor_usd
+        dry = f.now_usd <= f.floor_usd
+        exhausted = f.exhausted_at is not None or dry
         figures = f" {fmt.usd_short(f.now_usd)}/{fmt.usd_short(f.start_usd)}"
-        flag = f" DRY {fmt.hhmm(f.exhausted_at)}" if f.exhausted_at is not None else (
-            " DRY" if exhausted else "")
+        # a fund that can carry no more may still hold its cash: FULL, not DRY
+        flag = " DRY" if dry else "" if f.exhausted_at is None else \
+            f" FULL {fmt.hhmm(f.exhausted_at)}"
         style = "panel--bad" if exhausted else "panel--warn" if share < 0.5 else "panel--up"
         bar_w = max(0, width - name_w - len(figures) - len(flag))
         row = Row(f.name.ljust(name_w), "panel--strong")

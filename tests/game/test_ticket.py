@@ -286,3 +286,23 @@ def test_the_makers_panel_shows_the_crowds_positioning_and_real_bars():
             assert any(r.startswith("crowd long") and "87% of positions" in r for r in rows)
             assert all("█" in r for r in rows[:5])
     run(scenario())
+
+
+def test_a_full_fund_is_not_called_dry(crash_end):
+    """With a capacity limit a fund can carry no more while it still holds its cash: the panel
+    says FULL (and when), DRY only at its floor."""
+    from game.widgets.funds import FundGauges
+
+    async def scenario():
+        app = floor_app(crash_end)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("escape")  # the debrief opens at the end
+            await pilot.pause()
+            rows = app.floor.query_one(FundGauges).rendered_text()
+            full = [f for f in app.floor.snapshot.funds
+                    if f.exhausted_at is not None and f.now_usd > f.floor_usd]
+            assert full
+            for f in full:
+                row = next(r for r in rows if r.startswith(f.name))
+                assert "FULL" in row and "DRY" not in row
+    run(scenario())
