@@ -152,14 +152,14 @@ def _no_ext(code: int, data: bytes):
 # --- command records, field by field ------------------------------------------------------------
 _MAX_NUMBER = MAX_USD * 1000
 """No number in a command is larger (a price, a size, USD): past anything the exchange takes."""
-_TEXT_FIELDS = {"symbol": 32, "side": 16, "tif": 16, "mode": 16}
-_NUMBER_TEXT_FIELDS = ("qty", "price", "fraction", "usd")
+_TEXT_FIELDS = {"symbol": 32, "side": 16, "tif": 16, "mode": 16, "kind": 16, "to": 16}
+_NUMBER_TEXT_FIELDS = ("qty", "price", "fraction", "usd", "trigger")
 _FLOAT_FIELDS = ("bid_spread_bps", "ask_spread_bps", "bid_size_usd", "ask_size_usd")
 _BOOL_FIELDS = ("reduce_only", "quoting", "skew")
-_OPTIONAL = {("PlaceOrder", "price"), ("PlaceOrder", "leverage"), ("AmendOrder", "price"),
-             ("AmendOrder", "qty"), ("CancelAll", "symbol"), ("SetQuotes", "quoting"),
-             ("SetQuotes", "bid_spread_bps"), ("SetQuotes", "ask_spread_bps"),
-             ("SetQuotes", "bid_size_usd"), ("SetQuotes", "ask_size_usd"), ("SetQuotes", "skew")}
+_WHOLE_FIELDS = ("account", "oid", "leverage", "lots")
+_OPTIONAL = {(kind, f.name) for kind, cls in COMMANDS.items() for f in fields(cls)
+             if f.default is None}
+"""The fields a command may leave out (None): every field whose default is None."""
 
 
 def check_record(record: Any, where: str) -> Command:
@@ -192,7 +192,7 @@ def check_record(record: Any, where: str) -> Command:
 def _field_problem(kind: str, name: str, value: Any) -> str | None:
     if value is None:
         return None if (kind, name) in _OPTIONAL else "must be given"
-    if name in ("account", "oid", "leverage"):
+    if name in _WHOLE_FIELDS:
         if type(value) is not int:
             return "must be a whole number"
         return None if 0 <= value < 2**62 else "is out of range"

@@ -116,3 +116,31 @@ def test_broken_replays_are_refused(tmp_path, data, capsys):
         replay.load_replay(path)
     assert main(["replay", str(path)]) == 2
     assert capsys.readouterr().err.startswith(f"crashfloor: {path}")
+
+
+def test_every_command_the_game_sends_survives_a_save_and_a_replay(tmp_path):
+    """The ticket's and the wallet's commands — a transfer, a stop, a take-profit, orders sized in
+    USD and in lots, a USD amend — are logged like any other: a save holding them loads, resumes
+    and replays to the same checksum (they were once refused as unknown fields)."""
+    from engine.commands import AmendOrder, PlaceTrigger, Transfer
+    run = small_run(seed=3, extra=["player.spot_usd=500000"])
+    run.sim.record_checksums()
+    p = run.player
+    script = {
+        60: [Transfer(p, "100000"), PlaceOrder(p, "BTC", "buy", usd=20_000),
+             PlaceOrder(p, "ETH", "buy", None, "3000", lots=2)],
+        120: [PlaceTrigger(p, "BTC", "sell", "stop", "100000", qty="10", reduce_only=True),
+              PlaceTrigger(p, "DOGE", "buy", "take_profit", "0.2", usd=100_000,
+                           reduce_only=True),
+              AmendOrder(p, 1, usd=5_000), Transfer(p, "1000", to="spot")],
+    }
+    while run.sim.t < 1200:
+        for cmd in script.get(run.sim.t, ()):
+            run.sim.submit(cmd)
+        run.step()
+    assert len(run.sim.command_log) == 7
+    resumed = saves.load_run(saves.save_run(run, tmp_path / "mid.cfsave"))
+    assert resumed.checksum() == run.checksum()
+    assert replay.verify_run(resumed) is None
+    check = replay.verify(replay.load_replay(replay.save_replay(run, tmp_path / "s.cfreplay")))
+    assert check.ok and check.run.checksum() == run.checksum()
