@@ -82,26 +82,40 @@ def lesson_text(level) -> str:
 
 
 def has_causes(model) -> bool:
-    """Whether the debrief re-runs the session to show causes: a hedger's (the maker's desk has
-    no counterfactuals yet)."""
-    return model.player is not None and model.role == "hedger"
+    """Whether the debrief re-runs the session to show causes: a hedger's (one switch changed
+    each time) and a market maker's (its desk scripted to stay and widen, or to pull early)."""
+    if model.player is None:
+        return False
+    return model.role == "hedger" or (model.role == "maker" and model.run.desk is not None)
 
 
 def counterfactuals(model) -> dict:
-    """The real run's outcome and the same session with one switch changed
-    (``engine.counterfactual.what_if``): slow, run it in a worker."""
-    from engine.counterfactual import what_if
+    """The real run's outcome and the same session re-run (``engine.counterfactual.what_if``
+    for a hedger, ``maker_what_if`` for a market maker): slow, run it in a worker."""
+    from engine.counterfactual import maker_what_if, what_if
     cached = model.causes
     if cached is not None and cached[0] == (model.sim.t, len(model.sim.command_log)):
         return cached[1]
-    outcomes = what_if(model.run)
+    outcomes = maker_what_if(model.run) if model.role == "maker" else what_if(model.run)
     model.causes = ((model.sim.t, len(model.sim.command_log)), outcomes)
     return outcomes
 
 
 def cause_lines(outcomes: dict) -> list[str]:
-    """The lessons the re-runs show, then one line per run: how it ended."""
-    from engine.counterfactual import lessons
+    """The lessons the re-runs show, then one line per run: how it ended (for a market maker,
+    where its money came from)."""
+    from engine.counterfactual import MakerOutcome, lessons, maker_lessons
+    if isinstance(outcomes.get("real"), MakerOutcome):
+        lines = maker_lessons(outcomes)
+        for name, m in outcomes.items():
+            end = "survived" if m.survived else f"liquidated {m.liquidated_at}"
+            until = f"quoting until {m.quoting_until}" if m.quoting_until else "never quoting"
+            lines.append(f"{name}: {fmt.usd(m.pnl_usd, signed=True)} = spread "
+                         f"{fmt.usd(m.spread_earned_usd)} + rebates {fmt.usd(m.rebates_usd)} − "
+                         f"penalties {fmt.usd(m.penalties_usd)} + inventory "
+                         f"{fmt.usd(m.inventory_pnl_usd, signed=True)}; uptime "
+                         f"{m.uptime_pct:.0f}%, {until}, {end}")
+        return lines
     lines = lessons(outcomes)
     for name, o in outcomes.items():
         end = "survived" if o.survived else f"liquidated {o.liquidated_at}"

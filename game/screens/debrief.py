@@ -19,7 +19,8 @@ CAUSES_TITLE = "What caused what in your run"
 
 
 def _usd_label(value: float, span: float) -> str:
-    return fmt.usd_short(value)
+    """Axis labels that tell the levels apart: whole dollars when the curve barely moves."""
+    return fmt.usd(value) if span < 0.02 * max(abs(value), 1.0) else fmt.usd_short(value)
 
 
 class DebriefScreen(Screen):
@@ -57,9 +58,11 @@ class DebriefScreen(Screen):
                 yield Static(f"[b]The lesson[/b]\n{escape(d.lesson)}{shown}",
                              classes="debrief-section", id="lesson")
             if self.causes:
-                yield Static(self._section(CAUSES_TITLE, ["Re-running your session with one "
-                                                          "switch changed: no ADL on you; "
-                                                          "the market makers stay…"]),
+                doing = ("your desk scripted to stay and widen, and to pull early"
+                         if self.model.role == "maker" else
+                         "one switch changed: no ADL on you; the market makers stay")
+                yield Static(self._section(CAUSES_TITLE, [f"Re-running your session with "
+                                                          f"{doing}…"]),
                              classes="debrief-section", id="causes")
             why, command = d.what_if
             yield Static(f"[b]What if?[/b]\n{why}\n  [$text-accent]{command}[/]",

@@ -306,3 +306,32 @@ def test_a_full_fund_is_not_called_dry(crash_end):
                 row = next(r for r in rows if r.startswith(f.name))
                 assert "FULL" in row and "DRY" not in row
     run(scenario())
+
+
+def test_the_market_makers_debrief_re_runs_its_desk_staying_and_pulling_early():
+    """A maker's debrief scripts its desk two ways (stay and widen; pull early) on the same seed
+    and shows where each run's money came from, the parts adding up to the PnL."""
+    from engine.commands import SetQuotes
+    from game import debrief_model
+    from game.screens.debrief import DebriefScreen
+    model = new_model("maker")
+    model.submit(SetQuotes(model.player, quoting=True))
+    model.run.run(until="05:00")
+    assert debrief_model.has_causes(model)
+
+    async def scenario():
+        app = floor_app(model)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = DebriefScreen(model)
+            await app.push_screen(screen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            outcomes = screen.outcomes
+            assert list(outcomes) == ["real", "stay and widen", "pull early"]
+            for m in outcomes.values():
+                parts = m.spread_earned_usd + m.rebates_usd - m.penalties_usd + m.inventory_pnl_usd
+                assert round(parts, 2) == m.pnl_usd
+            assert outcomes["pull early"].uptime_pct < outcomes["stay and widen"].uptime_pct
+            text = str(screen.query_one("#causes").render())
+            assert "stay and widen: " in text and "pull early: " in text and "uptime" in text
+    run(scenario())
