@@ -139,7 +139,7 @@ def _fmt(metric: Metric, value: Any) -> str:
     if metric.kind == "bool":
         return "yes" if value else "no"
     if metric.unit == "usd":
-        return f"${value:,.0f}"
+        return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
     if metric.unit == "pct":
         return f"{value:.1f}%"
     return f"{value:g}" if isinstance(value, float) else f"{value:,}"

@@ -221,6 +221,15 @@ class CrashfloorApp(App):
                 pass
         super()._handle_exception(error)
 
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """On the floor a notice goes to its notice line (never over a panel); elsewhere a toast."""
+        if isinstance(self.screen_stack[-1] if self.screen_stack else None, FloorScreen):
+            self.screen_stack[-1].notify(message, title=title, severity=severity, markup=markup)
+        else:
+            super().notify(message, title=title, severity=severity, timeout=timeout,
+                           markup=markup)
+
     @property
     def floor(self) -> FloorScreen | None:
         """The floor screen, if one is open (wherever it is in the stack)."""

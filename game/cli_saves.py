@@ -12,6 +12,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from . import fmt
+
 SAVES_ENV = "CRASHFLOOR_SAVES"
 DEFAULT_SAVES = Path("saves")
 
@@ -148,7 +150,7 @@ def _shown(path) -> str:
 
 def _money(usd) -> str:
     try:
-        return f"${float(usd):,.0f}"
+        return fmt.usd(float(usd))
     except (TypeError, ValueError, OverflowError):
         return "—"
 

@@ -4,7 +4,8 @@ A timer (15 Hz) asks the ``Pacer`` how many simulation steps the wall time owes,
 time budget (so a key press waits at most one budget), takes one ``FloorSnapshot`` and hands it
 to every panel. Keys are bindings → actions; each action either changes UI input state (symbol,
 ticket, view) or sends one engine command through ``FloorModel.submit``. Outcomes come back as
-events; rejections become notifications.
+events; rejections and notices go to the notice line above the keys (``NoticeLine``): one
+place, never over a panel, the whole log on ``l``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from .. import fmt
 from ..floor_model import TAPE_FILTERS, FloorModel
@@ -24,12 +24,13 @@ from ..pacer import SPEEDS, Pacer
 from ..trading import (MARGIN_STEPS_USD, REDUCE_FRACTIONS, SIZE_PRESETS_USD, QuoteTicket,
                        Ticket)
 from ..widgets.account import AccountPanel
-from ..widgets.bars import ClockBar, NewsTicker, SymbolBar
+from ..widgets.bars import ClockBar, KeyBar, NewsTicker, SymbolBar
 from ..widgets.depth_meter import DepthMeter
 from ..widgets.desk import DeskPanel
 from ..widgets.funds import FundGauges
 from ..widgets.ladder import Ladder
 from ..widgets.makers import MakerPanel
+from ..widgets.notices import NoticeLine
 from ..widgets.orders import OrdersPanel
 from ..widgets.panel import LinePanel
 from ..widgets.positions import Positions
@@ -80,10 +81,7 @@ class FloorScreen(TradingActions, Screen):
         Binding("space", "toggle_pause", "Pause"),
         Binding("plus,equals_sign", "faster", "Speed", key_display="+/-"),
         Binding("minus", "slower", "Speed", show=False, key_display="+/-"),
-        Binding("b", "buy_market", "Buy/sell", key_display="b/s"),
-        Binding("s", "sell_market", "Buy/sell", show=False, key_display="b/s"),
-        Binding("B", "buy_limit", "Limit", key_display="B/S"),
-        Binding("S", "sell_limit", "Limit", show=False, key_display="B/S"),
+        Binding("v", "cycle_view", "View (compact)"),
         Binding("q", "toggle_quoting", "Quote on/off"),
         Binding("x", "pull", "Pull all"),
         Binding("e", "edit_side", "Edit side"),
@@ -92,15 +90,18 @@ class FloorScreen(TradingActions, Screen):
         Binding("comma", "quote_size(-1)", "Size", show=False, key_display=", ."),
         Binding("full_stop", "quote_size(1)", "Size", key_display=", ."),
         Binding("k", "skew", "Skew on/off"),
-        Binding("c", "cancel", "Cancel"),
-        Binding("r", "reduce", "Reduce"),
-        Binding("m", "margin", "Margin"),
         Binding("n", "ticket", "Order ticket"),
-        Binding("f", "tape_filter", "Tape filter"),
+        Binding("b", "buy_market", "Buy/sell", key_display="b/s"),
+        Binding("s", "sell_market", "Buy/sell", show=False, key_display="b/s"),
+        Binding("B", "buy_limit", "Limit", key_display="B/S"),
+        Binding("S", "sell_limit", "Limit", show=False, key_display="B/S"),
+        Binding("r", "reduce", "Reduce"),
         Binding("t", "transfer", "Transfer"),
+        Binding("m", "margin", "Margin"),
+        Binding("c", "cancel", "Cancel"),
+        Binding("f", "tape_filter", "Tape filter"),
         Binding("left", "symbol(-1)", "Symbol", show=False, key_display="←→"),
         Binding("right", "symbol(1)", "Symbol", key_display="←→"),
-        Binding("v", "cycle_view", "View (compact)"),
         *(Binding(str(k + 1), f"size({k})", "Order size", show=False, key_display="1-5")
           for k in range(len(SIZE_PRESETS_USD))),
         Binding("left_square_bracket", "offset(-1)", "Limit offset", show=False,
@@ -112,6 +113,7 @@ class FloorScreen(TradingActions, Screen):
         Binding("C", "cancel_all", "Cancel all orders", show=False),
         Binding("X", "close_all", "Close all positions", show=False),
         Binding("W", "work_close", "Work the close", key_display="W"),
+        Binding("l", "notices", "Notice log", show=False),
         Binding("i", "briefing", "Briefing", show=False),
         Binding("d", "debrief", "Debrief"),
     ]
@@ -127,6 +129,8 @@ class FloorScreen(TradingActions, Screen):
         self.ticket = Ticket()
         self.tape_filter = "all"
         """What the tape shows: all, liquidations, ADL or mine (``f``)."""
+        self._early: list[tuple[str, str, str]] = []
+        """Notices given before the floor was mounted (``notify``)."""
         self.staged: list = []
         """Commands given while the clock was paused: sent, in order, when it runs again."""
         self._quotes_sent: tuple[int | None, dict] = (None, {})
@@ -162,7 +166,8 @@ class FloorScreen(TradingActions, Screen):
             if self.maker:
                 yield _titled(DeskPanel(id="desk"), "your market-making desk")
             yield _titled(AccountPanel(id="account"), "account")
-        yield Footer()
+        yield NoticeLine(id="notices")
+        yield KeyBar(id="keys")
         yield TooSmall()
 
     def on_mount(self) -> None:
@@ -171,14 +176,15 @@ class FloorScreen(TradingActions, Screen):
             self.query_one(OrdersPanel).ticket = self.ticket
         self._apply_layout()
         self.sync()
+        self.query_one(NoticeLine).add(self.model.sim.clock, self._early, self.wall_clock())
         replay = self.model.replay
         if replay is not None:
             self.notify(f"{len(replay.commands)} recorded orders play by themselves until "
                         f"the recording ends; +/- and the palette set the speed.",
                         title="Watching a replay", timeout=8)
         elif self.maker and self.snapshot.desk is not None and not self.snapshot.desk.quoting:
-            self.notify("Your desk is not quoting yet: q starts it; e picks a side, [ ] the "
-                        "spread, , . the size; x pulls everything.", title="Your desk",
+            self.notify("q starts your desk quoting; e picks a side, [ ] the spread, , . "
+                        "the size; x pulls everything.", title="Not quoting yet",
                         timeout=10)
         if self.ticking:
             self.set_interval(TICK_SECONDS, self.tick)
@@ -192,6 +198,9 @@ class FloorScreen(TradingActions, Screen):
         if compact != self.has_class("-compact"):
             self.set_class(compact, "-compact")
             self.refresh_bindings()  # "v" is only for the compact floor
+        self.query_one(KeyBar).items = list({
+            b.description: (b.key_display or b.key, b.description, b.action)
+            for b in self.BINDINGS if b.show and self.check_action(b.action, ())}.values())
         for view in VIEWS:
             self.set_class(self.view == view, f"-view-{view}")
 
@@ -199,6 +208,7 @@ class FloorScreen(TradingActions, Screen):
     def tick(self) -> None:
         self.pacer.note(self.wall_clock(), self.model.sim.t)
         steps = self.pacer.due(self.wall_clock())
+        self.query_one(NoticeLine).tick(self.wall_clock())
         if steps and not self.model.sim.finished:
             self.model.advance(steps, STEP_BUDGET_SECONDS, self.wall_clock)
             self._autosave_when_due()
@@ -228,12 +238,24 @@ class FloorScreen(TradingActions, Screen):
         clock.view = self.view if self.has_class("-compact") else ""
         for panel in self.query(LinePanel):
             panel.show(snap)
-        for notice in self.model.drain_notices():
-            self.notify(notice.message, title=notice.title, severity=notice.severity,
-                        timeout=6 if notice.severity == "error" else 3)
+        self.query_one(NoticeLine).add(
+            self.model.sim.clock, [(n.title, n.message, n.severity)
+                                   for n in self.model.drain_notices()], self.wall_clock())
         if snap.clock.finished and not self._debriefed:
             self._debriefed = True
             self.action_debrief()
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A notice on the floor goes to the notice line, never a toast over the panels."""
+        from rich.text import Text
+        text = Text.from_markup(message).plain if markup else message
+        lines = self.query(NoticeLine)
+        if not lines:  # said before the floor was composed (a resumed save): shown on mount
+            self._early.append((title, text, severity))
+            return
+        lines.first().add(self.model.sim.clock, [(title, text, severity)],
+                                       self.wall_clock())
 
     # --- commands out --------------------------------------------------------------------------
     def send(self, command, what: str) -> bool:
@@ -320,6 +342,10 @@ class FloorScreen(TradingActions, Screen):
         from .help import HelpScreen
         role = "the market maker" if self.maker else "the hedged trader"
         self._pause_while(HelpScreen(f"Keys — you play {role}", self.help_rows()))
+
+    def action_notices(self) -> None:
+        from .help import NoticeLogScreen
+        self._pause_while(NoticeLogScreen(self.query_one(NoticeLine).rows()))
 
     def action_briefing(self) -> None:
         from .briefing import BriefingScreen

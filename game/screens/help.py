@@ -49,3 +49,20 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog-box help-box"):
             yield Static(f"[b]{self.heading}[/b]\n{keys}\n\n{self.text}\n\n"
                          "[dim]esc or ? closes this help[/dim]", markup=True)
+
+
+class NoticeLogScreen(ModalScreen[None]):
+    """Every notice of the session so far (``l``), newest first, in full."""
+
+    BINDINGS = [Binding("escape,l,q", "dismiss(None)", "Close")]
+
+    def __init__(self, rows: list[tuple[str, str]]):
+        super().__init__(classes="dialog")
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        from textual.markup import escape
+        lines = "\n".join(f"[dim]{at}[/dim]  {escape(text)}" for at, text in self.rows)
+        with VerticalScroll(classes="dialog-box help-box"):
+            yield Static(f"[b]Notices, newest first[/b]\n\n{lines or 'No notices yet.'}\n\n"
+                         "[dim]esc or l closes the log[/dim]", markup=True)

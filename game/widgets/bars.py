@@ -64,11 +64,12 @@ class NewsTicker(LinePanel):
         if not news:
             return [row.add(" no headlines yet", "panel--muted")]
         for i, (clock, headline) in enumerate(reversed(news)):
-            row.add(f" {fmt.hhmm(clock)} ", "panel--muted")
-            row.add(headline, "panel--strong" if i == 0 else None)
-            row.add("  ◆", "panel--muted")
-            if row.width >= width:
+            room = width - row.width - 10
+            if room < 12:
                 break
+            row.add(f" {fmt.hhmm(clock)} ", "panel--muted")
+            row.add(fmt.fit(headline, room), "panel--strong" if i == 0 else None)
+            row.add("  ◆", "panel--muted")
         return [row]
 
 
@@ -89,10 +90,23 @@ class SymbolBar(LinePanel):
         self._spans: list[tuple[int, int, str]] = []
 
     def build(self, width: int, height: int) -> list[Row]:
+        """Every symbol whole: separators go first when the line is short, then the symbols
+        that do not fit (the selected one stays reachable with ←/→)."""
+        row, spans = self._line(" │")
+        if row.width > width:
+            row, spans = self._line("")
+        if row.width > width:
+            fits = {symbol for _, end, symbol in spans if end <= width - 2}
+            row, spans = self._line("", [q for q in self.snapshot.quotes if q.symbol in fits])
+            row.add(" …", "panel--muted")
+        self._spans = spans
+        return [row]
+
+    def _line(self, separator: str, quotes=None) -> tuple[Row, list[tuple[int, int, str]]]:
         snap = self.snapshot
         row = Row()
         spans = []
-        for q in snap.quotes:
+        for q in snap.quotes if quotes is None else quotes:
             start = row.width
             chosen = q.symbol == snap.selected
             row.add(f" {q.symbol} ", "panel--mine" if chosen else "panel--strong")
@@ -100,11 +114,47 @@ class SymbolBar(LinePanel):
             change = q.change
             row.add(fmt.pct(change), "panel--down" if (change or 0) < 0 else "panel--up")
             spans.append((start, row.width, q.symbol))
-            row.add(" │", "panel--muted")
-        self._spans = spans
-        return [row]
+            row.add(separator, "panel--muted")
+        return row, spans
 
     def on_click(self, event: events.Click) -> None:
         for start, end, symbol in self._spans:
             if start <= event.x < end:
                 self.post_message(self.Selected(symbol))
+
+
+class KeyBar(LinePanel):
+    """The floor's keys, as many as fit in one line and each one whole (the rest are in ``?``
+    and the command palette); click a key to use it."""
+
+    DEFAULT_CSS = "KeyBar { height: 1; }"
+    PALETTE = ("^p", "palette", "app.command_palette")
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.items: list[tuple[str, str, str]] = []
+        """(keys, what, action) in the order the floor lists them."""
+        self._spans: list[tuple[int, int, str]] = []
+
+    def build(self, width: int, height: int) -> list[Row]:
+        keys, what, action = self.PALETTE
+        tail = len(keys) + len(what) + 3
+        row, spans = Row(" "), []
+        for keys_, what_, action_ in self.items:
+            what_ = what_.split(" (")[0]  # "Quit (autosaves)": the bar says "Quit"
+            if row.width + len(keys_) + len(what_) + 3 > width - tail:
+                break
+            start = row.width
+            row.add(keys_, "panel--accent").add(f" {what_}")
+            spans.append((start, row.width, action_))
+            row.add("  ")
+        start = width - tail + 1
+        row.right(f"{keys} {what} ", width)
+        spans.append((start, width, action))
+        self._spans = spans
+        return [row]
+
+    async def on_click(self, event: events.Click) -> None:
+        for start, end, action in self._spans:
+            if start <= event.x < end:
+                await self.screen.run_action(action)

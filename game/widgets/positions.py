@@ -79,7 +79,7 @@ class Positions(LinePanel):
             text = adl_explanation(sel, snap.policy)
             if len(text) + 1 > width:
                 text = adl_explanation(sel, snap.policy, short=True)
-            rows.append(Row(" " + text, "panel--accent"))
+            rows.append(Row(" " + fmt.fit(text, width - 1), "panel--accent"))
         return rows
 
     @staticmethod

@@ -43,8 +43,9 @@ class Tape(LinePanel):
         side = e.side if wide else e.side[0].upper()
         row.add(f" {side:<{6 if wide else 1}} ", "panel--up" if e.side == "long" else "panel--down")
         row.add(f"{fmt.qty(e.qty, q.qty_decimals)} {e.symbol}")
-        if e.price is not None:
-            row.add(f" @{fmt.price(e.price, q.decimals)}", "panel--muted")
+        price = "" if e.price is None else f" @{fmt.price(e.price, q.decimals)}"
+        if row.width + len(price) <= width:  # the price goes first when the tape is narrow
+            row.add(price, "panel--muted")
         if e.note and row.width + len(e.note) + 1 <= width:
             row.add(" " + e.note, "panel--muted")
         return row

@@ -43,8 +43,12 @@ def title_app() -> CrashfloorApp:
 
 
 def shown(app) -> list[tuple[str, str, str]]:
-    """(title, message, severity) of every notification the app holds."""
-    return [(n.title, n.message, n.severity) for n in app._notifications]
+    """(title, message, severity) of every notice the app shows: its toasts, then the notice
+    line's log of an open floor (where the floor's notices go)."""
+    from game.widgets.notices import NoticeLine
+    toasts = [(n.title, n.message, n.severity) for n in app._notifications]
+    return toasts + [(n.title, n.message, n.severity) for screen in app.screen_stack
+                     for line in screen.query(NoticeLine) for n in line.entries]
 
 
 def run(coroutine):
