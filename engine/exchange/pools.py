@@ -168,14 +168,30 @@ class MarginPools:
         self.acc.isov[s, a] = isolated
         self.acc.touch(a)
 
+    def addable(self, a: int, s: int) -> int:
+        """Money units that can move into (s, a)'s isolated margin now: what the cross wallet
+        has free (0 without an isolated position)."""
+        if not self.acc.isov[s, a] or not self.acc.q[s, a]:
+            return 0
+        return max(0, min(self.available(a), self.acc.w[a]))
+
+    def removable(self, a: int, s: int) -> int:
+        """Money units that can leave (s, a)'s isolated margin now, keeping the position's
+        initial margin at the mark (0 without an isolated position)."""
+        if not self.acc.isov[s, a] or not self.acc.q[s, a]:
+            return 0
+        pool = self.acc.im[s, a] + self.upnl(s, a)
+        need = initial_margin(self.notional(s, a), self.acc.lev[s, a])
+        return max(0, min(pool - need, self.acc.im[s, a]))
+
     def add_margin(self, a: int, s: int, units: int, symbol: str) -> None:
         """Move money from the cross wallet into an isolated position's margin."""
         if not self.acc.isov[s, a] or not self.acc.q[s, a]:
             raise MarginModeError(f"account {a}: {symbol} has no isolated position to add margin to")
-        free = min(self.available(a), self.acc.w[a])
+        free = self.addable(a, s)
         if units > free:
             raise InsufficientMargin(f"account {a}: cannot move {units / MONEY_PER_USD:,} USD; "
-                                     f"{max(free, 0) / MONEY_PER_USD:,} USD is free")
+                                     f"{free / MONEY_PER_USD:,} USD is free")
         self.acc.w[a] -= units
         self.acc.im[s, a] += units
         self.acc.touch(a)
@@ -184,11 +200,9 @@ class MarginPools:
         """Move money from an isolated position back to the wallet, keeping its initial margin."""
         if not self.acc.isov[s, a] or not self.acc.q[s, a]:
             raise MarginModeError(f"account {a}: {symbol} has no isolated position")
-        pool = self.acc.im[s, a] + self.upnl(s, a)
-        need = initial_margin(self.notional(s, a), self.acc.lev[s, a])
-        free = min(pool - need, self.acc.im[s, a])
+        free = self.removable(a, s)
         if units > free:
-            raise InsufficientMargin(f"account {a}: at most {max(free, 0) / MONEY_PER_USD:,} USD "
+            raise InsufficientMargin(f"account {a}: at most {free / MONEY_PER_USD:,} USD "
                                      f"can leave the isolated {symbol} position")
         self.acc.im[s, a] -= units
         self.acc.w[a] += units

@@ -45,6 +45,10 @@ class PositionView:
     margin_mode: str
     leverage: int
     isolated_margin: Decimal
+    margin_addable: Decimal
+    """USD that can be added to the isolated margin now (0 for a cross position)."""
+    margin_removable: Decimal
+    """USD that can be withdrawn from the isolated margin now, keeping the initial margin."""
     maintenance: Decimal
     liq_price: float | None
     bankruptcy_price: Decimal | None
@@ -111,7 +115,8 @@ def position_view(ex: Exchange, a: int, s: int) -> PositionView:
         mark=None if mark is None else grid.value(mark), notional=usd(notional), upnl=usd(upnl),
         pnl_pct=(upnl / notional) if notional else 0.0, effective_leverage=eff_lev,
         margin_mode="isolated" if acc.isov[s, a] else "cross", leverage=acc.lev[s, a],
-        isolated_margin=usd(acc.im[s, a]), maintenance=usd(mm), liq_price=liq,
+        isolated_margin=usd(acc.im[s, a]), margin_addable=usd(ex.pools.addable(a, s)),
+        margin_removable=usd(ex.pools.removable(a, s)), maintenance=usd(mm), liq_price=liq,
         bankruptcy_price=bank, adl_light=int(acc.adl_light[s, a]), adl_rank=rank,
         adl_queue=queue, adl_score=float(acc.adl_score[s, a]))
 

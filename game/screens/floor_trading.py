@@ -118,7 +118,7 @@ class TradingActions:
         pos = self.snapshot.position(self.symbol)
         self._ask(MarginDialog(self.symbol, pos), lambda choice: self.margin(*choice))
 
-    def margin(self, verb: str, usd: int = 0) -> None:
+    def margin(self, verb: str, usd: int | str = 0) -> None:
         if verb == "add":
             self.send(AddMargin(self.player, self.symbol, str(usd)), "add margin")
         elif verb == "withdraw":

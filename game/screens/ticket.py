@@ -25,6 +25,9 @@ from .. import fmt
 ORDER_TYPES = (("market", "market"), ("limit", "limit"), ("stop-market", "stop"),
                ("stop-limit", "stop_limit"), ("take-profit (market)", "take_profit"))
 """(label, value) of the ticket's order types."""
+TIME_IN_FORCE = (("good till cancelled", "gtc"), ("post-only (maker or nothing)", "post_only"),
+                 ("IOC (fill now, cancel the rest)", "ioc"), ("FOK (all now or nothing)", "fok"))
+"""(label, value) of a limit order's time in force."""
 
 
 def _number(text: str, what: str) -> Decimal | str:
@@ -39,8 +42,14 @@ def _number(text: str, what: str) -> Decimal | str:
 
 
 def build_order(account: int, symbol: str, side: str, kind: str, size: str, in_usd: bool,
-                price: str, trigger: str, reduce_only: bool) -> PlaceOrder | PlaceTrigger | str:
-    """The command the ticket sends, or a one-line reason it cannot (the dialog shows it)."""
+                price: str, trigger: str, reduce_only: bool, tif: str = "gtc",
+                leverage: str = "") -> PlaceOrder | PlaceTrigger | str:
+    """The command the ticket sends, or a one-line reason it cannot (the dialog shows it).
+    ``tif`` (gtc, post_only, ioc, fok) is a limit order's; ``leverage`` (whole, blank: as it
+    is) goes with a market or limit order and sets the symbol's leverage as it is placed."""
+    lev = _leverage(leverage)
+    if isinstance(lev, str):
+        return lev
     amount = _number(size, "size")
     if isinstance(amount, str):
         return amount
@@ -54,16 +63,26 @@ def build_order(account: int, symbol: str, side: str, kind: str, size: str, in_u
             return limit
     if kind == "market":
         return PlaceOrder(account, symbol, side, price=None, tif="ioc", reduce_only=reduce_only,
-                          **sized)
+                          leverage=lev, **sized)
     if kind == "limit":
-        return PlaceOrder(account, symbol, side, price=str(limit), reduce_only=reduce_only,
-                          **sized)
+        return PlaceOrder(account, symbol, side, price=str(limit), tif=tif,
+                          reduce_only=reduce_only, leverage=lev, **sized)
     level = _number(trigger, "trigger price")
     if isinstance(level, str):
         return level
     return PlaceTrigger(account, symbol, side, "take_profit" if kind == "take_profit" else "stop",
                         str(level), price=None if limit is None else str(limit),
                         reduce_only=reduce_only, **sized)
+
+
+def _leverage(text: str) -> int | None | str:
+    """The typed leverage: None when blank, else a whole number from 1, or what is wrong."""
+    text = text.strip().removesuffix("×").removesuffix("x")
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        return f"leverage: a whole number from 1, got {text!r}"
+    return int(text)
 
 
 def preview(quote, leverage: int, side: str, kind: str, size: str, in_usd: bool, price: str,
@@ -90,7 +109,8 @@ def preview(quote, leverage: int, side: str, kind: str, size: str, in_usd: bool,
 
 
 class TicketDialog(ModalScreen[object]):
-    """Side, type, size (coins or USD), limit and trigger prices, reduce-only; enter sends."""
+    """Side, type, size (coins or USD), limit and trigger prices, a limit's time in force
+    (post-only, IOC, FOK), the leverage, reduce-only; enter sends."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back"),
                 Binding("ctrl+b", "side('buy')", "Buy"), Binding("ctrl+s", "side('sell')", "Sell")]
@@ -114,6 +134,10 @@ class TicketDialog(ModalScreen[object]):
             with Horizontal(classes="ticket-row"):
                 yield Input(placeholder="limit price", id="ticket-price")
                 yield Input(placeholder="trigger price", id="ticket-trigger")
+            with Horizontal(classes="ticket-row"):
+                yield Select(TIME_IN_FORCE, value="gtc", allow_blank=False, id="ticket-tif")
+                yield Input(placeholder=f"leverage: {self.leverage}×", id="ticket-leverage",
+                            classes="ticket-leverage")
             yield Label("", id="ticket-preview", classes="dialog-hint")
             with Horizontal(classes="ticket-row"):
                 yield Button("Send", id="ticket-send", variant="primary")
@@ -123,7 +147,7 @@ class TicketDialog(ModalScreen[object]):
     def _title(self) -> str:
         q = self.quote
         mark = fmt.price(q.mark, q.decimals) if q.mark else "—"
-        return f"{self.side.upper()} {q.symbol} · mark {mark} · leverage {self.leverage}×"
+        return f"{self.side.upper()} {q.symbol} · mark {mark} · leverage now {self.leverage}×"
 
     def on_mount(self) -> None:
         self.query_one("#ticket-size", Input).focus()
@@ -134,15 +158,24 @@ class TicketDialog(ModalScreen[object]):
                     size=self.query_one("#ticket-size", Input).value,
                     in_usd=self.query_one("#ticket-usd", Checkbox).value,
                     price=self.query_one("#ticket-price", Input).value,
-                    trigger=self.query_one("#ticket-trigger", Input).value)
+                    trigger=self.query_one("#ticket-trigger", Input).value,
+                    tif=str(self.query_one("#ticket-tif", Select).value),
+                    leverage=self.query_one("#ticket-leverage", Input).value)
 
     def _refresh(self) -> None:
         v = self._values()
         self.query_one("#ticket-title", Label).update(self._title())
         self.query_one("#ticket-price", Input).disabled = v["kind"] not in ("limit", "stop_limit")
         self.query_one("#ticket-trigger", Input).disabled = v["kind"] in ("market", "limit")
-        text = preview(self.quote, self.leverage, mmr=self.mmr, **v) if v["size"] else \
-            "type a size"
+        self.query_one("#ticket-tif", Select).disabled = v["kind"] != "limit"
+        self.query_one("#ticket-leverage", Input).disabled = v["kind"] not in ("market", "limit")
+        lev = _leverage(v.pop("leverage"))
+        v.pop("tif")
+        if isinstance(lev, str):
+            text = lev
+        else:
+            text = preview(self.quote, lev or self.leverage, mmr=self.mmr, **v) if v["size"] \
+                else "type a size"
         self.query_one("#ticket-preview", Label).update(text)
 
     def on_input_changed(self, _event) -> None:
@@ -171,7 +204,8 @@ class TicketDialog(ModalScreen[object]):
         v = self._values()
         command = build_order(self.account, self.quote.symbol, v["side"], v["kind"], v["size"],
                               v["in_usd"], v["price"], v["trigger"],
-                              self.query_one("#ticket-reduce", Checkbox).value)
+                              self.query_one("#ticket-reduce", Checkbox).value, v["tif"],
+                              v["leverage"])
         if isinstance(command, str):
             self.query_one("#ticket-preview", Label).update(command)
             return

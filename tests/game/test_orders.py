@@ -102,12 +102,8 @@ def test_every_invalid_action_says_why():
             await check(["a"], "Nothing to amend", "no resting BTC orders")
             await check(["o"], "No order to select", "no resting BTC orders")
             await check(["C"], "Nothing to cancel", "no resting orders")
-            await check(["m", "1"], "Rejected: add $10,000 margin to BTC", "no isolated position")
             await check(["m", "t"], "Rejected: switch BTC to isolated", "open position")
-            await check(["right", "right", "m", "6"],  # DOGE is isolated
-                        "Rejected: withdraw $250,000 margin from DOGE",
-                        "can leave the isolated DOGE position")
-            await check(["right", "r", "1"], "Rejected: reduce ALT by 25%",
+            await check(["right", "right", "right", "r", "1"], "Rejected: reduce ALT by 25%",
                         "no ALT position")
             await pilot.press("space")  # paused: an order is staged, sent when it runs
             await check(["s"], "Staged: sell", "when the clock runs again")
@@ -117,7 +113,7 @@ def test_every_invalid_action_says_why():
             assert len(floor.model.sim.command_log) == log + 1 and not floor.staged
             for _, _, severity in shown(app):
                 assert severity in ("information", "warning", "error")
-            assert len(expected) == 10
+            assert len(expected) == 8
     run(scenario())
 
 

@@ -112,6 +112,43 @@ def test_build_order_covers_every_type():
         "size in USD: whole dollars"
 
 
+def test_the_ticket_sends_a_post_only_limit_and_the_leverage_it_was_given():
+    """A limit order's time in force and a typed leverage reach the exchange: a post-only sell
+    below the best bid is refused rather than taking liquidity, a good-till-cancelled one fills;
+    the leverage typed with it (5×) is BTC's leverage afterwards."""
+    assert build_order(7, "BTC", "buy", "limit", "1", False, "90000", "", False, "post_only",
+                       "2×").tif == "post_only"
+    assert build_order(7, "BTC", "buy", "market", "1", False, "", "", False, "gtc",
+                       "0") == "leverage: a whole number from 1, got '0'"
+
+    async def scenario():
+        app = floor_app(new_model(), paused=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            floor = app.floor
+            ex = floor.model.sim.exchange
+            bid = floor.snapshot.quote("BTC").best_bid
+            for tif, leverage in (("post_only", "3"), ("gtc", "5")):
+                before = ex.position(floor.player, "BTC").qty
+                await pilot.press("n")
+                await pilot.pause()
+                dialog = app.screen
+                assert dialog.side == "sell"
+                dialog.query_one("#ticket-type", Select).value = "limit"
+                await pilot.pause()
+                dialog.query_one("#ticket-tif", Select).value = tif
+                dialog.query_one("#ticket-leverage", Input).value = leverage
+                dialog.query_one("#ticket-price", Input).value = f"{float(bid) * 0.99:.1f}"
+                await _type(pilot, "0.1")
+                await pilot.press("enter")
+                await pilot.pause()
+                floor.advance(1)
+                await pilot.pause()
+                after = ex.position(floor.player, "BTC").qty
+                assert (after < before) == (tif == "gtc"), (tif, before, after)
+            assert ex.position(floor.player, "BTC").leverage == 5
+    run(scenario())
+
+
 def test_the_preview_liquidation_price_is_the_isolated_one():
     class Quote:
         mark, last, decimals = 100_000.0, None, 1
@@ -256,19 +293,45 @@ def test_a_level_played_in_another_role_teaches_that_roles_lesson():
 SMALL_ROLE = ["crowd.accounts=1500"]
 
 
-def test_the_margin_dialog_shows_its_key_labels():
-    """'[t]' in a button label is markup to Textual unless escaped: it vanished."""
+def test_the_margin_dialog_takes_a_typed_amount_up_to_the_maximum_it_shows():
+    """Isolated DOGE: the dialog shows how much can be added and withdrawn now (the engine's
+    own limits); more than that is refused in the dialog, ``max`` takes it all; a cross
+    position offers only the mode switch. '[t]' in a label is escaped (it once vanished)."""
+    from game import fmt
     from game.screens.dialogs import MarginDialog
 
     async def scenario():
-        model = new_model()
+        model = new_model(until="04:30")  # the DOGE short is in profit: margin can leave
         app = floor_app(model, paused=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("right", "right", "m")  # DOGE: isolated
+            doge = app.floor.snapshot.position("DOGE")
+            assert doge.margin_mode == "isolated" and doge.margin_removable > 0
+            await pilot.press("right", "right", "m")
             await pilot.pause()
-            assert isinstance(app.screen, MarginDialog)
-            labels = [str(b.label) for b in app.screen.query("Button")]
-            assert "[t] → cross" in labels and "[1] add $10k" in labels
+            dialog = app.screen
+            assert isinstance(dialog, MarginDialog)
+            labels = [str(b.label) for b in dialog.query("Button")]
+            assert labels == ["[a] add", "[w] withdraw", "[t] → cross"]
+            hint = str(dialog.query("Label")[1].render())
+            assert f"withdraw up to {fmt.usd(float(doge.margin_removable))}" in hint
+            await pilot.press("w", *str(int(doge.margin_removable) + 10), "enter")
+            await pilot.pause()
+            assert "at most" in str(dialog.query_one("#margin-note").render())
+            assert app.screen is dialog
+            box = dialog.query_one("#margin-usd")
+            box.value = "max"
+            await pilot.press("enter")
+            app.floor.advance(1)
+            await pilot.pause()
+            sent = [c for _, c in model.run.sim.command_log]
+            assert sent and sent[-1]["type"] == "RemoveMargin"
+            assert Decimal(sent[-1]["usd"]) == doge.margin_removable.quantize(Decimal("0.01"),
+                                                                                rounding="ROUND_DOWN")
+            await pilot.press("left", "left", "m")  # BTC: cross
+            await pilot.pause()
+            assert [b.disabled for b in app.screen.query("Button")] == [True, True, False]
+            await pilot.press("a")
+            assert "no isolated position" in str(app.screen.query_one("#margin-note").render())
     run(scenario())
 
 
