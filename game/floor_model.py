@@ -146,6 +146,10 @@ class FloorSnapshot:
     could see (their information edge), shown on the makers panel."""
     rules: tuple[str, ...] = ()
     """The level fields this session changes (``--variant``, ``--set``, a picker's choice)."""
+    equity_history: tuple[tuple[int, float], ...] = ()
+    """(clock, the player's futures equity USD) at the start, every sim-minute, and now."""
+    forced: tuple[tuple[int, str], ...] = ()
+    """(clock, what) of every ADL and liquidation that hit the player so far."""
 
     def quote(self, symbol: str) -> SymbolQuote:
         return next(q for q in self.quotes if q.symbol == symbol)
@@ -360,7 +364,21 @@ class FloorModel:
             news=tuple(self.log.news[-8:]), desk=self.desk_view(),
             triggers=tuple(self.ex.open_triggers(self.player)) if self.player is not None else (),
             spot_usd=None if self.run.wallet is None else self.run.wallet.balance / MONEY_PER_USD,
-            rules=self.rules(), crowd_long_share=self._crowd_long_share())
+            rules=self.rules(), crowd_long_share=self._crowd_long_share(),
+            equity_history=self._equity_history(),
+            forced=tuple((m.clock, m.text) for m in self.log.timeline
+                         if m.kind in ("adl", "liquidation")))
+
+    def _equity_history(self) -> tuple[tuple[int, float], ...]:
+        if self.player is None:
+            return ()
+        curve = [(self.sim.start, self.equity_start)]
+        curve += [(c, v / MONEY_PER_USD) for c, v in self.run.recorder.equity_curve
+                  if c > self.sim.start]
+        now = self.ex.equity_units(self.player) / MONEY_PER_USD
+        if not curve or curve[-1][0] != self.sim.clock:
+            curve.append((self.sim.clock, now))
+        return tuple(curve)
 
     def _clock(self) -> ClockInfo:
         sim = self.sim

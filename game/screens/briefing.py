@@ -17,12 +17,27 @@ def portfolio_text(level) -> str:
     """The hedger's starting positions, or the maker's mandate."""
     player = level.data["player"]
     if player["role"] == "maker":
+        from engine.agents.player_maker import QuoteSettings
+        q = QuoteSettings()
         sym = player.get("maker_symbol") or level.symbols[0]
-        return (f"[b]Your mandate[/b]: make a market in [b]{sym}[/b] with "
-                f"{fmt.usd(player['equity_usd'])} of capital. Your desk quotes three levels a "
-                "side around the mark (5 bps away, $50k a level, skewed against your "
-                "inventory). Nobody obliges you to stay: quote, widen, or pull — and watch "
-                "what the book does without you.")
+        text = (f"[b]Your mandate[/b]: make a market in [b]{sym}[/b] with "
+                f"{fmt.usd(player['equity_usd'])} of capital. Your desk quotes {q.levels} levels "
+                f"a side around the mark ({q.bid_spread_bps:g} bps away, "
+                f"{fmt.usd_short(q.bid_size_usd)} a level, skewed against your inventory).")
+        rebate = player.get("maker_rebate_bps") or 0
+        if rebate:
+            text += f" The exchange pays you a {rebate:g} bps rebate on your maker volume."
+        duty = player.get("obligations") or {}
+        if duty.get("enabled"):
+            return text + (
+                f" [b]You are a designated market maker[/b]: for at least "
+                f"{duty['min_uptime_pct']:g}% of every minute you must quote both sides at most "
+                f"{duty['max_spread_bps']:g} bps apart with at least "
+                f"{fmt.usd(duty['min_depth_usd'])} within 1% of the mark; a minute that misses "
+                f"forfeits its rebate and costs {fmt.usd(duty['penalty_usd_per_minute'])}. "
+                f"Pulling is yours to choose, but every minute out is paid for.")
+        return text + (" Nobody obliges you to stay: quote, widen, or pull — and watch what the "
+                       "book does without you.")
     lines = [f"[b]Your portfolio[/b]: {fmt.usd(player['equity_usd'])} of equity"]
     for p in player["positions"]:
         lines.append(f"  • {p['side']} {p['symbol']} {fmt.usd(p['notional_usd'])} notional, "

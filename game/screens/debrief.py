@@ -10,17 +10,16 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from .. import debrief_model, fmt
+from .. import debrief_model
 from ..widgets.line_chart import LineChart, Marker, Series
+from ..widgets.price_chart import equity_label
 from ..widgets.too_small import TooSmall
 
 
 CAUSES_TITLE = "What caused what in your run"
 
 
-def _usd_label(value: float, span: float) -> str:
-    """Axis labels that tell the levels apart: whole dollars when the curve barely moves."""
-    return fmt.usd(value) if span < 0.02 * max(abs(value), 1.0) else fmt.usd_short(value)
+_usd_label = equity_label
 
 
 class DebriefScreen(Screen):

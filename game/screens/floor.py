@@ -60,6 +60,8 @@ PALETTE_TITLES = {
     "margin": "Margin: add, withdraw, cross/isolated…", "cycle_view": "Cycle the compact view",
     "ticket": "Order ticket: market, limit, stop, take-profit…",
     "tape_filter": "Tape: all / liquidations / ADL / mine",
+    "chart_mode": "Chart: the price, or your own equity",
+    "notices": "Notice log: every notice so far",
     "work_close": "Work the close: a market close every step until flat (again: stop)",
     "transfer": "Transfer between the spot wallet and futures…",
     "toggle_quoting": "Start / stop quoting", "pull": "Pull all quotes now",
@@ -114,6 +116,7 @@ class FloorScreen(TradingActions, Screen):
         Binding("X", "close_all", "Close all positions", show=False),
         Binding("W", "work_close", "Work the close", key_display="W"),
         Binding("l", "notices", "Notice log", show=False),
+        Binding("g", "chart_mode", "Chart: price / your equity", show=False),
         Binding("i", "briefing", "Briefing", show=False),
         Binding("d", "debrief", "Debrief"),
     ]
@@ -342,6 +345,11 @@ class FloorScreen(TradingActions, Screen):
         from .help import HelpScreen
         role = "the market maker" if self.maker else "the hedged trader"
         self._pause_while(HelpScreen(f"Keys — you play {role}", self.help_rows()))
+
+    def action_chart_mode(self) -> None:
+        chart = self.query_one(PriceChart)
+        chart.mode = "equity" if chart.mode == "price" else "price"
+        self.sync()
 
     def action_notices(self) -> None:
         from .help import NoticeLogScreen

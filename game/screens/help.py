@@ -11,6 +11,8 @@ from textual.widgets import Static
 PANELS = """\
 [b]Reading the floor[/b]
 [b]Price[/b]: the local last trade against the outside index; when books empty, the gap opens.
+  [b]g[/b] shows your futures equity instead, against its start; [b]★[/b] marks ADL or a
+  liquidation that hit you.
 [b]Order book[/b]: asks over bids, bars in USD; [b]●[/b] your order, [b]◆[/b] the selected one.
 [b]Depth ±1%[/b]: resting USD within 1% of mid, now against the start.
 [b]Insurance funds[/b]: cash per contract; [b]FULL[/b] once it could carry no more and

@@ -144,3 +144,16 @@ def test_mouse_selects_symbols_and_presses_dialog_buttons():
             floor.advance(1)
             assert floor.snapshot.position("BTC").lots < before
     run(scenario())
+
+
+def test_the_designated_makers_briefing_states_its_obligations_not_freedom():
+    """dmm once said both "Pulling is no longer free" and "Nobody obliges you to stay": the
+    mandate now comes from the level's own obligations."""
+    from pathlib import Path
+    from game.app import load
+    from game.screens.briefing import portfolio_text
+    levels = Path(__file__).resolve().parents[2] / "levels"
+    dmm, maker = (portfolio_text(load(name, None, [], levels)) for name in ("dmm", "maker"))
+    assert "Nobody obliges" not in dmm and "at most 60 bps apart" in dmm
+    assert "costs $5,000" in dmm and "3 bps rebate" in dmm
+    assert "Nobody obliges you to stay" in maker and "designated" not in maker

@@ -398,3 +398,28 @@ def test_the_market_makers_debrief_re_runs_its_desk_staying_and_pulling_early():
             text = str(screen.query_one("#causes").render())
             assert "stay and widen: " in text and "pull early: " in text and "uptime" in text
     run(scenario())
+
+
+def test_g_shows_the_players_equity_curve_on_the_floor(crash_0510):
+    """The in-game equity curve: g switches the chart to the futures equity per minute (the
+    recorder's curve, then now) against the start; g again is the price."""
+    from game.widgets.price_chart import PriceChart
+    snap = crash_0510.snapshot("BTC")
+    curve = snap.equity_history
+    assert curve[0][0] == snap.clock.start and curve[-1][0] == snap.clock.clock
+    assert curve[-1][1] == float(crash_0510.ex.equity(crash_0510.player))
+    assert len(curve) == 71 and snap.forced == tuple(
+        (m.clock, m.text) for m in crash_0510.log.timeline if m.kind in ("adl", "liquidation"))
+
+    async def scenario():
+        app = floor_app(crash_0510)
+        async with app.run_test(size=(120, 40)) as pilot:
+            chart = app.floor.query_one(PriceChart)
+            await pilot.press("g")
+            await pilot.pause()
+            assert chart.border_title == "your futures equity · g: price"
+            assert "start $650,000" in str(chart.border_subtitle)
+            await pilot.press("g")
+            await pilot.pause()
+            assert chart.border_title.startswith("BTC · last trade vs index")
+    run(scenario())
