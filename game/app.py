@@ -63,8 +63,11 @@ class CrashfloorApp(App):
                  role: str | None = None, seed: int | None = None, speed: float | None = None,
                  run: CrashRun | None = None, model: FloorModel | None = None,
                  overrides: Iterable[str] = (), paused: bool = False, ticking: bool = True,
-                 saves_dir: Path | None = None, resumed: CrashRun | None = None, replay=None):
+                 saves_dir: Path | None = None, resumed: CrashRun | None = None, replay=None,
+                 guide: bool = True):
         super().__init__()
+        self.guide = guide
+        """Whether a level's first-run guide may show (off for benchmarks and screenshots)."""
         self.levels_dir = Path(levels_dir)
         self.start_level, self.role, self.seed, self.speed = level, role, seed, speed
         self.overrides = list(overrides)

@@ -32,7 +32,8 @@ async def _measure(model: FloorModel, seconds: float, speed: int, size) -> dict:
     from .app import CrashfloorApp
     from .screens.floor import FloorScreen
 
-    app = CrashfloorApp(model=model, speed=speed, paused=False, ticking=True)
+    app = CrashfloorApp(model=model, speed=speed, paused=False, ticking=True,
+                        guide=False)
     paints: list[float] = []
     handled: list[float] = []
 

@@ -48,7 +48,7 @@ def prepare(level: str, role: str | None, seed: int | None, at: str,
 
 
 async def export(model: FloorModel, size: tuple[int, int], out: Path, screen: str) -> None:
-    app = CrashfloorApp(model=model, paused=True, ticking=False)
+    app = CrashfloorApp(model=model, paused=True, ticking=False, guide=False)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         if screen != "floor":

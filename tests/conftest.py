@@ -73,6 +73,9 @@ def default_cli_run(tmp_path_factory) -> subprocess.CompletedProcess:
 @pytest.fixture(autouse=True)
 def _saves_out_of_the_repository(tmp_path_factory, monkeypatch):
     """Autosaves made by tests go to a temporary folder, never into the checkout's saves/
-    (a test that wants a folder of its own passes saves_dir or sets CRASHFLOOR_SAVES itself)."""
+    (a test that wants a folder of its own passes saves_dir or sets CRASHFLOOR_SAVES itself).
+    The first-run guide counts as seen there: only the guide's own test meets it."""
     if "CRASHFLOOR_SAVES" not in os.environ:
-        monkeypatch.setenv("CRASHFLOOR_SAVES", str(tmp_path_factory.mktemp("saves")))
+        folder = tmp_path_factory.mktemp("saves")
+        (folder / ".guide-seen").write_text("tests\n", encoding="utf-8")
+        monkeypatch.setenv("CRASHFLOOR_SAVES", str(folder))

@@ -469,6 +469,10 @@ class LevelConfig:
     """the lesson the level teaches (named in the debrief)"""
     order: int
     """place in level lists: smaller first, ties by name"""
+    guide: bool
+    """show the first-run guide (hints pinned to the ADL lights, the depth meter, the funds and
+    available margin) the first time a player opens this level's floor
+    """
     difficulty: str
     """shown on the title screen"""
     seed: int

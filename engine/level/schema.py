@@ -139,6 +139,9 @@ SCHEMA = Table({
     "lesson": Field("str", "", "the lesson the level teaches (named in the debrief)"),
     "order": Field("int", 100, "place in level lists: smaller first, ties by name", min=0,
                    max=10_000),
+    "guide": Field("bool", False, "show the first-run guide (hints pinned to the ADL lights, "
+                   "the depth meter, the funds and available margin) the first time a player "
+                   "opens this level's floor"),
     "difficulty": Field("choice", "normal", "shown on the title screen",
                         choices=("easy", "normal", "hard")),
     "seed": Field("int", 1, "default random seed", min=0, max=2**32 - 1),

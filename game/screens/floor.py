@@ -62,6 +62,7 @@ PALETTE_TITLES = {
     "tape_filter": "Tape: all / liquidations / ADL / mine",
     "chart_mode": "Chart: the price, or your own equity",
     "notices": "Notice log: every notice so far",
+    "guide": "Guide: what the ADL lights, depth, funds and available margin mean",
     "work_close": "Work the close: a market close every step until flat (again: stop)",
     "transfer": "Transfer between the spot wallet and futures…",
     "toggle_quoting": "Start / stop quoting", "pull": "Pull all quotes now",
@@ -117,6 +118,7 @@ class FloorScreen(TradingActions, Screen):
         Binding("W", "work_close", "Work the close", key_display="W"),
         Binding("l", "notices", "Notice log", show=False),
         Binding("g", "chart_mode", "Chart: price / your equity", show=False),
+        Binding("h", "guide", "Guide to the panels", show=False),
         Binding("i", "briefing", "Briefing", show=False),
         Binding("d", "debrief", "Debrief"),
     ]
@@ -191,6 +193,20 @@ class FloorScreen(TradingActions, Screen):
                         timeout=10)
         if self.ticking:
             self.set_interval(TICK_SECONDS, self.tick)
+        self._first_run_guide()
+
+    def _first_run_guide(self) -> None:
+        """The level's first-run guide (``guide = true``), once per saves folder."""
+        from . import guide
+        app = self.app
+        if app.guide and self.model.level.data.get("guide") and self.model.replay is None \
+                and not guide.seen(app.saves_dir):
+            guide.mark_seen(app.saves_dir)
+            self.call_after_refresh(self.action_guide)
+
+    def action_guide(self) -> None:
+        from .guide import GuideScreen
+        self._pause_while(GuideScreen(self))
 
     def on_resize(self, event) -> None:
         self._apply_layout(event.size)

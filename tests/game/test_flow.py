@@ -157,3 +157,38 @@ def test_the_designated_makers_briefing_states_its_obligations_not_freedom():
     assert "Nobody obliges" not in dmm and "at most 60 bps apart" in dmm
     assert "costs $5,000" in dmm and "3 bps rebate" in dmm
     assert "Nobody obliges you to stay" in maker and "designated" not in maker
+
+
+def test_the_first_run_guide_pins_four_hints_to_their_panels_once(tmp_path):
+    """A level with guide = true opens its floor with the guide (clock stopped): four hints, each
+    next to its panel; a marker in the saves folder keeps it from coming back; h shows it again."""
+    from engine.crash import CrashRun
+    from game.app import CrashfloorApp
+    from game.floor_model import FloorModel
+    from game.screens.guide import HINTS, GuideScreen
+    from .conftest import FIXTURE_LEVELS, run, small_level
+
+    async def scenario(expect_guide: bool):
+        model = FloorModel(CrashRun(small_level(extra=["guide=true"])))
+        app = CrashfloorApp(model=model, paused=False, ticking=False, levels_dir=FIXTURE_LEVELS,
+                            saves_dir=tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            assert isinstance(app.screen, GuideScreen) == expect_guide
+            if not expect_guide:
+                await pilot.press("h")
+                await pilot.pause()
+            guide = app.screen
+            assert isinstance(guide, GuideScreen) and app.floor.pacer.paused
+            for hint in HINTS:
+                target = app.floor.query_one(f"#{hint.target}").region
+                box = guide.query_one("#guide-box").region
+                assert hint.title in str(guide.query_one("#guide-box").render())
+                assert box.y in (target.bottom - 1, target.y - box.height + 1), hint.target
+                await pilot.press("enter")
+                await pilot.pause()
+            assert app.screen is app.floor and not app.floor.pacer.paused
+    run(scenario(expect_guide=True))
+    assert (tmp_path / ".guide-seen").exists()
+    run(scenario(expect_guide=False))
