@@ -27,7 +27,7 @@ from engine.errors import SaveError
 from engine.level import SHIPPED_LEVELS_DIR, find_level, load_level
 
 from .debrief_model import ROLE_LESSONS
-from .floor_model import FloorModel, rebuilt
+from .floor_model import FloorModel
 from .screens.briefing import BriefingScreen
 from .screens.floor import FloorScreen
 from .screens.title import TitleScreen
@@ -74,9 +74,9 @@ class CrashfloorApp(App):
         self.prepared = model if model is not None else (FloorModel(run) if run else None)
         self.story_note: str | None = None
         """Why a resumed session's story starts at its save (None: rebuilt from the start)."""
-        if resumed is not None and replay is None:
-            self.prepared, self.story_note = rebuilt(resumed)
-        elif resumed is not None:
+        self.to_rebuild = resumed if resumed is not None and replay is None else None
+        """A run restored from a save, rebuilt with its story when the app starts."""
+        if resumed is not None and replay is not None:
             self.prepared = FloorModel(resumed, replay=replay)
         self.paused, self.ticking = paused, ticking
         if saves_dir is None:
@@ -89,7 +89,9 @@ class CrashfloorApp(App):
 
     def on_mount(self) -> None:
         self._check_size()
-        if self.prepared is not None:
+        if self.to_rebuild is not None:
+            self.rebuild_and_open(self.to_rebuild)
+        elif self.prepared is not None:
             self.open_floor(self.prepared)
             self._say_story_note()
             self._warn_if_modified(self.prepared.run)
@@ -142,14 +144,27 @@ class CrashfloorApp(App):
                                f"({type(exc).__name__}: {escape_text(exc, 200)})"),
                         title="Cannot load that save", severity="error", timeout=10)
             return False
-        model, self.story_note = rebuilt(run)
-        self.open_floor(model)
-        self._say_story_note()
-        self.autosaved = Path(path) if Path(path).name.startswith("autosave-") else None
-        self.notify(escape(f"{escape_text(run.level.data['title'], 80)} at "
-                           f"{run.sim.hhmm[:5]} HKT"), title="Resumed", timeout=3)
-        self._warn_if_modified(run)
+        self.rebuild_and_open(run, Path(path))
         return True
+
+    def rebuild_and_open(self, run: CrashRun, path: Path | None = None) -> None:
+        """Re-run a restored session's commands from its start with a progress screen
+        (``RebuildScreen``: a worker thread), then open its floor, saying where its story
+        starts if it could not be rebuilt and whether the save was marked modified."""
+        from textual.markup import escape
+        from engine.saves import escape_text
+        from .screens.rebuild import RebuildScreen
+
+        def opened(model: FloorModel, note: str | None) -> None:
+            self.story_note = note
+            self.open_floor(model)
+            self._say_story_note()
+            if path is not None:
+                self.autosaved = path if path.name.startswith("autosave-") else None
+                self.notify(escape(f"{escape_text(run.level.data['title'], 80)} at "
+                                   f"{run.sim.hhmm[:5]} HKT"), title="Resumed", timeout=3)
+            self._warn_if_modified(run)
+        self._replace(RebuildScreen(run, opened))
 
     def _say_story_note(self) -> None:
         if self.story_note is not None:

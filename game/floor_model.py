@@ -492,18 +492,19 @@ class FloorModel:
 
 
 
-def rebuilt(loaded) -> tuple[FloorModel, str | None]:
+def rebuilt(loaded, progress=None) -> tuple[FloorModel, str | None]:
     """A floor for a run loaded from a save, with its whole story: a fresh run of the save's
     level and seed is watched from the opening bell while the save's commands go in at their
     times (and its cut-short steps are cut the same), up to the save's time. It replaces the
     loaded run when it reaches exactly the saved state (checksum); otherwise the loaded run is
-    shown, its story starting at the save, and the reason is returned."""
+    shown, its story starting at the save, and the reason is returned. ``progress(t, target)``
+    hears every sim-minute of the re-run (``engine.saves.replay.catch_up``)."""
     from engine.crash import CrashRun
     from engine.saves.replay import catch_up
     try:
         fresh = CrashRun(loaded.level, seed=loaded.seed)
         model = FloorModel(fresh)
-        catch_up(fresh, loaded)
+        catch_up(fresh, loaded, progress)
     except Exception as exc:  # noqa: BLE001 - a save that cannot be re-run still opens
         return FloorModel(loaded), f"its commands cannot be re-run ({type(exc).__name__})"
     if fresh.checksum() != loaded.checksum():

@@ -302,17 +302,22 @@ def verify(replay: Replay, until: str | None = None, run=None) -> ReplayCheck:
 
 
 # --- a save's commands, re-run --------------------------------------------------------------------
-def catch_up(fresh, run) -> None:
+def catch_up(fresh, run, progress=None) -> None:
     """Step ``fresh`` — a new run of ``run``'s level and seed, perhaps with a switch changed —
     through ``run``'s logged commands at their times and its cut-short steps, to ``run``'s time;
     the commands ``run`` had queued for its next step are queued in ``fresh`` too (how a resumed
-    session is rebuilt with its story, and how the debrief's counterfactuals re-run it)."""
+    session is rebuilt with its story, and how the debrief's counterfactuals re-run it).
+    ``progress(t, target)`` is called at every new sim-minute (a progress bar)."""
     sim = run.sim
     logged = [(t, check_record(rec, f"command {i}")) for i, (t, rec) in enumerate(sim.command_log)]
     applied = [(t, c) for t, c in logged if t < sim.t]
     feeder = ReplayFeeder(Replay(None, {}, applied, dict(sim.short_steps), {}, sim.t, ""))
+    minute = -1
     while fresh.sim.t < sim.t and not fresh.sim.finished:
         feeder.step(fresh.sim)
+        if progress is not None and fresh.sim.t // 60 != minute:
+            minute = fresh.sim.t // 60
+            progress(fresh.sim.t, sim.t)
     for _, command in logged[len(applied):]:
         fresh.sim.submit(command)
 

@@ -21,6 +21,14 @@ def _app(tmp_path, **kw) -> CrashfloorApp:
                          saves_dir=tmp_path, **kw)
 
 
+async def _rebuilt(app, pilot) -> None:
+    """Let a resumed session's rebuild (a worker thread behind a progress screen) finish."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
 def _autosaves(tmp_path):
     return sorted(p.name for p in tmp_path.glob("autosave-*.cfsave"))
 
@@ -60,7 +68,7 @@ def test_quit_autosaves_and_continue_picks_it_up(tmp_path):
             await pilot.pause()
             assert isinstance(app.screen, TitleScreen)
             await pilot.press("c")
-            await pilot.pause()
+            await _rebuilt(app, pilot)
             assert isinstance(app.screen, FloorScreen)
             assert app.screen.model.sim.hhmm == "04:07:00"
             assert ("Resumed", "The 10–11 crash at 04:07 HKT") in [s[:2] for s in shown(app)] \
@@ -137,7 +145,7 @@ def test_play_resume_opens_the_saved_floor(tmp_path):
     async def scenario():
         app = _app(tmp_path, resumed=saves.load_run(path), paused=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
+            await _rebuilt(app, pilot)
             assert isinstance(app.screen, FloorScreen)
             assert app.screen.model.sim.hhmm == "04:04:00"
     run(scenario())
@@ -202,7 +210,30 @@ def test_continue_says_when_the_story_cannot_be_rebuilt(tmp_path):
     async def scenario():
         app = _app(tmp_path, resumed=loaded, paused=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
+            await _rebuilt(app, pilot)
             assert isinstance(app.screen, FloorScreen)
             assert any(t == "Story not rebuilt" for t, _, _ in shown(app))
     run(scenario())
+
+
+def test_resuming_shows_the_rebuilds_progress_then_the_floor(tmp_path):
+    """The re-run of a resumed session runs in a worker behind a progress screen that says how
+    far it has come; the floor opens at the save's time when it is done."""
+    from game.screens.rebuild import RebuildScreen
+    model = new_model(until="04:20")
+    path = saves.save_run(model.run, tmp_path / "x.cfsave")
+    seen = []
+
+    async def scenario():
+        app = _app(tmp_path, resumed=saves.load_run(path), paused=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, RebuildScreen)
+            assert "Rebuilding your session to 04:20:00 HKT" in str(screen.query("Static")[0].render())
+            original = screen._show
+            screen._show = lambda t: (seen.append(t), original(t))
+            await _rebuilt(app, pilot)
+            assert isinstance(app.screen, FloorScreen)
+            assert app.screen.model.run.checksum() == model.run.checksum()
+    run(scenario())
+    assert seen and seen[-1] == 1200 and seen == sorted(seen)
