@@ -1,7 +1,10 @@
 """The article's defences work in the engine (issue 14): the hedger who moves spot money in at
 04:40, puts stops under its longs and a take-profit under its DOGE short survives seed 1 with
-money left; the passive hedger is liquidated. Full size, the default level."""
+money left; the passive hedger is liquidated and loses every dollar of its cross account — what it
+keeps is only the part of its isolated DOGE short that ADL did not take. Full size, the default
+level."""
 
+from decimal import Decimal
 from pathlib import Path
 
 from engine import CrashRun, load_level
@@ -32,13 +35,20 @@ def _play(defend: bool) -> dict:
         sim.step()
     summary = run.summary()
     assert summary["conservation_error"] == 0
-    return {**summary["player"], "fired": [(e.symbol, e.kind, e.error) for e in fired]}
+    doge = ex.position(a, "DOGE")
+    return {**summary["player"], "fired": [(e.symbol, e.kind, e.error) for e in fired],
+            "wallet": ex.account(a).wallet, "doge_qty": doge.qty,
+            "doge_equity": doge.isolated_margin + doge.upnl}
 
 
 def test_the_defended_hedger_survives_and_the_passive_one_does_not():
     defended, passive = _play(True), _play(False)
     assert passive["survived"] is False and passive["spot_end_usd"] == 500_000
-    assert passive["pnl_usd"] < -0.8 * 650_000
+    assert passive["liquidations"] == 2 and passive["wallet"] == 0  # both longs: cross all gone
+    # what is left is the isolated DOGE short, after ADL closed part of it at a profit
+    assert -2_000_000 < passive["doge_qty"] < 0 and passive["adl_hits"] > 0
+    assert round(passive["doge_equity"], 2) == round(Decimal(str(passive["equity_end"])), 2)
+    assert passive["equity_end"] < 0.15 * 650_000
     assert defended["survived"] is True and defended["equity_end"] > 0
     assert defended["spot_end_usd"] == 0  # it moved all of it in
     assert {(sym, kind) for sym, kind, error in defended["fired"] if not error} == \
