@@ -66,3 +66,13 @@ def crash_0510() -> FloorModel:
 def crash_end() -> FloorModel:
     """The hedger's floor at the end of the session (05:35). Read-only."""
     return new_model(until=None)
+
+
+@pytest.fixture(scope="session")
+def maker_0445() -> FloorModel:
+    """The maker's floor at 04:45, quoting since the open. Read-only."""
+    from engine.commands import SetQuotes
+    model = new_model("maker")
+    model.submit(SetQuotes(model.player, quoting=True))
+    model.run.run(until="04:45")
+    return model

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.commands import SetQuotes
 from game.screens.floor import VIEWS
 from game.widgets.panel import LinePanel
 
-from .conftest import floor_app, new_model, run
+from .conftest import floor_app, run
 
 SIZES = [(120, 40), (80, 24)]
 
@@ -26,14 +25,6 @@ def _overflows(app) -> list[str]:
             if row.width > width:
                 out.append(f"{panel.id} ({width} wide): {row.plain()!r}")
     return out
-
-
-@pytest.fixture(scope="module")
-def maker_0445():
-    model = new_model("maker")
-    model.submit(SetQuotes(model.player, quoting=True))
-    model.run.run(until="04:45")
-    return model
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

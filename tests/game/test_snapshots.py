@@ -9,20 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.commands import SetQuotes
-
-from .conftest import floor_app, new_model, title_app
+from .conftest import floor_app, title_app
 
 SIZES = [(120, 40), (80, 24)]
-
-
-@pytest.fixture(scope="module")
-def maker_0445():
-    """The maker's floor at 04:45, quoting since the open. Read-only."""
-    model = new_model("maker")
-    model.submit(SetQuotes(model.player, quoting=True))
-    model.run.run(until="04:45")
-    return model
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
