@@ -308,6 +308,30 @@ def adl_lights(scores: np.ndarray, account: np.ndarray) -> np.ndarray:
     return lights
 
 
+def adl_lights_by_quantity(scores: np.ndarray, account: np.ndarray,
+                           qty: np.ndarray) -> np.ndarray:
+    """BitMEX-style lights (int8): the queue in 20% steps of *contracts*, not of positions. A
+    position's percentile is the share of the side's contracts at or before it in the queue
+    (score descending, ties by account id), rounded up to the next 20%: 20% → 5 lights (first
+    in line), 100% → 1. BitMEX's published example (tests/engine/test_venues.py) has six longs of
+    10, 10, 20, 30, 20 and 10 contracts whose percentiles are 20, 40, 60, 80, 80 and 100%: a
+    count rule would give the fifth 100%. Exact: integer contracts, one full sort."""
+    scores, account = _ranking_columns(scores, account)
+    size = np.abs(_int_column("qty", qty))
+    if size.shape != scores.shape:
+        raise InvalidInput(f"qty must match the scores, got {size.shape} and {scores.shape}")
+    _reject_nan(scores)
+    lights = np.ones(scores.size, dtype=np.int8)
+    total = int(size.sum())
+    if total == 0:
+        return lights
+    order = np.lexsort((account, -scores))
+    cumulative = np.cumsum(size[order])
+    bucket = (LIGHTS * cumulative + total - 1) // total  # ceil(5 · share): 1..5
+    lights[order] = (LIGHTS + 1 - bucket).astype(np.int8)
+    return lights
+
+
 def _ranking_columns(scores: object, account: object) -> tuple[np.ndarray, np.ndarray]:
     """Scores as float64 and account ids as int64, 1-D and of one length, or ``InvalidInput``."""
     scores = np.asarray(scores, dtype=np.float64)

@@ -60,7 +60,8 @@ class CrashRun:
         sim.exchange.set_rules(adl_breaker_usd_per_min=exch.adl_breaker_usd_per_min,
                                halt_drop_pct=exch.halt_drop_pct,
                                halt_window_minutes=exch.halt_window_minutes,
-                               halt_minutes=exch.halt_minutes, stop_trigger=exch.stop_trigger)
+                               halt_minutes=exch.halt_minutes, stop_trigger=exch.stop_trigger,
+                               adl_lights=exch.adl_lights)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

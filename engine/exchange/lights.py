@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from ..adl import SIDE_FREE, AdlPolicy, adl_lights, adl_scores, scores_both_sides
+from ..adl import (SIDE_FREE, AdlPolicy, adl_lights, adl_lights_by_quantity, adl_scores,
+                   scores_both_sides)
 from ..margin import mm_vector, value_all
 
 if TYPE_CHECKING:
@@ -80,13 +81,15 @@ def _lights_start(ex: Exchange) -> int:
 def update_lights(ex: Exchange) -> None:
     """Recompute every open position's ADL score and 1–5 light (0 when flat) at the current
     marks (``Exchange.refresh_lights`` calls this when someone looks). Side-free policies score
-    a symbol in one pass; the ranking is always per side."""
+    a symbol in one pass; the ranking is always per side; the lights bucket it by count of
+    positions or by contracts (``MarketRules.adl_lights``)."""
     acc = ex.acc
     marks = cast("list[int]", ex.marks.mark)  # every mark is set: refresh_lights() checks
     val = value_all(ex.instruments, marks, acc)
     start = _lights_start(ex)
     lit = ex.lit_positions
     side_free = ex.adl_policy in SIDE_FREE
+    by_count = ex.rules.adl_lights == "count"
     for s, sv in enumerate(val.symbols):
         light_row, score_row = acc.adl_light[s], acc.adl_score[s]  # row views: fast indexing
         light_row[lit[s]] = 0  # positions lit last time; some have closed since
@@ -113,4 +116,5 @@ def update_lights(ex: Exchange) -> None:
                 sc = adl_scores(ex.adl_policy, walk_start=start,
                                 **{k: v[rows] for k, v in columns.items()})
             score_row[idx] = sc
-            light_row[idx] = adl_lights(sc, idx)
+            light_row[idx] = adl_lights(sc, idx) if by_count else \
+                adl_lights_by_quantity(sc, idx, sv.qty[rows])

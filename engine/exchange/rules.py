@@ -20,7 +20,7 @@ class MarketRules:
 
     __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
-                 "adl_last", "stop_trigger")
+                 "adl_last", "stop_trigger", "adl_lights")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -41,6 +41,9 @@ class MarketRules:
         """(symbol index, start t, end t) of every halt so far."""
         self.stop_trigger = "mark"
         """The price stop and take-profit orders watch: "mark" or "last" (``triggers.py``)."""
+        self.adl_lights = "count"
+        """How the ADL lights bucket the queue: by "count" of positions (Bybit, Binance) or by
+        "quantity" of contracts (BitMEX): ``engine.adl.adl_lights_by_quantity``."""
         self.adl_last: tuple[int, ...] = ()
         """Accounts ADL reaches last, after every other trader and the funds (a counterfactual:
         the player exempt from ADL unless nobody else can take the position)."""
@@ -57,9 +60,11 @@ class MarketRules:
 
     def configure(self, *, adl_breaker_usd_per_min: object = 0, halt_drop_pct: float = 0,
                   halt_window_minutes: int = 5, halt_minutes: int = 5,
-                  stop_trigger: str = "mark") -> None:
+                  stop_trigger: str = "mark", adl_lights: str = "count") -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
+        if adl_lights not in ("count", "quantity"):
+            raise InvalidInput(f"adl_lights must be 'count' or 'quantity', got {adl_lights!r}")
         breaker = usd_to_money(adl_breaker_usd_per_min, "adl_breaker_usd_per_min",
                                allow_zero=True)
         if isinstance(halt_drop_pct, bool) or not isinstance(halt_drop_pct, (int, float)) \
@@ -75,6 +80,7 @@ class MarketRules:
         self.halt_window = halt_window_minutes * 60
         self.halt_seconds = halt_minutes * 60
         self.stop_trigger = stop_trigger
+        self.adl_lights = adl_lights
 
     # --- halts -----------------------------------------------------------------------------------
     def halted(self, s: int) -> bool:

@@ -47,6 +47,10 @@ class SymbolsConfig:
 @dataclass(frozen=True, slots=True)
 class ExchangeConfig:
     """The level's [exchange] table."""
+    venue: str
+    """a venue's rule book: sets adl_policy, adl_lights, adl_drawdown_pct and mark_method to that
+    venue's wherever the level does not set them itself (engine/level/venues.py)
+    """
     adl_policy: str
     """how the ADL queue is ranked"""
     mark_method: str
@@ -73,6 +77,10 @@ class ExchangeConfig:
     """
     stop_trigger: str
     """the price stop and take-profit orders watch"""
+    adl_lights: str
+    """how the ADL lights bucket the queue in 20% steps: by count of positions (Bybit, Binance) or
+    by quantity of contracts (BitMEX)
+    """
     adl_exempt_player: bool
     """counterfactual: the player's positions are last in every ADL queue (after the funds), so the
     debrief can show what ADL did to them

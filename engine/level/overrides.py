@@ -102,7 +102,13 @@ def _unknown_override_key(node: Table, path: KeyPath, depth: int) -> str:
 
 
 def _apply_override(raw: dict, override: _Override) -> None:
-    """Set the override's value in the parsed file, making the tables on its way."""
+    """Set the override's value in the parsed file, making the tables on its way. A venue set
+    this way replaces the rule-book fields the file set (``venues.py``: a later setting wins)."""
+    if override.path == ("exchange", "venue") and isinstance(raw.get("exchange"), dict):
+        from .venues import VENUES
+        rule_book = VENUES.get(override.value) if isinstance(override.value, str) else None
+        for key in rule_book or ():
+            raw["exchange"].pop(key, None)
     node: Any = raw
     for part, following in zip(override.path, override.path[1:], strict=False):
         if isinstance(part, str) and not isinstance(node.get(part), (list, dict)) or \

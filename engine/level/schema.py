@@ -24,6 +24,7 @@ from ..adl import AdlPolicy
 from ..instruments import PRESET_SYMBOLS
 from ..objectives import METRIC_NAMES
 from ..units import MAX_PRICE_TICKS, MAX_USD
+from .venues import VENUE_NAMES
 
 MAX_LEVEL_BYTES = 256 * 1024
 """A level file larger than this is refused before it is parsed."""
@@ -157,6 +158,9 @@ SCHEMA = Table({
     "tracked_symbol": Field("str", None, "the symbol whose ±1% depth the depth meter and the "
                             "facts follow; default: the first symbol"),
     "exchange": Table({
+        "venue": Field("choice", "none", "a venue's rule book: sets adl_policy, adl_lights, "
+                       "adl_drawdown_pct and mark_method to that venue's wherever the level "
+                       "does not set them itself (engine/level/venues.py)", choices=VENUE_NAMES),
         "adl_policy": Field("choice", "article", "how the ADL queue is ranked",
                             choices=ADL_POLICIES),
         "mark_method": Field("choice", "median3", "mark price: median of three, or the index",
@@ -181,6 +185,9 @@ SCHEMA = Table({
                                   "fund (0 = off)", min=0, max=95),
         "stop_trigger": Field("choice", "mark", "the price stop and take-profit orders watch",
                               choices=("mark", "last")),
+        "adl_lights": Field("choice", "count", "how the ADL lights bucket the queue in 20% "
+                            "steps: by count of positions (Bybit, Binance) or by quantity of "
+                            "contracts (BitMEX)", choices=("count", "quantity")),
         "adl_exempt_player": Field("bool", False, "counterfactual: the player's positions are "
                                    "last in every ADL queue (after the funds), so the debrief "
                                    "can show what ADL did to them"),

@@ -14,6 +14,7 @@ from .reading import shape_problem
 from .schema import FORMAT, MAX_ACCOUNT_CELLS, MAX_FUND_USD, MAX_LEVEL_MONEY_USD, MAX_PRICE_RISE, \
     MAX_QUOTE_LEVELS, MAX_START_TICKS, MAX_SYMBOLS, PRESETS, SCHEMA
 from .tomlpos import KeyPath, path_text
+from .venues import with_venue
 from .values import _bound_text, _usd_text
 from .walker import _MAX_PRICE_USD, _SYMBOL_NAME, SHARED_FUND_KEY, _Walker
 
@@ -394,6 +395,6 @@ def validate(raw: dict) -> tuple[dict, list[Problem]]:
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT:
         return {}, [Problem(("format",), f"this level needs format {version}; this crashfloor "
                             f"reads format {FORMAT}", version)]
-    checker = _Checker(raw)
+    checker = _Checker(with_venue(raw))
     data = checker.check()
     return data, checker.problems

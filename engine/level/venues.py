@@ -1,0 +1,52 @@
+"""Venue rule books: ``exchange.venue`` sets the exchange fields that follow one venue's rules.
+
+A level names a venue; every field of its rule book the level does not set itself takes the
+venue's value, so a workshop can take a venue and change one part of it. Set later — ``--set
+exchange.venue=bitmex``, a variant — the venue replaces the rule-book fields the file set, and a
+``--set`` of one of them after it changes that part again (a later setting wins). What each venue sets, and why (the venues' own documentation; ``tests/engine/test_venues.py``
+reproduces their published examples):
+
+* ``adl_policy`` — how the ADL queue is ranked (``engine.adl.AdlPolicy``);
+* ``adl_lights`` — whether the lights bucket the queue by count of positions or by contracts
+  (BitMEX: "your priority in the queue in 20% increments", its example weighted by contracts);
+* ``adl_drawdown_pct`` — Bybit's and OKX's trigger: ADL once the fund is 30% below its high;
+* ``mark_method`` — dYdX and Drift mark to the oracle (the index); the others to a median.
+
+Not modelled yet (issue 15): a venue's liquidation-price convention (Bybit and BitMEX compute
+an isolated position's maintenance on its entry value), partial liquidation, the liquidation fee,
+Hyperliquid's liquidator vault, ADL at the mark price, Drift's socialised loss, inverse contracts.
+"""
+
+from __future__ import annotations
+
+import copy
+
+VENUES: dict[str, dict[str, object]] = {
+    "binance": {"adl_policy": "binance", "adl_lights": "count", "mark_method": "median3"},
+    "bybit": {"adl_policy": "article", "adl_lights": "count", "adl_drawdown_pct": 30.0,
+              "mark_method": "median3"},
+    "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
+            "mark_method": "median3"},
+    "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3"},
+    "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3"},
+    "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index"},
+    "drift": {"adl_policy": "drift", "adl_lights": "count", "mark_method": "index"},
+}
+"""Each venue's rule book: exchange field → value."""
+
+VENUE_NAMES = ("none", *VENUES)
+
+
+def with_venue(raw: dict) -> dict:
+    """``raw`` with its venue's rule book filled into ``[exchange]`` wherever the level does not
+    set the field itself; ``raw`` as it is without a venue (or with an unknown one, which the
+    schema reports)."""
+    exchange = raw.get("exchange")
+    if not isinstance(exchange, dict):
+        return raw
+    venue = exchange.get("venue")
+    if not isinstance(venue, str) or venue not in VENUES:
+        return raw
+    out = copy.copy(raw)
+    out["exchange"] = {**VENUES[venue], **exchange}
+    return out
