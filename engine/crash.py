@@ -61,7 +61,11 @@ class CrashRun:
                                halt_drop_pct=exch.halt_drop_pct,
                                halt_window_minutes=exch.halt_window_minutes,
                                halt_minutes=exch.halt_minutes, stop_trigger=exch.stop_trigger,
-                               adl_lights=exch.adl_lights)
+                               adl_lights=exch.adl_lights,
+                               partial_slice_pct=exch.partial_slice_pct,
+                               partial_min_usd=exch.partial_min_usd,
+                               partial_cooldown_seconds=exch.partial_cooldown_seconds,
+                               backstop_pct=exch.backstop_pct)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

@@ -20,7 +20,8 @@ class MarketRules:
 
     __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
-                 "adl_last", "stop_trigger", "adl_lights")
+                 "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
+                 "slice_cooldown", "backstop_ppm", "cooldown_until")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -44,6 +45,17 @@ class MarketRules:
         self.adl_lights = "count"
         """How the ADL lights bucket the queue: by "count" of positions (Bybit, Binance) or by
         "quantity" of contracts (BitMEX): ``engine.adl.adl_lights_by_quantity``."""
+        self.slice_ppm = 0
+        """Partial liquidation (``partial.py``): the share of each position a liquidation slice
+        sells into the book (0 = off: every liquidation takes the whole pool)."""
+        self.slice_min = 0
+        """Money units of notional below which a pool is liquidated whole."""
+        self.slice_cooldown = 30
+        """Seconds between two slices of one pool."""
+        self.backstop_ppm = 666_667
+        """A pool whose equity is below this share of its maintenance is liquidated whole."""
+        self.cooldown_until: dict[tuple[int, int], int] = {}
+        """(account, isolated symbol or −1) → the time its next slice may come."""
         self.adl_last: tuple[int, ...] = ()
         """Accounts ADL reaches last, after every other trader and the funds (a counterfactual:
         the player exempt from ADL unless nobody else can take the position)."""
@@ -56,15 +68,26 @@ class MarketRules:
 
     @property
     def active(self) -> bool:
-        return bool(self.adl_breaker or self.halt_drop_ppm)
+        return bool(self.adl_breaker or self.halt_drop_ppm or self.slice_ppm)
 
     def configure(self, *, adl_breaker_usd_per_min: object = 0, halt_drop_pct: float = 0,
                   halt_window_minutes: int = 5, halt_minutes: int = 5,
-                  stop_trigger: str = "mark", adl_lights: str = "count") -> None:
+                  stop_trigger: str = "mark", adl_lights: str = "count",
+                  partial_slice_pct: float = 0, partial_min_usd: object = 100_000,
+                  partial_cooldown_seconds: int = 30, backstop_pct: float = 66.6667) -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
         if adl_lights not in ("count", "quantity"):
             raise InvalidInput(f"adl_lights must be 'count' or 'quantity', got {adl_lights!r}")
+        for name, value, top in (("partial_slice_pct", partial_slice_pct, 100),
+                                 ("backstop_pct", backstop_pct, 100)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0 <= value <= top:
+                raise InvalidInput(f"{name} must be a number from 0 to {top}, got {value!r}")
+        if type(partial_cooldown_seconds) is not int or not 0 <= partial_cooldown_seconds <= 3600:
+            raise InvalidInput(f"partial_cooldown_seconds must be 0..3600, got "
+                               f"{partial_cooldown_seconds!r}")
+        slice_min = usd_to_money(partial_min_usd, "partial_min_usd", allow_zero=True)
         breaker = usd_to_money(adl_breaker_usd_per_min, "adl_breaker_usd_per_min",
                                allow_zero=True)
         if isinstance(halt_drop_pct, bool) or not isinstance(halt_drop_pct, (int, float)) \
@@ -81,6 +104,10 @@ class MarketRules:
         self.halt_seconds = halt_minutes * 60
         self.stop_trigger = stop_trigger
         self.adl_lights = adl_lights
+        self.slice_ppm = round(partial_slice_pct * 10_000)
+        self.slice_min = slice_min
+        self.slice_cooldown = partial_cooldown_seconds
+        self.backstop_ppm = round(backstop_pct * 10_000)
 
     # --- halts -----------------------------------------------------------------------------------
     def halted(self, s: int) -> bool:
@@ -137,4 +164,7 @@ class MarketRules:
 
     def digest(self) -> tuple:
         """The rules' state for the exchange checksum."""
-        return (self.adl_minute, self.adl_used, self.halted_until, self.halt_highs, self.halts)
+        base = (self.adl_minute, self.adl_used, self.halted_until, self.halt_highs, self.halts)
+        if not self.slice_ppm:
+            return base
+        return (*base, sorted(self.cooldown_until.items()))

@@ -50,6 +50,7 @@ from ..adl import AdlPolicy, adl_order, pro_rata
 from ..events import (AdlFill, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
                       LiquidationFinished, LiquidationStarted)
 from ..margin import Valuation, bankruptcy_price, share_equity, value_all
+from . import partial
 from .lights import position_scores, walk_start
 
 if TYPE_CHECKING:
@@ -80,10 +81,13 @@ def run_waterfall(ex: Exchange) -> None:
         for f, s in bankrupt:
             if not _deleverage_fund(ex, f, s):
                 stuck.append((f, s))  # nobody can carry it this step: not again until the next
+        acted = False
         for a in cross:
-            _liquidate(ex, int(a), None)
+            acted |= _liquidate(ex, int(a), None)
         for a, s in isolated:
-            _liquidate(ex, a, s)
+            acted |= _liquidate(ex, a, s)
+        if not (acted or bankrupt):
+            return  # every pool under water waits for its next slice (partial.py)
 
 
 def _check_scan(ex: Exchange, cross: np.ndarray, isolated: list[tuple[int, int]]) -> None:
@@ -121,11 +125,19 @@ def _underwater(ex: Exchange, val: Valuation) -> tuple[np.ndarray, list[tuple[in
 
 
 # --- one pool ------------------------------------------------------------------------------------
-def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> None:
-    """Take over one pool: the whole cross pool of account a, or its isolated position iso_s."""
+def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> bool:
+    """Take over one pool: the whole cross pool of account a, or its isolated position iso_s
+    (with partial liquidation on, perhaps one slice of it, or nothing while it cools down:
+    ``partial.py``). Whether anything was done."""
     equity, syms, mms = ex.pools.pool(a, iso_s)
     if not syms or equity >= sum(mms):
-        return  # an earlier liquidation in this round already changed this pool
+        return False  # an earlier liquidation in this round already changed this pool
+    if ex.rules.slice_ppm:
+        how = partial.decide(ex, a, iso_s, equity, sum(mms), syms)
+        if how == "wait":
+            return False
+        if how == "slice":
+            return partial.sell_slice(ex, a, iso_s, equity, syms, mms)
     acc = ex.acc
     symbols = range(len(ex.symbols)) if iso_s is None else [iso_s]
     ex.ledger.cancel_account(a, symbols, "liquidation")
@@ -145,6 +157,7 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> None:
     residual = acc.w[a] - (wallet_before if iso_s is not None else 0)
     if residual > 0:  # below zero: a deficit, covered (or left as bad debt) by the next scan
         _pay_residual(ex, syms, surplus, residual, a)
+    return True
 
 
 def _close_position(ex: Exchange, a: int, s: int, pb: int) -> int:

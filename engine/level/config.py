@@ -48,8 +48,9 @@ class SymbolsConfig:
 class ExchangeConfig:
     """The level's [exchange] table."""
     venue: str
-    """a venue's rule book: sets adl_policy, adl_lights, adl_drawdown_pct and mark_method to that
-    venue's wherever the level does not set them itself (engine/level/venues.py)
+    """a venue's rule book: sets adl_policy, adl_lights, adl_drawdown_pct, mark_method and partial
+    liquidation to that venue's wherever the level does not set them itself
+    (engine/level/venues.py)
     """
     adl_policy: str
     """how the ADL queue is ranked"""
@@ -80,6 +81,19 @@ class ExchangeConfig:
     adl_lights: str
     """how the ADL lights bucket the queue in 20% steps: by count of positions (Bybit, Binance) or
     by quantity of contracts (BitMEX)
+    """
+    partial_slice_pct: float
+    """partial liquidation (Hyperliquid): a pool under water sells this share of each position into
+    the book, then waits partial_cooldown_seconds before the next slice (0 = off: the whole pool
+    is liquidated at once)
+    """
+    partial_min_usd: float
+    """partial liquidation: a pool under this notional is liquidated whole"""
+    partial_cooldown_seconds: int
+    """partial liquidation: seconds between two slices of one pool"""
+    backstop_pct: float
+    """partial liquidation: a pool whose equity is below this share of its maintenance margin goes
+    through the whole waterfall at once (Hyperliquid's backstop at two thirds)
     """
     adl_exempt_player: bool
     """counterfactual: the player's positions are last in every ADL queue (after the funds), so the

@@ -159,8 +159,9 @@ SCHEMA = Table({
                             "facts follow; default: the first symbol"),
     "exchange": Table({
         "venue": Field("choice", "none", "a venue's rule book: sets adl_policy, adl_lights, "
-                       "adl_drawdown_pct and mark_method to that venue's wherever the level "
-                       "does not set them itself (engine/level/venues.py)", choices=VENUE_NAMES),
+                       "adl_drawdown_pct, mark_method and partial liquidation to that venue's "
+                       "wherever the level does not set them itself (engine/level/venues.py)",
+                       choices=VENUE_NAMES),
         "adl_policy": Field("choice", "article", "how the ADL queue is ranked",
                             choices=ADL_POLICIES),
         "mark_method": Field("choice", "median3", "mark price: median of three, or the index",
@@ -188,6 +189,18 @@ SCHEMA = Table({
         "adl_lights": Field("choice", "count", "how the ADL lights bucket the queue in 20% "
                             "steps: by count of positions (Bybit, Binance) or by quantity of "
                             "contracts (BitMEX)", choices=("count", "quantity")),
+        "partial_slice_pct": Field("float", 0, "partial liquidation (Hyperliquid): a pool under "
+                                   "water sells this share of each position into the book, then "
+                                   "waits partial_cooldown_seconds before the next slice (0 = "
+                                   "off: the whole pool is liquidated at once)", min=0, max=100),
+        "partial_min_usd": Field("usd", 100_000, "partial liquidation: a pool under this notional "
+                                 "is liquidated whole", max=MAX_FIELD_USD),
+        "partial_cooldown_seconds": Field("int", 30, "partial liquidation: seconds between two "
+                                          "slices of one pool", min=0, max=3600),
+        "backstop_pct": Field("float", 66.6667, "partial liquidation: a pool whose equity is "
+                              "below this share of its maintenance margin goes through the whole "
+                              "waterfall at once (Hyperliquid's backstop at two thirds)", min=0,
+                              max=100),
         "adl_exempt_player": Field("bool", False, "counterfactual: the player's positions are "
                                    "last in every ADL queue (after the funds), so the debrief "
                                    "can show what ADL did to them"),

@@ -10,10 +10,14 @@ reproduces their published examples):
 * ``adl_lights`` — whether the lights bucket the queue by count of positions or by contracts
   (BitMEX: "your priority in the queue in 20% increments", its example weighted by contracts);
 * ``adl_drawdown_pct`` — Bybit's and OKX's trigger: ADL once the fund is 30% below its high;
-* ``mark_method`` — dYdX and Drift mark to the oracle (the index); the others to a median.
+* ``mark_method`` — dYdX and Drift mark to the oracle (the index); the others to a median;
+* ``partial_slice_pct`` and its companions — Hyperliquid liquidates a position over 100k USDC
+  20% at a time, 30 s apart, and a pool below two thirds of its maintenance whole
+  (``engine/exchange/partial.py``).
 
 Not modelled yet (issue 15): a venue's liquidation-price convention (Bybit and BitMEX compute
-an isolated position's maintenance on its entry value), partial liquidation, the liquidation fee,
+an isolated position's maintenance on its entry value), Binance's and Bybit's risk-tier step-down
+and dYdX's fillable price (only Hyperliquid's slices are), the liquidation fee,
 Hyperliquid's liquidator vault, ADL at the mark price, Drift's socialised loss, inverse contracts.
 """
 
@@ -28,7 +32,9 @@ VENUES: dict[str, dict[str, object]] = {
     "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
             "mark_method": "median3"},
     "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3"},
-    "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3"},
+    "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3",
+                    "partial_slice_pct": 20.0, "partial_min_usd": 100_000,
+                    "partial_cooldown_seconds": 30, "backstop_pct": 66.6667},
     "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index"},
     "drift": {"adl_policy": "drift", "adl_lights": "count", "mark_method": "index"},
 }

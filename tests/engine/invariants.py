@@ -170,12 +170,30 @@ def _halted(ex, s):
     return ex.halted(s) if hasattr(ex, "halted") else False
 
 
+def _sliced(ex, equity, mm, notional):
+    """Pools partial liquidation may leave under water (``partial.py``): slices on, at or above
+    the backstop share of maintenance, at or above the slice minimum — waiting for the next
+    slice, or for a book that can take one."""
+    rules = getattr(ex, "rules", None)
+    if rules is None or not rules.slice_ppm:
+        return np.zeros(np.shape(equity), dtype=bool)
+    equity, mm = np.asarray(equity, dtype=object), np.asarray(mm, dtype=object)
+    return (equity * 1_000_000 >= mm * rules.backstop_ppm) & (np.asarray(notional) >=
+                                                              rules.slice_min)
+
+
 def nobody_underwater(ex):
     """After settle: every pool with a position is at or above maintenance margin, except pools
-    holding a contract in a trading halt (a halted contract liquidates nothing until it reopens)."""
+    holding a contract in a trading halt (a halted contract liquidates nothing until it reopens)
+    and pools partial liquidation leaves under water between slices (``_sliced``)."""
     acc, n = ex.acc, ex.acc.n
     val = value_all(ex.instruments, ex.marks.mark, acc)
     candidates = val.has_cross & ~acc.is_fund[:n] & (val.cross_equity < val.cross_mm)
+    cross_notional = np.zeros(n, dtype=object)
+    for sv in val.symbols:
+        cross = ~sv.iso
+        np.add.at(cross_notional, sv.idx[cross], sv.notional[cross].astype(object))
+    candidates &= ~_sliced(ex, val.cross_equity, val.cross_mm, cross_notional)
     for s in range(len(ex.symbols)):
         if _halted(ex, s):
             candidates &= ~((acc.qty[s, :n] != 0) & ~acc.iso[s, :n])
@@ -186,7 +204,7 @@ def nobody_underwater(ex):
         if _halted(ex, s):
             continue
         pool = acc.iso_margin[s, sv.idx] + sv.upnl
-        under = sv.iso & (pool < sv.mm)
+        under = sv.iso & (pool < sv.mm) & ~_sliced(ex, pool, sv.mm, sv.notional)
         assert not under.any(), f"isolated {ex.symbols[s]} positions below maintenance: " + \
             ", ".join(f"account {a}" for a in sv.idx[under][:5].tolist())
 

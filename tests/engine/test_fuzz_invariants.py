@@ -131,6 +131,10 @@ class Episode:
         if rng.random() < 0.15:
             rules["adl_breaker_usd_per_min"] = int(rng.choice([1_000, 50_000]))
             self.breaker_used = True
+        if rng.random() < 0.3:  # partial liquidation in slices (Hyperliquid's rule)
+            rules.update(partial_slice_pct=float(rng.choice([20, 50])),
+                         partial_min_usd=int(rng.choice([0, 5_000])),
+                         partial_cooldown_seconds=int(rng.choice([0, 5, 30])))
         if rules:
             self.call("set_rules", **rules)
 

@@ -163,3 +163,25 @@ def test_a_bitmex_run_lights_the_queue_by_contracts():
             assert acc.adl_light[s, idx].tolist() == want.tolist()
             checked += 1
     assert checked >= 4
+
+
+def test_hyperliquid_slices_its_liquidations_on_the_crash():
+    """venue = hyperliquid turns on partial liquidation: some pools are liquidated in slices
+    (a liquidation that sent neither to the fund nor to ADL and left the position open), and
+    money is conserved to the unit."""
+    from engine.events import LiquidationFinished
+    run = CrashRun(load_level(LEVEL, ["exchange.venue=hyperliquid", "crowd.accounts=400",
+                                      "clock.step_seconds=5"]), seed=2)
+    ex = run.sim.exchange
+    assert ex.rules.slice_ppm == 200_000 and ex.rules.slice_min == 100_000 * MONEY_PER_USD
+    left_open = []
+
+    def watch(sim, events):
+        for e in events:
+            if isinstance(e, LiquidationFinished) and ex.acc.q[ex.symbols.index(e.symbol),
+                                                               e.account]:
+                left_open.append(e)
+    run.sim.listeners.append(watch)
+    run.run(until="05:20")
+    assert left_open and all(e.fund_qty == e.adl_qty == 0 for e in left_open)
+    assert run.summary()["conservation_error"] == 0

@@ -1,0 +1,87 @@
+"""Partial liquidation in slices (``exchange.partial_slice_pct``; ``engine/exchange/partial.py``),
+Hyperliquid's rule from its documentation ("Liquidations", hyperliquid.gitbook.io): a position
+over 100k USDC notional below maintenance is liquidated 20% at a time by market orders, 30 s
+apart; below two thirds of maintenance it goes to the backstop whole. Hand-computed.
+
+BTC (fee-free preset): tick 0.1, lot 0.001. A long of 2 BTC at 100,000 with 10,000 USD is worth
+200,000 USD: maintenance 0.5% − 50 USD (the second bracket), so at price p it holds
+``10,000 + 2 (p − 100,000)`` against ``0.01 p − 50``: under water below 95,452.26.
+"""
+
+from decimal import Decimal
+
+from engine.events import InsuranceTakeover, LiquidationFill, LiquidationStarted
+
+SLICES = dict(partial_slice_pct=20, partial_min_usd=100_000, partial_cooldown_seconds=30,
+              backstop_pct=66.6667)
+
+
+def _setup(ex, deposit=10_000, qty=2):
+    ex.set_rules(**SLICES)
+    ex.set_index("BTC", 100_000)
+    seller = ex.open_account(1_000_000)
+    ex.place(seller, "BTC", "sell", qty, 100_000, leverage=20)
+    a = ex.open_account(deposit)
+    ex.place(a, "BTC", "buy", qty, None, leverage=20)
+    ex.settle()
+    bidder = ex.open_account(1_000_000)
+    ex.place(bidder, "BTC", "buy", 1, 95_300, leverage=20)
+    return a
+
+
+def test_a_large_pool_sells_a_fifth_then_waits_then_goes_whole_below_the_backstop(make_exchange):
+    ex = make_exchange()
+    a = _setup(ex)
+    money = ex.total_money()
+    # 95,400: equity 800 < maintenance 904, but above two thirds of it (602.67): one slice.
+    # 20% of 2 BTC = 0.4 BTC into the 95,300 bid (bankruptcy 95,000); realized −1,880
+    ex.set_index("BTC", 95_400)
+    events = ex.settle()
+    started = [e for e in events if isinstance(e, LiquidationStarted)]
+    assert [(e.qty, e.bankruptcy_price) for e in started] == [(400, 950_000)]
+    assert [(e.qty, e.price) for e in events if isinstance(e, LiquidationFill)] == [(400, 953_000)]
+    assert ex.position(a, "BTC").qty == Decimal("1.600")
+    assert ex.account(a).wallet == Decimal("8120")  # kept: the trader is still trading
+    assert ex.total_money() == money
+    # 10 s later at 95,300: under water again (600 < 712.4), above the backstop: it waits
+    ex.t += 10
+    ex.set_index("BTC", 95_300)
+    assert not [e for e in ex.settle() if isinstance(e, LiquidationStarted)]
+    assert ex.position(a, "BTC").qty == Decimal("1.600")
+    # 30 s after the first slice: the next one, 20% of 1.6 = 0.32 BTC at 95,300
+    ex.t += 20
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [320]
+    assert ex.position(a, "BTC").qty == Decimal("1.280")
+    assert ex.account(a).wallet == Decimal("6616")
+    assert ex.total_money() == money
+    # 94,950: equity 152 is below two thirds of 557.68: the whole waterfall — the rest of the
+    # bid (0.28 BTC) above bankruptcy, the remaining 1 BTC to the fund
+    ex.set_index("BTC", 94_950)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [1_280]
+    assert [e.qty for e in events if isinstance(e, InsuranceTakeover)] == [1_000]
+    assert ex.position(a, "BTC").lots == 0
+    assert ex.total_money() == money
+
+
+def test_a_pool_under_the_minimum_is_liquidated_whole(make_exchange):
+    """0.5 BTC (50,000 USD, maintenance 0.4%) with 5,000 USD: at 90,300 its equity 150 is under
+    its maintenance 180.6 but above two thirds of it (120.4) — a slice, were it not under 100,000
+    USD of notional: the whole position goes at once."""
+    ex = make_exchange()
+    a = _setup(ex, deposit=5_000, qty=0.5)
+    ex.set_index("BTC", 90_300)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [500]
+    assert ex.position(a, "BTC").lots == 0
+
+
+def test_without_slices_the_same_pool_is_liquidated_whole(make_exchange):
+    ex = make_exchange()
+    a = _setup(ex)
+    ex.set_rules(partial_slice_pct=0)
+    ex.set_index("BTC", 95_400)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [2_000]
+    assert ex.position(a, "BTC").lots == 0
