@@ -65,7 +65,7 @@ class CrashRun:
                                partial_slice_pct=exch.partial_slice_pct,
                                partial_min_usd=exch.partial_min_usd,
                                partial_cooldown_seconds=exch.partial_cooldown_seconds,
-                               backstop_pct=exch.backstop_pct)
+                               backstop_pct=exch.backstop_pct, adl_price=exch.adl_price)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

@@ -21,7 +21,7 @@ class MarketRules:
     __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
                  "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
-                 "slice_cooldown", "backstop_ppm", "cooldown_until")
+                 "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -56,6 +56,10 @@ class MarketRules:
         """A pool whose equity is below this share of its maintenance is liquidated whole."""
         self.cooldown_until: dict[tuple[int, int], int] = {}
         """(account, isolated symbol or −1) → the time its next slice may come."""
+        self.adl_at_mark = False
+        """Tier 3 closes at the mark (OKX; Hyperliquid's previous mark) instead of the
+        liquidated position's bankruptcy price: the winners lose nothing against the mark and
+        the bankrupt pool's deficit goes to the funds, or stays as bad debt."""
         self.adl_last: tuple[int, ...] = ()
         """Accounts ADL reaches last, after every other trader and the funds (a counterfactual:
         the player exempt from ADL unless nobody else can take the position)."""
@@ -74,9 +78,12 @@ class MarketRules:
                   halt_window_minutes: int = 5, halt_minutes: int = 5,
                   stop_trigger: str = "mark", adl_lights: str = "count",
                   partial_slice_pct: float = 0, partial_min_usd: object = 100_000,
-                  partial_cooldown_seconds: int = 30, backstop_pct: float = 66.6667) -> None:
+                  partial_cooldown_seconds: int = 30, backstop_pct: float = 66.6667,
+                  adl_price: str = "bankruptcy") -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
+        if adl_price not in ("bankruptcy", "mark"):
+            raise InvalidInput(f"adl_price must be 'bankruptcy' or 'mark', got {adl_price!r}")
         if adl_lights not in ("count", "quantity"):
             raise InvalidInput(f"adl_lights must be 'count' or 'quantity', got {adl_lights!r}")
         for name, value, top in (("partial_slice_pct", partial_slice_pct, 100),
@@ -108,6 +115,7 @@ class MarketRules:
         self.slice_min = slice_min
         self.slice_cooldown = partial_cooldown_seconds
         self.backstop_ppm = round(backstop_pct * 10_000)
+        self.adl_at_mark = adl_price == "mark"
 
     # --- halts -----------------------------------------------------------------------------------
     def halted(self, s: int) -> bool:

@@ -16,7 +16,8 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
      can carry it (every fund position stays within its share of the fund's cash above the floor);
    * **tier 3** — otherwise ADL: opposite positions of the same symbol, ranked by the exchange's
      policy, are closed in queue order at the bankruptcy price until nothing is left (Drift: pro
-     rata over all of them).
+     rata over all of them) — or at the mark (``adl_price = "mark"``: OKX, Hyperliquid), which
+     leaves the bankrupt pool a deficit for the funds (step 3).
    What is left in the pool (the surplus plus rounding crumbs) goes to the fund.
 3. **Deficits**: a trader left with a wallet below zero and nothing open in it (a close at a loss
    beyond its margin, a pool bankrupt past what its counterparties could carry) is made whole by
@@ -182,7 +183,8 @@ def _close_position(ex: Exchange, a: int, s: int, pb: int) -> int:
             allowed = ex.rules.adl_allowance(s, pb, unit)
             adl_qty = abs(left) if allowed is None else min(abs(left), allowed)
             if adl_qty:
-                auto_deleverage(ex, a, s, sign * adl_qty, pb)
+                mark = cast("list[int]", ex.marks.mark)[s]
+                auto_deleverage(ex, a, s, sign * adl_qty, mark if ex.rules.adl_at_mark else pb)
             if adl_qty < abs(left):  # the ADL breaker tripped: the fund takes the rest anyway
                 rest = acc.q[s, a]
                 _take_over(ex, a, f, s, rest, pb)

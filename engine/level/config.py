@@ -82,6 +82,11 @@ class ExchangeConfig:
     """how the ADL lights bucket the queue in 20% steps: by count of positions (Bybit, Binance) or
     by quantity of contracts (BitMEX)
     """
+    adl_price: str
+    """the price ADL closes at: the liquidated position's bankruptcy price (Binance, Bybit, BitMEX,
+    dYdX) or the mark (OKX, Hyperliquid: the winners lose nothing against the mark; the funds pay
+    the gap, or it stays as bad debt)
+    """
     partial_slice_pct: float
     """partial liquidation (Hyperliquid): a pool under water sells this share of each position into
     the book, then waits partial_cooldown_seconds before the next slice (0 = off: the whole pool

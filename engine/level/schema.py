@@ -189,6 +189,11 @@ SCHEMA = Table({
         "adl_lights": Field("choice", "count", "how the ADL lights bucket the queue in 20% "
                             "steps: by count of positions (Bybit, Binance) or by quantity of "
                             "contracts (BitMEX)", choices=("count", "quantity")),
+        "adl_price": Field("choice", "bankruptcy", "the price ADL closes at: the liquidated "
+                           "position's bankruptcy price (Binance, Bybit, BitMEX, dYdX) or the mark "
+                           "(OKX, Hyperliquid: the winners lose nothing against the mark; the "
+                           "funds pay the gap, or it stays as bad debt)",
+                           choices=("bankruptcy", "mark")),
         "partial_slice_pct": Field("float", 0, "partial liquidation (Hyperliquid): a pool under "
                                    "water sells this share of each position into the book, then "
                                    "waits partial_cooldown_seconds before the next slice (0 = "

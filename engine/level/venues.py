@@ -3,14 +3,17 @@
 A level names a venue; every field of its rule book the level does not set itself takes the
 venue's value, so a workshop can take a venue and change one part of it. Set later — ``--set
 exchange.venue=bitmex``, a variant — the venue replaces the rule-book fields the file set, and a
-``--set`` of one of them after it changes that part again (a later setting wins). What each venue sets, and why (the venues' own documentation; ``tests/engine/test_venues.py``
-reproduces their published examples):
+``--set`` of one of them after it changes that part again (a later setting wins). What each
+venue sets, and why (the venues' own documentation; ``tests/engine/test_venues.py`` reproduces
+their published examples):
 
 * ``adl_policy`` — how the ADL queue is ranked (``engine.adl.AdlPolicy``);
 * ``adl_lights`` — whether the lights bucket the queue by count of positions or by contracts
   (BitMEX: "your priority in the queue in 20% increments", its example weighted by contracts);
 * ``adl_drawdown_pct`` — Bybit's and OKX's trigger: ADL once the fund is 30% below its high;
 * ``mark_method`` — dYdX and Drift mark to the oracle (the index); the others to a median;
+* ``adl_price`` — OKX's ADL executes "at the current mark price", Hyperliquid's at the previous
+  mark; the others at the liquidated position's bankruptcy price;
 * ``partial_slice_pct`` and its companions — Hyperliquid liquidates a position over 100k USDC
   20% at a time, 30 s apart, and a pool below two thirds of its maintenance whole
   (``engine/exchange/partial.py``).
@@ -18,7 +21,7 @@ reproduces their published examples):
 Not modelled yet (issue 15): a venue's liquidation-price convention (Bybit and BitMEX compute
 an isolated position's maintenance on its entry value), Binance's and Bybit's risk-tier step-down
 and dYdX's fillable price (only Hyperliquid's slices are), the liquidation fee,
-Hyperliquid's liquidator vault, ADL at the mark price, Drift's socialised loss, inverse contracts.
+Hyperliquid's liquidator vault, Drift's socialised loss, inverse contracts.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ VENUES: dict[str, dict[str, object]] = {
     "bybit": {"adl_policy": "article", "adl_lights": "count", "adl_drawdown_pct": 30.0,
               "mark_method": "median3"},
     "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
-            "mark_method": "median3"},
+            "mark_method": "median3", "adl_price": "mark"},
     "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3"},
     "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3",
+                    "adl_price": "mark",
                     "partial_slice_pct": 20.0, "partial_min_usd": 100_000,
                     "partial_cooldown_seconds": 30, "backstop_pct": 66.6667},
     "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index"},

@@ -135,6 +135,8 @@ class Episode:
             rules.update(partial_slice_pct=float(rng.choice([20, 50])),
                          partial_min_usd=int(rng.choice([0, 5_000])),
                          partial_cooldown_seconds=int(rng.choice([0, 5, 30])))
+        if rng.random() < 0.2:  # ADL at the mark: the funds pay the gap (OKX, Hyperliquid)
+            rules["adl_price"] = "mark"
         if rules:
             self.call("set_rules", **rules)
 

@@ -106,6 +106,24 @@ def test_tier3_adl_closes_top_ranked_first_at_bankruptcy_price(make_exchange):
     assert ex.total_money() == money
 
 
+def test_adl_at_the_mark_leaves_the_gap_to_the_fund_then_bad_debt(make_exchange):
+    """OKX's and Hyperliquid's rule (adl_price = "mark"): the same crash as above, ADL at
+    89,000: each short realizes the 1,100 the mark showed; the long's pool ends 200 below zero,
+    the fund pays the 50 it has and 150 stays as bad debt."""
+    ex = make_exchange(fund=50)
+    ex.set_rules(adl_price="mark")
+    a, (s1, s2) = open_long(ex, 2_000, 0.2, [(100_000, 0.1), (2_000, 0.1)])
+    money = ex.total_money()
+    ex.set_index("BTC", 89_000)
+    adl = [e for e in ex.settle() if isinstance(e, AdlFill)]
+    assert [(e.counterparty, e.qty, e.price) for e in adl] == [(s2, 100, 890_000),
+                                                               (s1, 100, 890_000)]
+    assert ex.equity(s2) == Decimal("3100") and ex.equity(s1) == Decimal("101100")
+    assert ex.insurance_fund_balance("BTC") == Decimal("0")
+    assert ex.bad_debt_units() == usd(150)
+    assert ex.total_money() == money
+
+
 def test_adl_partial_close_of_the_first_in_line(make_exchange):
     ex = make_exchange(fund=0)
     a, (s1, s2) = open_long(ex, 1_000, 0.1, [(2_000, 0.3), (100_000, 0.1)])
