@@ -185,3 +185,14 @@ def test_hyperliquid_slices_its_liquidations_on_the_crash():
     run.run(until="05:20")
     assert left_open and all(e.fund_qty == e.adl_qty == 0 for e in left_open)
     assert run.summary()["conservation_error"] == 0
+
+
+def test_the_venues_workshop_level_offers_every_venue():
+    from engine.level import with_overrides
+    level = load_level(LEVEL.with_name("venues.toml"))
+    variants = {v["name"]: v["set"] for v in level.data["variants"]}
+    assert variants.pop("as-is") == [] and sorted(variants) == sorted(VENUES)
+    for name, sets in variants.items():
+        assert sets == [f"exchange.venue={name}"]
+        data = with_overrides(level, sets).data["exchange"]
+        assert {k: data[k] for k in VENUES[name]} == VENUES[name]
