@@ -65,7 +65,10 @@ class CrashRun:
                                partial_slice_pct=exch.partial_slice_pct,
                                partial_min_usd=exch.partial_min_usd,
                                partial_cooldown_seconds=exch.partial_cooldown_seconds,
-                               backstop_pct=exch.backstop_pct, adl_price=exch.adl_price)
+                               backstop_pct=exch.backstop_pct, adl_price=exch.adl_price,
+                               liquidation_limit=exch.liquidation_limit,
+                               fillable_spread_x_mmr=exch.fillable_spread_x_mmr,
+                               liquidation_fee_pct=exch.liquidation_fee_pct)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

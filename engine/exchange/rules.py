@@ -21,7 +21,8 @@ class MarketRules:
     __slots__ = ("symbols", "journal", "adl_breaker", "adl_minute", "adl_used", "halt_drop_ppm",
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
                  "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
-                 "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark")
+                 "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark",
+                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -56,6 +57,13 @@ class MarketRules:
         """A pool whose equity is below this share of its maintenance is liquidated whole."""
         self.cooldown_until: dict[tuple[int, int], int] = {}
         """(account, isolated symbol or −1) → the time its next slice may come."""
+        self.fillable_smmr_ppm = 0
+        """dYdX's fillable price (``waterfall._fillable``): a liquidation's book order may fill
+        down to ``mark × (1 − side × ABR × SMMR × MMR)``, past the bankruptcy price (the funds pay
+        the gap); SMMR in ppm, 0 = off (the order is limited at the bankruptcy price)."""
+        self.liquidation_fee_cap_ppm = 0
+        """With the fillable price: of a fill better than bankruptcy, at most this share of its
+        notional goes to the fund (dYdX's liquidation penalty); the rest stays with the trader."""
         self.adl_at_mark = False
         """Tier 3 closes at the mark (OKX; Hyperliquid's previous mark) instead of the
         liquidated position's bankruptcy price: the winners lose nothing against the mark and
@@ -79,9 +87,18 @@ class MarketRules:
                   stop_trigger: str = "mark", adl_lights: str = "count",
                   partial_slice_pct: float = 0, partial_min_usd: object = 100_000,
                   partial_cooldown_seconds: int = 30, backstop_pct: float = 66.6667,
-                  adl_price: str = "bankruptcy") -> None:
+                  adl_price: str = "bankruptcy", liquidation_limit: str = "bankruptcy",
+                  fillable_spread_x_mmr: float = 1.5, liquidation_fee_pct: float = 1.5) -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
+        if liquidation_limit not in ("bankruptcy", "fillable"):
+            raise InvalidInput(f"liquidation_limit must be 'bankruptcy' or 'fillable', got "
+                               f"{liquidation_limit!r}")
+        for name, value, top in (("fillable_spread_x_mmr", fillable_spread_x_mmr, 100),
+                                 ("liquidation_fee_pct", liquidation_fee_pct, 100)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0 <= value <= top:
+                raise InvalidInput(f"{name} must be a number from 0 to {top}, got {value!r}")
         if adl_price not in ("bankruptcy", "mark"):
             raise InvalidInput(f"adl_price must be 'bankruptcy' or 'mark', got {adl_price!r}")
         if adl_lights not in ("count", "quantity"):
@@ -116,6 +133,9 @@ class MarketRules:
         self.slice_cooldown = partial_cooldown_seconds
         self.backstop_ppm = round(backstop_pct * 10_000)
         self.adl_at_mark = adl_price == "mark"
+        fillable = liquidation_limit == "fillable"
+        self.fillable_smmr_ppm = round(fillable_spread_x_mmr * 1_000_000) if fillable else 0
+        self.liquidation_fee_cap_ppm = round(liquidation_fee_pct * 10_000) if fillable else 0
 
     # --- halts -----------------------------------------------------------------------------------
     def halted(self, s: int) -> bool:

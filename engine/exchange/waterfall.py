@@ -43,6 +43,7 @@ pools' arithmetic in ``pools.py``; orders into the book go through ``OrderLedger
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -146,6 +147,8 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> bool:
     shares = share_equity(equity, mms)
     wallet_before = acc.w[a]
     surplus = []
+    filled = 0
+    fillable = bool(ex.rules.fillable_smmr_ppm)
     marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() runs this only then
     for s, share in zip(syms, shares, strict=True):
         mark = marks[s]
@@ -154,22 +157,41 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> bool:
         ex.journal.emit(LiquidationStarted(ex.t, a, ex.symbols[s], 1 if lots > 0 else -1,
                                            abs(lots), mark, pb, equity, sum(mms),
                                            iso_s is not None))
-        surplus.append(_close_position(ex, a, s, pb))
+        limit = _fillable(ex, a, s, lots, equity, sum(mms), mark) if fillable else pb
+        gain, quote = _close_position(ex, a, s, pb, limit)
+        surplus.append(gain)
+        filled += quote
     residual = acc.w[a] - (wallet_before if iso_s is not None else 0)
+    if fillable:  # dYdX: the fund gets the penalty on what filled; the rest stays with the trader
+        residual = min(residual, filled * ex.rules.liquidation_fee_cap_ppm // 1_000_000)
     if residual > 0:  # below zero: a deficit, covered (or left as bad debt) by the next scan
         _pay_residual(ex, syms, surplus, residual, a)
     return True
 
 
-def _close_position(ex: Exchange, a: int, s: int, pb: int) -> int:
-    """Tiers 1–3 for position (s, a) at bankruptcy price pb; returns the tier-1 surplus."""
+def _fillable(ex: Exchange, a: int, s: int, lots: int, equity: int, mm: int, mark: int) -> int:
+    """dYdX's fillable price (ticks) for closing (s, a): ``mark × (1 − side × ABR × SMMR × MMR)``
+    with ``ABR = clamp(1 − equity / maintenance, 0, 1)`` (v4 ``GetFillablePrice``, bankruptcy
+    adjustment 1), MMR the position's maintenance rate; rounded in the trader's favour."""
+    abr = min(1.0, max(0.0, 1 - equity / mm)) if mm > 0 else 1.0
+    mmr = ex.instruments[s].bracket(ex.pools.notional(s, a)).mmr_ppm / 1_000_000
+    side = 1 if lots > 0 else -1
+    price = mark * (1 - side * abr * ex.rules.fillable_smmr_ppm / 1_000_000 * mmr)
+    return max(1, math.ceil(price) if lots > 0 else math.floor(price))
+
+
+def _close_position(ex: Exchange, a: int, s: int, pb: int, limit: int) -> tuple[int, int]:
+    """Tiers 1–3 for position (s, a) at bankruptcy price pb, its book order limited at ``limit``
+    (pb, or dYdX's fillable price); returns the tier-1 surplus against pb (negative where the
+    fillable price filled past it) and the notional the book took."""
     acc, unit, sym, funds = ex.acc, ex.units[s], ex.symbols[s], ex.funds
     lots = acc.q[s, a]
     sign = 1 if lots > 0 else -1
-    fills = ex.ledger.take_ioc(a, s, -sign, abs(lots), pb)
-    surplus = 0
+    fills = ex.ledger.take_ioc(a, s, -sign, abs(lots), limit)
+    surplus = quote = 0
     for _, _, price, q in fills:
         surplus += q * (price - pb) * sign * unit
+        quote += q * price * unit
         ex.journal.emit(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
     book_qty = sum(f[3] for f in fills)
     left = acc.q[s, a]
@@ -190,7 +212,7 @@ def _close_position(ex: Exchange, a: int, s: int, pb: int) -> int:
                 _take_over(ex, a, f, s, rest, pb)
                 fund_qty = abs(rest)
     ex.journal.emit(LiquidationFinished(ex.t, a, sym, book_qty, fund_qty, adl_qty))
-    return surplus
+    return surplus, quote
 
 
 def _take_over(ex: Exchange, a: int, f: int, s: int, lots: int, pb: int) -> None:

@@ -194,6 +194,18 @@ SCHEMA = Table({
                            "(OKX, Hyperliquid: the winners lose nothing against the mark; the "
                            "funds pay the gap, or it stays as bad debt)",
                            choices=("bankruptcy", "mark")),
+        "liquidation_limit": Field("choice", "bankruptcy", "how far a liquidation's book order "
+                                   "may go: no worse than the bankruptcy price, or dYdX's "
+                                   "fillable price (mark × (1 − side × ABR × spread × MMR), past "
+                                   "bankruptcy when the account is deep under water: the funds "
+                                   "pay the gap)", choices=("bankruptcy", "fillable")),
+        "fillable_spread_x_mmr": Field("float", 1.5, "fillable price: the most its spread from "
+                                       "the mark is, in multiples of the maintenance rate (dYdX: "
+                                       "1.5)", min=0, max=100),
+        "liquidation_fee_pct": Field("float", 1.5, "fillable price: of a fill better than "
+                                     "bankruptcy, at most this share of its notional goes to the "
+                                     "fund as the liquidation penalty; the rest stays with the "
+                                     "trader (dYdX: 1.5%)", min=0, max=100),
         "partial_slice_pct": Field("float", 0, "partial liquidation (Hyperliquid): a pool under "
                                    "water sells this share of each position into the book, then "
                                    "waits partial_cooldown_seconds before the next slice (0 = "

@@ -14,13 +14,16 @@ their published examples):
 * ``mark_method`` — dYdX and Drift mark to the oracle (the index); the others to a median;
 * ``adl_price`` — OKX's ADL executes "at the current mark price", Hyperliquid's at the previous
   mark; the others at the liquidated position's bankruptcy price;
+* ``liquidation_limit`` and its companions — dYdX fills a liquidation down to its "fillable
+  price", past bankruptcy when the account is deep under water (the fund pays the gap), and
+  takes at most a 1.5% penalty of a better fill (``waterfall._fillable``);
 * ``partial_slice_pct`` and its companions — Hyperliquid liquidates a position over 100k USDC
   20% at a time, 30 s apart, and a pool below two thirds of its maintenance whole
   (``engine/exchange/partial.py``).
 
 Not modelled yet (issue 15): a venue's liquidation-price convention (Bybit and BitMEX compute
 an isolated position's maintenance on its entry value), Binance's and Bybit's risk-tier step-down
-and dYdX's fillable price (only Hyperliquid's slices are), the liquidation fee,
+(only Hyperliquid's slices are), a liquidation fee outside dYdX's penalty,
 Hyperliquid's liquidator vault, Drift's socialised loss, inverse contracts.
 """
 
@@ -39,7 +42,9 @@ VENUES: dict[str, dict[str, object]] = {
                     "adl_price": "mark",
                     "partial_slice_pct": 20.0, "partial_min_usd": 100_000,
                     "partial_cooldown_seconds": 30, "backstop_pct": 66.6667},
-    "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index"},
+    "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index",
+             "liquidation_limit": "fillable", "fillable_spread_x_mmr": 1.5,
+             "liquidation_fee_pct": 1.5},
     "drift": {"adl_policy": "drift", "adl_lights": "count", "mark_method": "index"},
 }
 """Each venue's rule book: exchange field → value."""

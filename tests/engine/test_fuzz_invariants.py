@@ -137,6 +137,8 @@ class Episode:
                          partial_cooldown_seconds=int(rng.choice([0, 5, 30])))
         if rng.random() < 0.2:  # ADL at the mark: the funds pay the gap (OKX, Hyperliquid)
             rules["adl_price"] = "mark"
+        if rng.random() < 0.2:  # dYdX's fillable price: past bankruptcy, the funds pay the gap
+            rules["liquidation_limit"] = "fillable"
         if rules:
             self.call("set_rules", **rules)
 

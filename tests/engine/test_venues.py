@@ -14,6 +14,8 @@ Sources (each test names its own):
   (https://www.bybit.com/en/help-center/article/Bankruptcy-Price-USDT-Contract): "traders hold a
   1BTC Long position with an entry price at 10,000USDT, leverage is 50x. Bankruptcy Price= 10,000
   × (1 - 2%) = 9,800 USDT"; a short's is ``Entry × (1 + 1/leverage)``.
+* dYdX, "Liquidations" and "Insurance Fund" (docs.dydx.exchange; the fillable price as in the
+  v4 chain's ``GetFillablePrice``): the ABC example, the fund contributing $15.
 * BitMEX, "Auto-Deleveraging" (https://www.bitmex.com/app/autoDeleveraging): six long accounts
   (1: 10 contracts, ranking 3; 2: 10, 6; 3: 20, 1; 4: 30, 4; 5: 20, 5; 6: 10, 2) sorted with the
   percentile column 2 → 20%, 5 → 40%, 4 → 60%, 1 → 80%, 6 → 80%, 3 → 100%; a liquidated short of 20
@@ -95,6 +97,51 @@ def test_bybit_bankruptcy_price_is_where_the_margin_is_gone():
     mark = 20_000  # 10,000 USD in 0.5 ticks
     assert bankruptcy_price(mark, 200 * MONEY_PER_USD, 1_000, unit) * Decimal("0.5") == 9_800
     assert bankruptcy_price(mark, 1_000 * MONEY_PER_USD, -1_000, unit) * Decimal("0.5") == 11_000
+
+
+# --- dYdX ----------------------------------------------------------------------------------------
+def _abc_exchange(fillable: bool):
+    """dYdX's example market ABC: price 1 USD, maintenance 3%, no fees; A deposits 100 USD and is
+    long 500 ABC at 1; a buyer bids 0.77 for 500; the fund holds 1,000 USD."""
+    from engine import Exchange
+    abc = Instrument("ABC", Decimal("0.001"), Decimal("1"), _brackets([(1e9, 3.0, 20)]),
+                     maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    ex = Exchange([abc], insurance_fund=1_000, mark_method="index")
+    if fillable:
+        ex.set_rules(liquidation_limit="fillable", fillable_spread_x_mmr=1.5,
+                     liquidation_fee_pct=1.5)
+    ex.set_index("ABC", 1)
+    seller = ex.open_account(10_000)
+    ex.place(seller, "ABC", "sell", 500, 1, leverage=5)
+    a = ex.open_account(100)
+    ex.place(a, "ABC", "buy", 500, None, leverage=5)
+    ex.settle()
+    buyer = ex.open_account(10_000)
+    ex.place(buyer, "ABC", "buy", 500, "0.77", leverage=5)
+    return ex, a, buyer
+
+
+def test_dydx_liquidates_at_its_fillable_price_and_the_fund_pays_15():
+    """dYdX, "Liquidations" / "Insurance Fund" (docs.dydx.exchange): "A deposits $100 and goes
+    long 500 ABC contracts at $1 with ... MMF of 3%. ... ABC's price drops to $0.801 ... equity
+    is now $0.50 ... The protocol liquidates A's position at $0.77 ... The insurance fund
+    contributes $15". Its fillable price here is 0.801 × (1 − 0.9584 × 1.5 × 3%) = 0.7665: the
+    0.77 bid is inside it, past the bankruptcy price 0.800."""
+    ex, a, buyer = _abc_exchange(fillable=True)
+    money = ex.total_money()
+    ex.set_index("ABC", "0.801")
+    ex.settle()
+    assert ex.position(buyer, "ABC").qty == 500  # the bid took the whole position at 0.77
+    assert ex.position(a, "ABC").lots == 0 and ex.equity(a) == 0
+    assert ex.insurance_fund_balance("ABC") == Decimal("985")  # it contributed $15
+    assert ex.total_money() == money
+    # limited at the bankruptcy price (0.800) instead, the bid is out of reach: the fund takes
+    # the position over at 0.800 and A's loss stops at its $100
+    ex, a, buyer = _abc_exchange(fillable=False)
+    ex.set_index("ABC", "0.801")
+    ex.settle()
+    assert ex.position(buyer, "ABC").lots == 0
+    assert ex.acc.q[0, ex.fund_account("ABC")] == 500
 
 
 # --- BitMEX --------------------------------------------------------------------------------------
