@@ -84,9 +84,22 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), "a date/time")
 
 
+def _closest(word: str, choices: list[str]) -> str | None:
+    """The choice most like ``word`` (ratio ≥ 0.6), each choice also judged by its first
+    ``len(word)`` characters, so a misspelt start of a long key ("adl_brekaer") finds it
+    ("adl_breaker_usd_per_min") rather than a short key that merely shares letters."""
+    best, score = None, 0.6
+    for choice in choices:
+        for form in (choice, choice[:len(word)]):
+            ratio = difflib.SequenceMatcher(None, word, form).ratio()
+            if ratio > score:
+                best, score = choice, ratio
+    return best
+
+
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {close[0]}? " if close else ""
+    close = _closest(word, choices)
+    return f"did you mean {close}? " if close else ""
 
 
 def _key_hint(key: Any, table: Table, prefix: str) -> str:
@@ -94,5 +107,6 @@ def _key_hint(key: Any, table: Table, prefix: str) -> str:
     if not isinstance(key, str):
         return ""
     homes = [path for path, _ in walk() if path.rsplit(".", 1)[-1] == key]
-    close = homes or [prefix + k for k in difflib.get_close_matches(key, list(table.fields), n=1)]
+    near = _closest(key, list(table.fields))
+    close = homes or ([prefix + near] if near else [])
     return f"did you mean {close[0]}? " if close else ""

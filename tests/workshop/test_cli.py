@@ -35,8 +35,8 @@ def test_compare_table_equals_the_separate_runs(small_level, capsys):
 def test_compare_names_a_bad_variant_before_running(capsys):
     assert main(["compare", "hedge", "--variant", "x:exchange.adl_brekaer=1"]) == 2
     err = capsys.readouterr().err
-    assert "--variant x: exchange.adl_brekaer=1: unknown key exchange.adl_brekaer; valid keys in " \
-           "[exchange]:" in err
+    assert "--variant x: exchange.adl_brekaer=1: unknown key exchange.adl_brekaer; did you mean " \
+           "exchange.adl_breaker_usd_per_min? valid keys in [exchange]:" in err
     assert main(["compare", "hedge", "--variant", "thin"]) == 2
     assert "the level defines no variant of that name" in capsys.readouterr().err
     assert main(["compare", "hedge", "--seeds", "5-x"]) == 2
