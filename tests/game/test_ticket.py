@@ -27,6 +27,16 @@ async def _type(pilot, text: str) -> None:
     await pilot.pause()
 
 
+async def _debrief_with_causes(app, pilot, model):
+    """Open the debrief of ``model`` and wait for its counterfactual re-runs (a worker)."""
+    from game.screens.debrief import DebriefScreen
+    screen = DebriefScreen(model)
+    await app.push_screen(screen)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
 def test_a_stop_from_the_ticket_waits_in_the_exchange_and_shows_under_the_orders():
     async def scenario():
         app = floor_app(new_model(extra=SPOT), paused=False)
@@ -224,7 +234,6 @@ def test_the_debrief_shows_what_caused_what_by_rerunning_the_session(crash_end):
     """The hedger's debrief re-runs the session (same seed and commands) exempt from ADL and
     with the makers staying, and says what each changed — computed, not written."""
     from game import debrief_model
-    from game.screens.debrief import DebriefScreen
     outcomes = debrief_model.counterfactuals(crash_end)
     real, exempt, stay = outcomes["real"], outcomes["no ADL on you"], outcomes["makers stay"]
     assert real.liquidated_at is not None and exempt.adl_hits == 0
@@ -236,10 +245,7 @@ def test_the_debrief_shows_what_caused_what_by_rerunning_the_session(crash_end):
     async def scenario():
         app = floor_app(crash_end)
         async with app.run_test(size=(120, 40)) as pilot:
-            screen = DebriefScreen(crash_end)
-            await app.push_screen(screen)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            screen = await _debrief_with_causes(app, pilot, crash_end)
             assert screen.outcomes is not None
             text = str(screen.query_one("#causes").render())
             assert "What caused what in your run" in text and "no ADL on you: " in text
@@ -376,7 +382,6 @@ def test_the_market_makers_debrief_re_runs_its_desk_staying_and_pulling_early():
     and shows where each run's money came from, the parts adding up to the PnL."""
     from engine.commands import SetQuotes
     from game import debrief_model
-    from game.screens.debrief import DebriefScreen
     model = new_model("maker")
     model.submit(SetQuotes(model.player, quoting=True))
     model.run.run(until="05:00")
@@ -385,10 +390,7 @@ def test_the_market_makers_debrief_re_runs_its_desk_staying_and_pulling_early():
     async def scenario():
         app = floor_app(model)
         async with app.run_test(size=(120, 40)) as pilot:
-            screen = DebriefScreen(model)
-            await app.push_screen(screen)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            screen = await _debrief_with_causes(app, pilot, model)
             outcomes = screen.outcomes
             assert list(outcomes) == ["real", "stay and widen", "pull early"]
             for m in outcomes.values():
