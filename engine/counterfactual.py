@@ -312,29 +312,31 @@ def maker_rerun(run, policy: str | None) -> tuple[Any, str | None]:
     ``SetQuotes``/``PullQuotes`` replaced by the scripted desk ``policy`` (a ``MAKER_POLICIES``
     name), or kept (None). Returns the run and when its desk last quoted (HH:MM:SS, or None)."""
     from .crash import CrashRun
-    from .saves.replay import Replay, ReplayFeeder, check_record
-    sim = run.sim
-    logged = [(t, check_record(rec, f"command {i}")) for i, (t, rec) in enumerate(sim.command_log)]
+    from .saves.replay import catch_up, logged_commands
     script = None
-    kept = logged
     if policy is not None:
-        script = MAKER_POLICIES[policy](base_settings([c for t, c in logged if t < sim.t]))
-        kept = [(t, c) for t, c in logged if not isinstance(c, (SetQuotes, PullQuotes))]
-    applied = [(t, c) for t, c in kept if t < sim.t]
+        script = MAKER_POLICIES[policy](base_settings(
+            [c for t, c in logged_commands(run) if t < run.sim.t]))
     fresh = CrashRun(run.level, seed=run.seed)
     desk, ex = fresh.desk, fresh.sim.exchange
     assert desk is not None  # the level of run's, which has one
-    feeder = ReplayFeeder(Replay(None, {}, applied, dict(sim.short_steps), {}, sim.t, ""))
-    quoted = fresh.sim.clock if desk.view(ex).quoting else None
-    while fresh.sim.t < sim.t and not fresh.sim.finished:
-        for command in script(fresh) if script is not None else ():
-            fresh.sim.submit(command)
-        feeder.step(fresh.sim)
+    quoted: list[int | None] = [None]
+
+    def before_step(f) -> None:
+        """Note whether the desk quotes (after the step before), then the script's commands."""
         if desk.view(ex).quoting:
-            quoted = fresh.sim.clock
-    for _, command in kept[len(applied):]:
-        fresh.sim.submit(command)
-    return fresh, None if quoted is None else fmt_hhmm(quoted, with_seconds=True)
+            quoted[0] = f.sim.clock
+        for command in script(f) if script is not None else ():
+            f.sim.submit(command)
+    catch_up(fresh, run, keep=None if script is None else _not_desk, before_step=before_step)
+    if desk.view(ex).quoting:
+        quoted[0] = fresh.sim.clock
+    return fresh, None if quoted[0] is None else fmt_hhmm(quoted[0], with_seconds=True)
+
+
+def _not_desk(command: Command) -> bool:
+    """A command the scripted desks keep: every one but the desk's own."""
+    return not isinstance(command, (SetQuotes, PullQuotes))
 
 
 def _real_quoting_until(run) -> str | None:

@@ -302,18 +302,28 @@ def verify(replay: Replay, until: str | None = None, run=None) -> ReplayCheck:
 
 
 # --- a save's commands, re-run --------------------------------------------------------------------
-def catch_up(fresh, run, progress=None) -> None:
+def logged_commands(run) -> list[tuple[int, Command]]:
+    """``run``'s logged commands with the sim time each was queued at, checked (``check_record``)."""
+    return [(t, check_record(rec, f"command {i}"))
+            for i, (t, rec) in enumerate(run.sim.command_log)]
+
+
+def catch_up(fresh, run, progress=None, *, keep=None, before_step=None) -> None:
     """Step ``fresh`` — a new run of ``run``'s level and seed, perhaps with a switch changed —
     through ``run``'s logged commands at their times and its cut-short steps, to ``run``'s time;
     the commands ``run`` had queued for its next step are queued in ``fresh`` too (how a resumed
     session is rebuilt with its story, and how the debrief's counterfactuals re-run it).
-    ``progress(t, target)`` is called at every new sim-minute (a progress bar)."""
+    ``progress(t, target)`` is called at every new sim-minute (a progress bar); ``keep(command)``
+    drops the logged commands it refuses; ``before_step(fresh)`` runs before every step (a
+    scripted player that reacts to the market: ``engine.counterfactual.maker_rerun``)."""
     sim = run.sim
-    logged = [(t, check_record(rec, f"command {i}")) for i, (t, rec) in enumerate(sim.command_log)]
+    logged = [(t, c) for t, c in logged_commands(run) if keep is None or keep(c)]
     applied = [(t, c) for t, c in logged if t < sim.t]
     feeder = ReplayFeeder(Replay(None, {}, applied, dict(sim.short_steps), {}, sim.t, ""))
     minute = -1
     while fresh.sim.t < sim.t and not fresh.sim.finished:
+        if before_step is not None:
+            before_step(fresh)
         feeder.step(fresh.sim)
         if progress is not None and fresh.sim.t // 60 != minute:
             minute = fresh.sim.t // 60

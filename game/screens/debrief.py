@@ -19,9 +19,6 @@ from ..widgets.too_small import TooSmall
 CAUSES_TITLE = "What caused what in your run"
 
 
-_usd_label = equity_label
-
-
 class DebriefScreen(Screen):
     BINDINGS = [Binding("escape", "back", "Back to the floor"),
                 Binding("n", "new_game", "Title screen"),
@@ -73,7 +70,7 @@ class DebriefScreen(Screen):
         d = self.debrief
         markers = [Marker(m.clock, m.glyph, m.style) for m in d.marks]
         self.query_one(LineChart).set_data(
-            [Series("equity", d.equity, "chart--series-2")], d.window, markers, _usd_label)
+            [Series("equity", d.equity, "chart--series-2")], d.window, markers, equity_label)
         if self.causes:
             self.run_worker(self._work_out_causes, thread=True, exclusive=True)
 
@@ -99,7 +96,7 @@ class DebriefScreen(Screen):
                 series.append(Series(name, o.equity_curve, style))
             markers = [Marker(m.clock, m.glyph, m.style) for m in d.marks]
             chart = self.query_one(LineChart)
-            chart.set_data(series, d.window, markers, _usd_label)
+            chart.set_data(series, d.window, markers, equity_label)
             names = [k for k in outcomes if k != "real"]
             colours = ("$text-secondary", "$text-accent")
             chart.border_title = "your equity, and your session re-run"
