@@ -68,7 +68,8 @@ class CrashRun:
                                backstop_pct=exch.backstop_pct, adl_price=exch.adl_price,
                                liquidation_limit=exch.liquidation_limit,
                                fillable_spread_x_mmr=exch.fillable_spread_x_mmr,
-                               liquidation_fee_pct=exch.liquidation_fee_pct)
+                               liquidation_fee_pct=exch.liquidation_fee_pct,
+                               tier_step_down=exch.tier_step_down)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

@@ -87,6 +87,11 @@ class OrderLedger:
         """A liquidation's or a fund's IOC (no taker fee, no checks); returns its fills."""
         return self.submit(a, s, side, lots, limit, Tif.IOC, True)[1]
 
+    def take_fok(self, a: int, s: int, side: int, lots: int, limit: int) -> list[Fill]:
+        """A liquidation's fill-or-kill (a risk-tier step-down): all ``lots`` at ``limit`` or
+        better, or no fill and no change."""
+        return self.submit(a, s, side, lots, limit, Tif.FOK, True)[1]
+
     def place(self, a: int, s: int, side: int, lots: int, ticks: int | None, tif: Tif,
               reduce_only: bool = False) -> int:
         """Check and place one order in grid units (the agents' path); raises before any change.

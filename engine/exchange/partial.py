@@ -1,4 +1,16 @@
-"""Partial liquidation in slices, Hyperliquid's way (``exchange.partial_slice_pct``, off by default).
+"""Partial liquidation: Hyperliquid's slices (``exchange.partial_slice_pct``) and Binance's and
+Bybit's risk-tier step-down (``exchange.tier_step_down``); both off by default.
+
+**Step-down** (Bybit, "Liquidation Process": "Submit a FillOrKill order of the difference between
+the current position value and the lower margin tier value which satisfies the margin
+requirement"; otherwise "the whole position is taken over at the bankruptcy price"): for a pool
+under water whose largest position sits above its lowest maintenance bracket, its orders are
+cancelled and a fill-or-kill order at no worse than the bankruptcy price sells the lots above the
+next lower bracket's cap. Filled, the pool is looked at again in the next round (another step, or
+the whole waterfall); not filled, the whole waterfall takes it now. Each step lowers the notional,
+so it ends.
+
+**Slices**:
 
 Hyperliquid's documentation ("Liquidations"): a position of more than 100k USDC notional that falls
 below maintenance is liquidated 20% at a time by market orders into the book, with a 30-second
@@ -44,6 +56,39 @@ def decide(ex: Exchange, a: int, iso_s: int | None, equity: int, mm: int,
         return "wait"
     rules.cooldown_until[key] = ex.t + rules.slice_cooldown
     return "slice"
+
+
+def step_down(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[int],
+              mms: list[int]) -> bool:
+    """One risk-tier step of the pool's largest position (see the module); False when there is
+    none to take (its position is in its lowest bracket, or the book cannot fill the whole step):
+    then the whole waterfall."""
+    acc, pools = ex.acc, ex.pools
+    k, s = max((pools.notional(s, a), s) for s in syms)
+    inst, notional = ex.instruments[s], k
+    brackets = inst.brackets
+    tier = brackets.index(inst.bracket(notional))
+    if tier == 0:
+        return False
+    marks = cast("list[int]", ex.marks.mark)
+    lots, unit = acc.q[s, a], ex.units[s]
+    excess = notional - brackets[tier - 1].notional_cap
+    size = min(abs(lots), -(-excess // (marks[s] * unit)))
+    share = share_equity(equity, mms)[syms.index(s)]
+    pb = bankruptcy_price(marks[s], share, lots, unit)
+    symbols = range(len(ex.symbols)) if iso_s is None else [iso_s]
+    ex.ledger.cancel_account(a, symbols, "liquidation")
+    ex.triggers.cancel_account(a, symbols)
+    sign, sym = (1 if lots > 0 else -1), ex.symbols[s]
+    fills = ex.ledger.take_fok(a, s, -sign, size, pb)
+    if not fills:
+        return False
+    ex.journal.emit(LiquidationStarted(ex.t, a, sym, sign, size, marks[s], pb, equity,
+                                       sum(mms), iso_s is not None))
+    for _, _, price, q in fills:
+        ex.journal.emit(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
+    ex.journal.emit(LiquidationFinished(ex.t, a, sym, size, 0, 0))
+    return True
 
 
 def sell_slice(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[int],

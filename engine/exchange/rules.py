@@ -22,7 +22,7 @@ class MarketRules:
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
                  "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
                  "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark",
-                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm")
+                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -64,6 +64,10 @@ class MarketRules:
         self.liquidation_fee_cap_ppm = 0
         """With the fillable price: of a fill better than bankruptcy, at most this share of its
         notional goes to the fund (dYdX's liquidation penalty); the rest stays with the trader."""
+        self.tier_step_down = False
+        """Binance's and Bybit's risk-tier step-down (``partial.step_down``): before the whole
+        waterfall, a fill-or-kill order brings the largest position down to the next lower
+        maintenance bracket."""
         self.adl_at_mark = False
         """Tier 3 closes at the mark (OKX; Hyperliquid's previous mark) instead of the
         liquidated position's bankruptcy price: the winners lose nothing against the mark and
@@ -88,7 +92,8 @@ class MarketRules:
                   partial_slice_pct: float = 0, partial_min_usd: object = 100_000,
                   partial_cooldown_seconds: int = 30, backstop_pct: float = 66.6667,
                   adl_price: str = "bankruptcy", liquidation_limit: str = "bankruptcy",
-                  fillable_spread_x_mmr: float = 1.5, liquidation_fee_pct: float = 1.5) -> None:
+                  fillable_spread_x_mmr: float = 1.5, liquidation_fee_pct: float = 1.5,
+                  tier_step_down: bool = False) -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
         if liquidation_limit not in ("bankruptcy", "fillable"):
@@ -133,6 +138,9 @@ class MarketRules:
         self.slice_cooldown = partial_cooldown_seconds
         self.backstop_ppm = round(backstop_pct * 10_000)
         self.adl_at_mark = adl_price == "mark"
+        if type(tier_step_down) is not bool:
+            raise InvalidInput(f"tier_step_down must be true or false, got {tier_step_down!r}")
+        self.tier_step_down = tier_step_down
         fillable = liquidation_limit == "fillable"
         self.fillable_smmr_ppm = round(fillable_spread_x_mmr * 1_000_000) if fillable else 0
         self.liquidation_fee_cap_ppm = round(liquidation_fee_pct * 10_000) if fillable else 0

@@ -140,6 +140,8 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> bool:
             return False
         if how == "slice":
             return partial.sell_slice(ex, a, iso_s, equity, syms, mms)
+    if ex.rules.tier_step_down and partial.step_down(ex, a, iso_s, equity, syms, mms):
+        return True
     acc = ex.acc
     symbols = range(len(ex.symbols)) if iso_s is None else [iso_s]
     ex.ledger.cancel_account(a, symbols, "liquidation")

@@ -100,6 +100,11 @@ class ExchangeConfig:
     """fillable price: of a fill better than bankruptcy, at most this share of its notional goes to
     the fund as the liquidation penalty; the rest stays with the trader (dYdX: 1.5%)
     """
+    tier_step_down: bool
+    """Binance's and Bybit's risk-tier step-down: a pool under water first sells, fill-or-kill at no
+    worse than bankruptcy, what its largest position holds above the next lower maintenance
+    bracket; only if that cannot fill, the whole waterfall
+    """
     partial_slice_pct: float
     """partial liquidation (Hyperliquid): a pool under water sells this share of each position into
     the book, then waits partial_cooldown_seconds before the next slice (0 = off: the whole pool

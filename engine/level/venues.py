@@ -17,13 +17,14 @@ their published examples):
 * ``liquidation_limit`` and its companions — dYdX fills a liquidation down to its "fillable
   price", past bankruptcy when the account is deep under water (the fund pays the gap), and
   takes at most a 1.5% penalty of a better fill (``waterfall._fillable``);
+* ``tier_step_down`` — Binance and Bybit first sell, fill-or-kill, what a position holds above the
+  next lower maintenance bracket (``engine/exchange/partial.py``);
 * ``partial_slice_pct`` and its companions — Hyperliquid liquidates a position over 100k USDC
   20% at a time, 30 s apart, and a pool below two thirds of its maintenance whole
   (``engine/exchange/partial.py``).
 
 Not modelled yet (issue 15): a venue's liquidation-price convention (Bybit and BitMEX compute
-an isolated position's maintenance on its entry value), Binance's and Bybit's risk-tier step-down
-(only Hyperliquid's slices are), a liquidation fee outside dYdX's penalty,
+an isolated position's maintenance on its entry value), a liquidation fee outside dYdX's penalty,
 Hyperliquid's liquidator vault, Drift's socialised loss, inverse contracts.
 """
 
@@ -32,9 +33,10 @@ from __future__ import annotations
 import copy
 
 VENUES: dict[str, dict[str, object]] = {
-    "binance": {"adl_policy": "binance", "adl_lights": "count", "mark_method": "median3"},
+    "binance": {"adl_policy": "binance", "adl_lights": "count", "mark_method": "median3",
+                "tier_step_down": True},
     "bybit": {"adl_policy": "article", "adl_lights": "count", "adl_drawdown_pct": 30.0,
-              "mark_method": "median3"},
+              "mark_method": "median3", "tier_step_down": True},
     "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
             "mark_method": "median3", "adl_price": "mark"},
     "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3"},

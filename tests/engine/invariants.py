@@ -238,15 +238,33 @@ def _in_deficit_before_adl(events):
     return out
 
 
+_OWING: dict[str, object] = {"ex": None, "accounts": set()}
+"""Accounts left with a wallet below zero (reported bad debt) by the previous settle of the last
+exchange checked: the checks run after every settle of one exchange in turn."""
+
+
+def _owing_before(ex):
+    """Accounts already in deficit when this settle began (a wallet below zero the previous settle
+    left, reported as bad debt): ADL closing one of their positions can only bring money in."""
+    return set(_OWING["accounts"]) if _OWING["ex"] is ex else set()
+
+
+def _note_owing(ex):
+    _OWING["ex"] = ex
+    _OWING["accounts"] = {int(a) for a in np.flatnonzero(ex.acc.wallet[:ex.acc.n] < 0)}
+
+
 def no_adl_victim_under_water(ex, events):
     """No account closed by ADL in this settle is left with negative equity, nor with the margin
     pool ADL closed it from (its cross pool, or that isolated position) holding a position below
     zero. Exempt: a pool holding a contract in a trading halt (the halt, not ADL, keeps it from
     being liquidated: its equity may be below zero from the mark alone), and an account already in
-    reported deficit (a ``BadDebt`` event) before ADL reached it."""
+    reported deficit before ADL reached it: a ``BadDebt`` event earlier in this settle, or a
+    wallet a previous settle left below zero (ADL at the mark can leave one, and the account may
+    keep an isolated position that ADL later reaches)."""
     acc = ex.acc
     S = range(len(ex.symbols))
-    owing = _in_deficit_before_adl(events)
+    owing = _in_deficit_before_adl(events) | _owing_before(ex)
     for a, adl_syms in _adl_victims(ex, events).items():
         if a in owing:
             continue
@@ -296,3 +314,4 @@ def check_after_settle(ex, events, *, breaker_used=False):
         check(ex)
     for check in AFTER_SETTLE_EVENTS:
         check(ex, events)
+    _note_owing(ex)

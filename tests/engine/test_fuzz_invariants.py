@@ -139,6 +139,8 @@ class Episode:
             rules["adl_price"] = "mark"
         if rng.random() < 0.2:  # dYdX's fillable price: past bankruptcy, the funds pay the gap
             rules["liquidation_limit"] = "fillable"
+        if rng.random() < 0.3:  # Binance's and Bybit's risk-tier step-down
+            rules["tier_step_down"] = True
         if rules:
             self.call("set_rules", **rules)
 

@@ -85,3 +85,48 @@ def test_without_slices_the_same_pool_is_liquidated_whole(make_exchange):
     events = ex.settle()
     assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [2_000]
     assert ex.position(a, "BTC").lots == 0
+
+
+def _seven_btc(ex, bid_qty):
+    """A long of 7 BTC at 100,000 (700,000 USD: the third bracket, 0.65% − 950) with 50,000 USD;
+    a bid of ``bid_qty`` at 93,250."""
+    ex.set_rules(tier_step_down=True)
+    ex.set_index("BTC", 100_000)
+    seller = ex.open_account(10_000_000)
+    ex.place(seller, "BTC", "sell", 7, 100_000, leverage=20)
+    a = ex.open_account(50_000)
+    ex.place(a, "BTC", "buy", 7, None, leverage=20)
+    ex.settle()
+    bidder = ex.open_account(10_000_000)
+    ex.place(bidder, "BTC", "buy", bid_qty, 93_250, leverage=20)
+    return a
+
+
+def test_a_risk_tier_step_down_sells_what_sits_above_the_next_bracket(make_exchange):
+    """Bybit's step-down (tier_step_down): at 93,300 the pool holds 3,100 against 3,295.15; its
+    653,100 USD sit 53,100 above the second bracket's 600,000 cap: a fill-or-kill of
+    ⌈53,100 / 93.3⌉ = 570 lots (0.57 BTC) into the 93,250 bid, realizing −3,847.50; the rest
+    (6.43 BTC, 599,919 USD: maintenance 2,949.60) holds 3,071.50 and is safe."""
+    ex = make_exchange()
+    a = _seven_btc(ex, bid_qty=1)
+    money = ex.total_money()
+    ex.set_index("BTC", 93_300)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [570]
+    assert ex.position(a, "BTC").qty == Decimal("6.430")
+    assert ex.account(a).wallet == Decimal("46152.5")
+    assert ex.equity(a) == Decimal("3071.5") and ex.position(a, "BTC").maintenance == \
+        Decimal("2949.595")
+    assert ex.total_money() == money
+
+
+def test_a_step_the_book_cannot_fill_whole_goes_through_the_waterfall(make_exchange):
+    """The same, with only 0.5 BTC bid: the fill-or-kill of 0.57 cannot fill, so the whole
+    position goes (0.5 into the bid, the rest to the fund)."""
+    ex = make_exchange()
+    a = _seven_btc(ex, bid_qty=0.5)
+    ex.set_index("BTC", 93_300)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [7_000]
+    assert [e.qty for e in events if isinstance(e, InsuranceTakeover)] == [6_500]
+    assert ex.position(a, "BTC").lots == 0
