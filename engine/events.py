@@ -125,6 +125,20 @@ class BadDebt(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class LossSocialized(Event):
+    """Tier 3 without closing anybody (Drift, ``exchange.tier3 = "socialize"``): the loss of a
+    fund's position in ``symbol`` beyond the fund's budget, ``amount`` money units, paid into the
+    fund by every other open position in the contract, long and short, pro rata by size
+    (``lots`` open lots over ``accounts`` accounts; a position of q lots pays
+    ``amount × |q| // lots``, the division's remainder a unit each to the first accounts by id).
+    The positions stay open; each one's cost basis carries its share."""
+    symbol: str
+    amount: int
+    lots: int
+    accounts: int
+
+
+@dataclass(frozen=True, slots=True)
 class AdlFill(Event):
     """Tier 3: a counterparty's position force-closed against a bankrupt position at its
     bankruptcy price. ``rank`` is the counterparty's place in the queue (0 = first)."""

@@ -86,9 +86,23 @@ class Valuation:
     has_cross: np.ndarray     # [n] bool
 
 
-def value_all(instruments: list[Instrument], marks: list[int], acc) -> Valuation:
+MM_BASES = ("mark", "entry", "entry_isolated")
+"""What a position's maintenance margin is taken on: its value at the mark (Binance), its entry
+value (|cost basis|: BitMEX), or the entry value for isolated positions only (Bybit)."""
+
+
+def mm_basis(basis: str, notional: np.ndarray, cost: np.ndarray, iso: np.ndarray) -> np.ndarray:
+    """The notional each position's maintenance margin is taken on, under ``basis``."""
+    if basis == "mark":
+        return notional
+    entry = np.abs(cost)
+    return entry if basis == "entry" else np.where(iso, entry, notional)
+
+
+def value_all(instruments: list[Instrument], marks: list[int], acc,
+              basis: str = "mark") -> Valuation:
     """Value all live accounts at ``marks`` (ticks per symbol); work is proportional to the
-    number of open positions plus one pass over the accounts."""
+    number of open positions plus one pass over the accounts. ``basis``: ``MM_BASES``."""
     n = acc.n
     cross_equity = acc.wallet[:n].copy()
     cross_mm = np.zeros(n, dtype=np.int64)
@@ -102,8 +116,8 @@ def value_all(instruments: list[Instrument], marks: list[int], acc) -> Valuation
         size = np.abs(value)
         cost = acc.cost[s][idx]
         pnl = value - cost
-        margin = mm_vector(inst, size)
         iso = acc.iso[s][idx]
+        margin = mm_vector(inst, mm_basis(basis, size, cost, iso))
         cross = idx[~iso]
         cross_equity[cross] += pnl[~iso]
         cross_mm[cross] += margin[~iso]

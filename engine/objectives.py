@@ -90,7 +90,8 @@ _LIST = [
     Metric("adl_usd", "number", "usd", "market: notional closed by ADL, USD",
            lambda s: s["adl"]["notional_usd"]),
     Metric("socialized_loss_usd", "number", "usd", "market: what ADL'd traders gave up (mark − "
-           "bankruptcy price), USD", lambda s: s["adl"]["socialized_usd"]),
+           "bankruptcy price), or what every open position paid of a socialized loss (Drift), "
+           "USD", lambda s: s["adl"]["socialized_usd"]),
     Metric("bad_debt_usd", "number", "usd", "market: what the exchange is owed and will not be "
            "paid at the end, USD: trader deficits the funds could not cover, and a fund's deficit "
            "(only an ADL breaker lets a fund go below zero)", lambda s: s["bad_debt_usd"]),

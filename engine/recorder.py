@@ -12,7 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from .clock import fmt_hhmm
-from .events import (AdlFill, InsuranceTakeover, LiquidationStarted,
+from .events import (AdlFill, InsuranceTakeover, LiquidationStarted, LossSocialized,
                      MakerStateChange, News)
 from .summary import (AdlReport, HedgedThenLiquidated, MarketReport, DepthReport, FundReport, GroupReport, HaltReport, HedgerTimes,
                       LiquidationReport, MakerReport, OpenInterestReport, PlayerReport, RunReport,
@@ -131,6 +131,8 @@ class Recorder:
                 self._adl(ex, e, clock)
             elif kind is InsuranceTakeover:
                 pass
+            elif kind is LossSocialized:  # Drift: every open position paid, nobody closed
+                self.socialized += e.amount
             elif kind is MakerStateChange:
                 self.maker_events.append((clock, e.name, e.state))
             elif kind is News:

@@ -69,6 +69,8 @@ class AdlReport:
     count: int
     notional_usd: float
     socialized_usd: float
+    """What ADL'd traders gave up against the mark, plus any loss socialized over every open
+    position (``tier3 = "socialize"``)."""
     by_group: dict[str, int]
     first_at: str | None
     accounts: int

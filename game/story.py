@@ -18,7 +18,7 @@ from engine.commands import (AddMargin, AmendOrder, CancelAll, CancelOrder, Clos
                              PullQuotes, RemoveMargin, SetMarginMode, SetQuotes, Transfer)
 from engine.events import (AdlFill, DeskStopped, InsuranceTakeover, LiquidationFill,
                            LiquidationFinished, LiquidationStarted, MakerStateChange,
-                           MarketLiquidations, News, OrderTriggered, Trade)
+                           LossSocialized, MarketLiquidations, News, OrderTriggered, Trade)
 from engine.units import MONEY_PER_USD
 
 from . import fmt
@@ -82,6 +82,7 @@ class EventLog:
 
     def __init__(self, sim, player: int | None, name_of: Callable[[int], str]):
         ex = sim.exchange
+        self._exchange = ex
         self.player = player
         self.name_of = name_of
         self.price_step = {sym: ex.instrument(sym).tick_size for sym in ex.symbols}
@@ -105,6 +106,7 @@ class EventLog:
                           AdlFill: self._adl, LiquidationFinished: self._liq_finished,
                           Trade: self._trade, DeskStopped: self._desk_stopped,
                           MakerStateChange: self._maker, MarketLiquidations: self._market,
+                          LossSocialized: self._socialized,
                           CommandAccepted: self._accepted,
                           CommandRejected: self._rejected, OrderTriggered: self._triggered}
 
@@ -186,6 +188,24 @@ class EventLog:
         self.news.append((clock, text))
         if usd >= 1e9:
             self.notices.append(Notice(text, "warning", "Market-wide"))
+
+    def _socialized(self, e: LossSocialized, clock: int) -> None:
+        """Drift's tier 3: a fund's loss paid by every open position, nobody closed. The player's
+        share is its lots' part of the amount (to the cent; the division's remainder is units)."""
+        usd = e.amount / MONEY_PER_USD
+        self.news.append((clock, f"{e.symbol}: {fmt.usd_short(usd)} of the fund's loss socialized "
+                                 f"over {e.accounts:,} open positions"))
+        if self.player is None:
+            return
+        position = self._exchange.position(self.player, e.symbol)
+        if not position.lots:
+            return
+        share = e.amount * abs(position.lots) // e.lots / MONEY_PER_USD
+        side = "long" if position.lots > 0 else "short"
+        text = (f"your {e.symbol} {side} paid {fmt.usd(share)} of a socialized loss of "
+                f"{fmt.usd_short(usd)}: it stays open, its entry moved against you")
+        self._moment(clock, text, "adl")
+        self.notices.append(Notice(text, "warning", "Loss socialized"))
 
     def _maker(self, e: MakerStateChange, clock: int) -> None:
         if e.state == "pulled":

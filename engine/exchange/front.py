@@ -115,9 +115,11 @@ class Exchange:
 
     # --- rules and funds -------------------------------------------------------------------------
     def set_rules(self, **rules: object) -> None:
-        """The optional market rules (``rules.py``): ``adl_breaker_usd_per_min``,
-        ``halt_drop_pct``, ``halt_window_minutes``, ``halt_minutes``."""
+        """The optional market rules (``rules.py``, ``MarketRules.configure``)."""
         self.rules.configure(**rules)  # type: ignore[arg-type]
+        if self.pools.mm_basis != self.rules.mm_basis:  # pools' maintenance changes: scan anew
+            self.pools.mm_basis = self.rules.mm_basis
+            self.scan.reset()
 
     def halted(self, s: int) -> bool:
         return self.rules.halted(s)

@@ -172,6 +172,12 @@ class InsuranceFunds:
                 out[s] = max(1, (b - c) // (-q * unit))
         return out
 
+    def budget_share(self, f: int, s: int) -> int:
+        """Fund f's budget share for its position in s (the loss it may carry there)."""
+        syms = self.positions(f)
+        budgets = _budgets(self.acc.w[f] - self.floor, [self.acc.c[k, f] for k in syms])
+        return budgets[syms.index(s)]
+
     def bankrupt_positions(self, f: int) -> list[int]:
         """Symbols where fund f's loss at mark is past its budget share."""
         out = []

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..adl import (SIDE_FREE, AdlPolicy, adl_lights, adl_lights_by_quantity, adl_scores,
                    scores_both_sides)
-from ..margin import mm_vector, value_all
+from ..margin import mm_basis, mm_vector, value_all
 
 if TYPE_CHECKING:
     from .front import Exchange
@@ -59,8 +59,8 @@ def _fresh(ex: Exchange, s: int, idx: np.ndarray
         value = acc.qty[k, idx] * (marks[k] * inst.unit_per_tick_lot)
         notional = np.abs(value)
         upnl = value - acc.cost[k, idx]
-        mm = mm_vector(inst, notional)
         cross = ~acc.iso[k, idx]
+        mm = mm_vector(inst, mm_basis(ex.pools.mm_basis, notional, acc.cost[k, idx], ~cross))
         cross_equity += upnl * cross
         cross_mm += mm * cross
         if k == s:
@@ -85,7 +85,7 @@ def update_lights(ex: Exchange) -> None:
     positions or by contracts (``MarketRules.adl_lights``)."""
     acc = ex.acc
     marks = cast("list[int]", ex.marks.mark)  # every mark is set: refresh_lights() checks
-    val = value_all(ex.instruments, marks, acc)
+    val = value_all(ex.instruments, marks, acc, ex.pools.mm_basis)
     start = _lights_start(ex)
     lit = ex.lit_positions
     side_free = ex.adl_policy in SIDE_FREE

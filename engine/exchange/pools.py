@@ -22,7 +22,7 @@ class MarginPools:
     """Valuation of positions and pools at the marks, and deposits, withdrawals, leverage and
     margin-mode changes. Owns ``net_deposits``: the money that came in from outside."""
 
-    __slots__ = ("instruments", "units", "acc", "marks", "net_deposits")
+    __slots__ = ("instruments", "units", "acc", "marks", "net_deposits", "mm_basis")
 
     def __init__(self, instruments: list[Instrument], acc: Accounts, marks: MarkPricer):
         self.instruments = instruments
@@ -31,6 +31,8 @@ class MarginPools:
         self.acc = acc
         self.marks = marks
         self.net_deposits = 0
+        self.mm_basis = "mark"
+        """What maintenance margin is taken on (``margin.MM_BASES``; ``MarketRules.mm_basis``)."""
 
     # --- valuation (scalar) ----------------------------------------------------------------------
     def mark_or(self, s: int, default: int) -> int:
@@ -54,8 +56,20 @@ class MarginPools:
         else:
             syms = [s for s in range(len(self.units)) if acc.q[s, a] and not acc.isov[s, a]]
             equity = acc.w[a] + sum(self.upnl(s, a) for s in syms)
-        mms = [self.instruments[s].maintenance_margin(self.notional(s, a)) for s in syms]
+        mms = [self.instruments[s].maintenance_margin(self.mm_notional(s, a)) for s in syms]
         return equity, syms, mms
+
+    def mm_entry(self, s: int, a: int) -> bool:
+        """Is position (s, a)'s maintenance margin fixed at its entry value?"""
+        basis = self.mm_basis
+        return basis == "entry" or (basis == "entry_isolated" and bool(self.acc.isov[s, a]))
+
+    def mm_notional(self, s: int, a: int) -> int:
+        """The notional position (s, a)'s maintenance margin is taken on (``mm_basis``): its value
+        at the mark, or its entry value (|cost basis|)."""
+        if self.mm_entry(s, a):
+            return abs(self.acc.c[s, a])
+        return self.notional(s, a)
 
     def pool_of(self, a: int, s: int) -> tuple[int, list[int], list[int]]:
         """The pool that backs position (s, a): isolated or the cross pool."""

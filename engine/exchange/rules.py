@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import InvalidInput, TradingHalted
 from ..events import News
+from ..margin import MM_BASES
 from ..units import usd_to_money
 from .journal import Journal
 
@@ -22,7 +23,8 @@ class MarketRules:
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
                  "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
                  "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark",
-                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down")
+                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down",
+                 "socialize", "mm_basis")
 
     def __init__(self, symbols: list[str], journal: Journal):
         S = len(symbols)
@@ -68,6 +70,14 @@ class MarketRules:
         """Binance's and Bybit's risk-tier step-down (``partial.step_down``): before the whole
         waterfall, a fill-or-kill order brings the largest position down to the next lower
         maintenance bracket."""
+        self.mm_basis = "mark"
+        """What maintenance margin is taken on: the value at the mark (Binance), the entry value
+        (BitMEX) or the entry value of isolated positions (Bybit) (``margin.MM_BASES``);
+        ``MarginPools.mm_basis`` follows it."""
+        self.socialize = False
+        """Tier 3 socializes instead of closing (Drift, ``waterfall._socialize``): the fund takes
+        every liquidation the book cannot, and what its position loses beyond its budget is paid
+        by every other open position in the contract, pro rata by size; nobody is deleveraged."""
         self.adl_at_mark = False
         """Tier 3 closes at the mark (OKX; Hyperliquid's previous mark) instead of the
         liquidated position's bankruptcy price: the winners lose nothing against the mark and
@@ -93,7 +103,8 @@ class MarketRules:
                   partial_cooldown_seconds: int = 30, backstop_pct: float = 66.6667,
                   adl_price: str = "bankruptcy", liquidation_limit: str = "bankruptcy",
                   fillable_spread_x_mmr: float = 1.5, liquidation_fee_pct: float = 1.5,
-                  tier_step_down: bool = False) -> None:
+                  tier_step_down: bool = False, tier3: str = "adl",
+                  maintenance_basis: str = "mark") -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
         if liquidation_limit not in ("bankruptcy", "fillable"):
@@ -106,6 +117,11 @@ class MarketRules:
                 raise InvalidInput(f"{name} must be a number from 0 to {top}, got {value!r}")
         if adl_price not in ("bankruptcy", "mark"):
             raise InvalidInput(f"adl_price must be 'bankruptcy' or 'mark', got {adl_price!r}")
+        if maintenance_basis not in MM_BASES:
+            raise InvalidInput(f"maintenance_basis must be one of {', '.join(MM_BASES)}, got "
+                               f"{maintenance_basis!r}")
+        if tier3 not in ("adl", "socialize"):
+            raise InvalidInput(f"tier3 must be 'adl' or 'socialize', got {tier3!r}")
         if adl_lights not in ("count", "quantity"):
             raise InvalidInput(f"adl_lights must be 'count' or 'quantity', got {adl_lights!r}")
         for name, value, top in (("partial_slice_pct", partial_slice_pct, 100),
@@ -141,6 +157,8 @@ class MarketRules:
         if type(tier_step_down) is not bool:
             raise InvalidInput(f"tier_step_down must be true or false, got {tier_step_down!r}")
         self.tier_step_down = tier_step_down
+        self.socialize = tier3 == "socialize"
+        self.mm_basis = maintenance_basis
         fillable = liquidation_limit == "fillable"
         self.fillable_smmr_ppm = round(fillable_spread_x_mmr * 1_000_000) if fillable else 0
         self.liquidation_fee_cap_ppm = round(liquidation_fee_pct * 10_000) if fillable else 0

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from ..margin import mm_vector
+from ..margin import mm_basis, mm_vector
 
 if TYPE_CHECKING:
     from .front import Exchange
@@ -179,9 +179,9 @@ class MarginScan:
             value = q * (marks[s] * inst.unit_per_tick_lot)
             notional = np.abs(value)
             upnl = value - acc.cost[s, ids]
-            mm = mm_vector(inst, notional)
             open_ = q != 0
             iso = acc.iso[s, ids] & open_
+            mm = mm_vector(inst, mm_basis(ex.pools.mm_basis, notional, acc.cost[s, ids], iso))
             cross = open_ & ~iso
             weighted = notional * np.where(q < 0, short_f[s], 1.0)
             equity += np.where(cross, upnl, 0)

@@ -105,7 +105,12 @@ def position_view(ex: Exchange, a: int, s: int) -> PositionView:
         mm = mms[k]
         bank = grid.value(bankruptcy_price(mark, share_equity(equity, mms)[k], lots, unit))
         other = equity - upnl - (sum(mms) - mm)
-        ticks = liquidation_price(inst, lots, cost, other)
+        ticks: float | None
+        if ex.pools.mm_entry(s, a):  # BitMEX, Bybit isolated: a maintenance fixed at entry
+            fixed = (cost - other + mm) / (lots * unit)
+            ticks = fixed if fixed > 0 else None
+        else:
+            ticks = liquidation_price(inst, lots, cost, other)
         liq = None if ticks is None else ticks * float(inst.tick_size)
         eff_lev = notional / equity if equity > 0 else None
         rank, queue = _adl_rank(ex, a, s, lots)

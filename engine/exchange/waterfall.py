@@ -17,7 +17,10 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
    * **tier 3** — otherwise ADL: opposite positions of the same symbol, ranked by the exchange's
      policy, are closed in queue order at the bankruptcy price until nothing is left (Drift: pro
      rata over all of them) — or at the mark (``adl_price = "mark"``: OKX, Hyperliquid), which
-     leaves the bankrupt pool a deficit for the funds (step 3).
+     leaves the bankrupt pool a deficit for the funds (step 3). With ``tier3 = "socialize"``
+     (Drift) nobody is closed: the fund takes every position the book cannot, and what its
+     position then loses beyond its budget is paid into it by every other open position in the
+     contract, pro rata by size (``_socialize``).
    What is left in the pool (the surplus plus rounding crumbs) goes to the fund.
 3. **Deficits**: a trader left with a wallet below zero and nothing open in it (a close at a loss
    beyond its margin, a pool bankrupt past what its counterparties could carry) is made whole by
@@ -50,8 +53,9 @@ import numpy as np
 
 from ..adl import AdlPolicy, adl_order, pro_rata
 from ..events import (AdlFill, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
-                      LiquidationFinished, LiquidationStarted)
+                      LiquidationFinished, LiquidationStarted, LossSocialized)
 from ..margin import Valuation, bankruptcy_price, share_equity, value_all
+from ..units import exact_sum
 from . import partial
 from .lights import position_scores, walk_start
 
@@ -76,12 +80,16 @@ def run_waterfall(ex: Exchange) -> None:
         for a in ex.scan.deficits.tolist():
             funds.cover_deficit(a)
         bankrupt = [(f, s) for f in funds.ids for s in funds.bankrupt_positions(f)
-                    if not ex.rules.halted(s) and funds.may_deleverage(f, s)
+                    if not ex.rules.halted(s)
+                    and (ex.rules.socialize or funds.may_deleverage(f, s))
                     and (f, s) not in stuck]
         if not (len(cross) or isolated or bankrupt):
             return
         for f, s in bankrupt:
-            if not _deleverage_fund(ex, f, s):
+            if ex.rules.socialize:
+                _socialize(ex, f, s, _excess_loss(ex, f, s))
+                stuck.append((f, s))  # once per settle: a shared fund's rest comes next settle
+            elif not _deleverage_fund(ex, f, s):
                 stuck.append((f, s))  # nobody can carry it this step: not again until the next
         acted = False
         for a in cross:
@@ -95,7 +103,8 @@ def run_waterfall(ex: Exchange) -> None:
 def _check_scan(ex: Exchange, cross: np.ndarray, isolated: list[tuple[int, int]]) -> None:
     """The incremental scan against a full valuation (``MarginScan.verify``)."""
     marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() runs this only then
-    full_cross, full_isolated = _underwater(ex, value_all(ex.instruments, marks, ex.acc))
+    full_cross, full_isolated = _underwater(ex, value_all(ex.instruments, marks, ex.acc,
+                                                           ex.pools.mm_basis))
     if cross.tolist() != full_cross.tolist() or isolated != full_isolated:
         raise AssertionError(f"margin scan at t={ex.t} found cross {cross.tolist()[:10]}, "
                              f"isolated {isolated[:10]}; a full valuation finds cross "
@@ -200,9 +209,11 @@ def _close_position(ex: Exchange, a: int, s: int, pb: int, limit: int) -> tuple[
     fund_qty = adl_qty = 0
     if left:
         f = funds.fund_of[s]
-        if funds.can_take(f, s, left, pb):
+        if (ex.rules.socialize and _others_open(ex, s, a)) or funds.can_take(f, s, left, pb):
             _take_over(ex, a, f, s, left, pb)
             fund_qty = abs(left)
+            if ex.rules.socialize and acc.w[f] < funds.floor:  # the takeover realized a loss
+                _socialize(ex, f, s, funds.floor - acc.w[f])
         else:
             allowed = ex.rules.adl_allowance(s, pb, unit)
             adl_qty = abs(left) if allowed is None else min(abs(left), allowed)
@@ -262,6 +273,52 @@ def _deleverage_fund(ex: Exchange, f: int, s: int) -> bool:
     ex.journal.emit(InsuranceFundChange(ex.t, funds.name(f), before, ex.acc.w[f],
                                         f"fund position in {ex.symbols[s]} deleveraged"))
     return True
+
+
+def _others_open(ex: Exchange, s: int, a: int) -> bool:
+    """Does a trader other than a hold s (someone to socialize a loss over)?"""
+    n = ex.acc.n
+    open_ = (ex.acc.qty[s, :n] != 0) & ~ex.acc.is_fund[:n]
+    return int(np.count_nonzero(open_)) > int(open_[a])
+
+
+def _excess_loss(ex: Exchange, f: int, s: int) -> int:
+    """What fund f's position in s loses at the mark beyond the fund's budget share for it."""
+    acc, mark = ex.acc, cast("list[int]", ex.marks.mark)[s]
+    return acc.c[s, f] - acc.q[s, f] * mark * ex.units[s] - ex.funds.budget_share(f, s)
+
+
+def _socialize(ex: Exchange, f: int, s: int, need: int) -> None:
+    """Drift's tier 3 (``rules.socialize``): ``need`` — what fund f's position in s loses beyond
+    the fund's budget, or a takeover's realized loss below its floor — is paid into the fund by
+    every other open position in s, long and short, pro rata by size, without closing any
+    (Drift's ``resolve_perp_bankruptcy``: the loss becomes a funding-rate delta of loss ÷ (base
+    long + base short)). A position of q lots pays ``need × |q| // Σ|q|`` onto its cost basis;
+    the remainder, a unit each, the first accounts by id. With nobody else open, the fund keeps
+    the loss (a takeover needs someone else open, ``_others_open``, or goes to ADL)."""
+    if need <= 0:
+        return
+    acc, funds = ex.acc, ex.funds
+    n = acc.n
+    qty = acc.qty[s, :n]
+    holders = np.flatnonzero((qty != 0) & ~acc.is_fund[:n])
+    if not len(holders):
+        return
+    size = np.abs(qty[holders])
+    lots = exact_sum(size)
+    pay = [need * int(q) // lots for q in size.tolist()]
+    rest = need - sum(pay)
+    for k in range(rest):  # fewer than len(holders) units
+        pay[k] += 1
+    cost = acc.cost
+    for a, x in zip(holders.tolist(), pay, strict=True):
+        cost[s, a] += x
+    acc.touched.extend(holders.tolist())
+    before = acc.w[f]
+    acc.w[f] = before + need
+    ex.journal.emit(LossSocialized(ex.t, ex.symbols[s], need, lots, len(holders)))
+    ex.journal.emit(InsuranceFundChange(ex.t, funds.name(f), before, before + need,
+                                        f"loss in {ex.symbols[s]} beyond the fund socialized"))
 
 
 # --- tier 3 ----------------------------------------------------------------------------------------

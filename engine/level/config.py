@@ -100,6 +100,17 @@ class ExchangeConfig:
     """fillable price: of a fill better than bankruptcy, at most this share of its notional goes to
     the fund as the liquidation penalty; the rest stays with the trader (dYdX: 1.5%)
     """
+    maintenance_basis: str
+    """what a position's maintenance margin is taken on: its value at the mark (Binance, OKX,
+    Hyperliquid, dYdX, Drift), its entry value (BitMEX), or the entry value of isolated positions
+    only (Bybit)
+    """
+    tier3: str
+    """what happens to a liquidation neither the book nor the fund can carry: ADL closes winners in
+    queue order (the CEXs, Hyperliquid, dYdX), or, as Drift, the fund takes it anyway and what it
+    loses beyond its budget is paid by every open position in the contract, pro rata by size,
+    nobody closed
+    """
     tier_step_down: bool
     """Binance's and Bybit's risk-tier step-down: a pool under water first sells, fill-or-kill at no
     worse than bankruptcy, what its largest position holds above the next lower maintenance

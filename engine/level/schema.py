@@ -132,6 +132,16 @@ SCHEMA = Table({
                                      "bankruptcy, at most this share of its notional goes to the "
                                      "fund as the liquidation penalty; the rest stays with the "
                                      "trader (dYdX: 1.5%)", min=0, max=100),
+        "maintenance_basis": Field("choice", "mark", "what a position's maintenance margin is "
+                                   "taken on: its value at the mark (Binance, OKX, Hyperliquid, "
+                                   "dYdX, Drift), its entry value (BitMEX), or the entry value "
+                                   "of isolated positions only (Bybit)",
+                                   choices=("mark", "entry", "entry_isolated")),
+        "tier3": Field("choice", "adl", "what happens to a liquidation neither the book nor the "
+                       "fund can carry: ADL closes winners in queue order (the CEXs, Hyperliquid, "
+                       "dYdX), or, as Drift, the fund takes it anyway and what it loses beyond its "
+                       "budget is paid by every open position in the contract, pro rata by size, "
+                       "nobody closed", choices=("adl", "socialize")),
         "tier_step_down": Field("bool", False, "Binance's and Bybit's risk-tier step-down: a pool "
                                 "under water first sells, fill-or-kill at no worse than "
                                 "bankruptcy, what its largest position holds above the next "

@@ -17,15 +17,21 @@ their published examples):
 * ``liquidation_limit`` and its companions — dYdX fills a liquidation down to its "fillable
   price", past bankruptcy when the account is deep under water (the fund pays the gap), and
   takes at most a 1.5% penalty of a better fill (``waterfall._fillable``);
+* ``maintenance_basis`` — BitMEX takes maintenance margin on a position's entry value (its
+  example: 1% of 20 × 1,000 = 200 USDT, liquidation at 510), Bybit on an isolated position's
+  entry value (``Entry × (1 − IMR + MMR)``); the others on the value at the mark;
+* ``tier3`` — Drift does not deleverage: the loss its insurance fund cannot cover is paid by
+  every open position in the market, pro rata by base amount, none closed
+  (``waterfall._socialize``);
 * ``tier_step_down`` — Binance and Bybit first sell, fill-or-kill, what a position holds above the
   next lower maintenance bracket (``engine/exchange/partial.py``);
 * ``partial_slice_pct`` and its companions — Hyperliquid liquidates a position over 100k USDC
   20% at a time, 30 s apart, and a pool below two thirds of its maintenance whole
   (``engine/exchange/partial.py``).
 
-Not modelled yet (issue 15): a venue's liquidation-price convention (Bybit and BitMEX compute
-an isolated position's maintenance on its entry value), a liquidation fee outside dYdX's penalty,
-Hyperliquid's liquidator vault, Drift's socialised loss, inverse contracts.
+Not modelled yet (issue 15): a liquidation fee outside dYdX's penalty (the others' "fee" is the
+whole margin left at bankruptcy, which the waterfall already gives the fund), Hyperliquid's
+liquidator vault, inverse contracts.
 """
 
 from __future__ import annotations
@@ -36,10 +42,12 @@ VENUES: dict[str, dict[str, object]] = {
     "binance": {"adl_policy": "binance", "adl_lights": "count", "mark_method": "median3",
                 "tier_step_down": True},
     "bybit": {"adl_policy": "article", "adl_lights": "count", "adl_drawdown_pct": 30.0,
-              "mark_method": "median3", "tier_step_down": True},
+              "mark_method": "median3", "tier_step_down": True,
+              "maintenance_basis": "entry_isolated"},
     "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
             "mark_method": "median3", "adl_price": "mark"},
-    "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3"},
+    "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3",
+               "maintenance_basis": "entry"},
     "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3",
                     "adl_price": "mark",
                     "partial_slice_pct": 20.0, "partial_min_usd": 100_000,
@@ -47,7 +55,8 @@ VENUES: dict[str, dict[str, object]] = {
     "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index",
              "liquidation_limit": "fillable", "fillable_spread_x_mmr": 1.5,
              "liquidation_fee_pct": 1.5},
-    "drift": {"adl_policy": "drift", "adl_lights": "count", "mark_method": "index"},
+    "drift": {"adl_policy": "drift", "adl_lights": "count", "mark_method": "index",
+              "tier3": "socialize"},
 }
 """Each venue's rule book: exchange field → value."""
 

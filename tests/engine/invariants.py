@@ -187,7 +187,7 @@ def nobody_underwater(ex):
     holding a contract in a trading halt (a halted contract liquidates nothing until it reopens)
     and pools partial liquidation leaves under water between slices (``_sliced``)."""
     acc, n = ex.acc, ex.acc.n
-    val = value_all(ex.instruments, ex.marks.mark, acc)
+    val = value_all(ex.instruments, ex.marks.mark, acc, ex.pools.mm_basis)
     candidates = val.has_cross & ~acc.is_fund[:n] & (val.cross_equity < val.cross_mm)
     cross_notional = np.zeros(n, dtype=object)
     for sv in val.symbols:
@@ -238,6 +238,22 @@ def _in_deficit_before_adl(events):
     return out
 
 
+def _own_deficit_after_adl(events):
+    """Accounts liquidated themselves after ADL reached them as a counterparty and then reported
+    in deficit (a ``BadDebt`` event): their own liquidation (a pool already deep under water, as
+    between partial-liquidation slices, closed by ADL at the mark), not ADL, left the deficit."""
+    from engine.events import AdlFill, LiquidationStarted
+    reached, liquidated, out = set(), set(), set()
+    for e in events:
+        if isinstance(e, AdlFill):
+            reached.add(e.counterparty)
+        elif isinstance(e, LiquidationStarted) and e.account in reached:
+            liquidated.add(e.account)
+        elif type(e).__name__ == "BadDebt" and e.account in liquidated:
+            out.add(e.account)
+    return out
+
+
 _OWING: dict[str, object] = {"ex": None, "accounts": set()}
 """Accounts left with a wallet below zero (reported bad debt) by the previous settle of the last
 exchange checked: the checks run after every settle of one exchange in turn."""
@@ -261,10 +277,12 @@ def no_adl_victim_under_water(ex, events):
     being liquidated: its equity may be below zero from the mark alone), and an account already in
     reported deficit before ADL reached it: a ``BadDebt`` event earlier in this settle, or a
     wallet a previous settle left below zero (ADL at the mark can leave one, and the account may
-    keep an isolated position that ADL later reaches)."""
+    keep an isolated position that ADL later reaches), or whose own liquidation after ADL reached
+    it left a reported deficit (``_own_deficit_after_adl``)."""
     acc = ex.acc
     S = range(len(ex.symbols))
-    owing = _in_deficit_before_adl(events) | _owing_before(ex)
+    owing = (_in_deficit_before_adl(events) | _owing_before(ex)
+             | _own_deficit_after_adl(events))
     for a, adl_syms in _adl_victims(ex, events).items():
         if a in owing:
             continue

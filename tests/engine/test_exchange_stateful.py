@@ -279,13 +279,17 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(breaker=st.sampled_from([0, 0, 1_000, 100_000, -1]),
           drop=st.sampled_from([0, 0, 5, 10, 20, 100, math.nan]),
           window=st.sampled_from([1, 5, 0, 121]), minutes=st.sampled_from([1, 3, 0]),
-          slices=st.sampled_from([0, 0, 20, 50, 101]))
-    def set_rules(self, breaker, drop, window, minutes, slices):
+          slices=st.sampled_from([0, 0, 20, 50, 101]),
+          step=st.booleans(), tier3=st.sampled_from(["adl", "adl", "socialize", "close"]),
+          basis=st.sampled_from(["mark", "mark", "entry", "entry_isolated", "bid"]))
+    def set_rules(self, breaker, drop, window, minutes, slices, step, tier3, basis):
         done = self._ok(lambda: self.ex.set_rules(adl_breaker_usd_per_min=breaker,
                                                   halt_drop_pct=drop, halt_window_minutes=window,
                                                   halt_minutes=minutes, partial_slice_pct=slices,
                                                   partial_min_usd=1_000,
-                                                  partial_cooldown_seconds=5) or True)
+                                                  partial_cooldown_seconds=5,
+                                                  tier_step_down=step, tier3=tier3,
+                                                  maintenance_basis=basis) or True)
         if done and breaker:
             self.breaker_used = True
 

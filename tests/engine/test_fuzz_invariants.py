@@ -141,6 +141,10 @@ class Episode:
             rules["liquidation_limit"] = "fillable"
         if rng.random() < 0.3:  # Binance's and Bybit's risk-tier step-down
             rules["tier_step_down"] = True
+        if rng.random() < 0.2:  # Drift: the loss beyond a fund is socialized, nobody closed
+            rules["tier3"] = "socialize"
+        if rng.random() < 0.3:  # BitMEX, Bybit: maintenance on the entry value
+            rules["maintenance_basis"] = str(rng.choice(["entry", "entry_isolated"]))
         if rules:
             self.call("set_rules", **rules)
 

@@ -22,6 +22,13 @@ Sources (each test names its own):
   at bankruptcy price 650 deleverages account 2 (all 10) and account 5 (10 of its 20). "This
   indicator represents your priority in the queue in 20% increments." That the percentiles are
   shares of contracts, not of positions, is read from the example (the page does not say it).
+* Drift, "Insurance Fund" (drift-labs/drift-protocol-v2-docs, ``content/protocol/insurance-fund``):
+  a loss beyond the fund is "paid for pro-rata (by base amount) by all open positions"; the code,
+  drift-labs/protocol-v2 ``programs/drift/src/math/liquidation.rs``,
+  ``calculate_funding_rate_deltas_to_resolve_bankruptcy``: the funding-rate delta is
+  ``|loss| / (|base long| + |base short|)``, added to the longs' cumulative rate and taken from
+  the shorts' (both sides pay); its unit test resolves a 100 USDC loss over 7 long and 4 short,
+  9.0909… per unit of base.
 """
 
 from __future__ import annotations
@@ -99,7 +106,120 @@ def test_bybit_bankruptcy_price_is_where_the_margin_is_gone():
     assert bankruptcy_price(mark, 1_000 * MONEY_PER_USD, -1_000, unit) * Decimal("0.5") == 11_000
 
 
+def _isolated_long(basis: str):
+    """1 BTC long at 20,000 with 50× leverage, isolated (initial margin 400), on a BTCUSDT with
+    Bybit's first-tier maintenance rate, 0.5% ("a position value of 2,000,000 USDT or below ...
+    0.5%"); maintenance margin taken on ``basis``."""
+    from engine import Exchange
+    btc = Instrument("BTC", Decimal("0.1"), Decimal("0.001"),
+                     _brackets([(2_000_000, 0.5, 100), (10_000_000, 1.0, 50)]),
+                     maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    ex = Exchange([btc], insurance_fund=1_000_000, mark_method="index")
+    ex.set_rules(maintenance_basis=basis)
+    ex.set_index("BTC", 20_000)
+    seller = ex.open_account(1_000_000)
+    ex.place(seller, "BTC", "sell", 1, 20_000, leverage=50)
+    a = ex.open_account(400)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    ex.set_leverage(a, "BTC", 50)
+    ex.place(a, "BTC", "buy", 1, None)
+    ex.settle()
+    return ex, a
+
+
+@pytest.mark.parametrize("basis, liq, liquidated_at_19699_9", [
+    ("entry_isolated", Decimal("19700.00"), True), ("mark", Decimal("19698.49"), False)])
+def test_bybit_isolated_maintenance_on_entry_value(basis, liq, liquidated_at_19699_9):
+    """Bybit's isolated liquidation price (USDT contract: "Liquidation Price (Long) = Entry Price ×
+    (1 − Initial Margin Rate + Maintenance Margin Rate) − Extra Margin Added / Contract", its old
+    help-centre text, seen only in a third-party copy; "Margin Parameters",
+    https://www.bybit.com/en/announcement-info/margin-parameters: MM = position value × MMR;
+    "Liquidation Price Calculation under Isolated Mode" builds it on Qty ÷ Entry) takes
+    maintenance on the entry value:
+    20,000 × (1 − 2% + 0.5%) = 19,700. Binance's convention (maintenance at the liquidation
+    price) gives 19,600 / 0.995 = 19,698.49. The engine liquidates where its rule says: at
+    19,699.9 the pool holds 99.9 against Bybit's 100 (liquidated) or Binance's 98.4995 (not)."""
+    ex, a = _isolated_long(basis)
+    assert Decimal(ex.position(a, "BTC").liq_price).quantize(Decimal("0.01")) == liq
+    assert ex.position(a, "BTC").maintenance == 100
+    ex.set_index("BTC", Decimal("19700.1"))
+    ex.settle()
+    assert ex.position(a, "BTC").lots == 1_000
+    ex.set_index("BTC", Decimal("19699.9"))
+    ex.settle()
+    assert (ex.position(a, "BTC").lots == 0) is liquidated_at_19699_9
+
+
+def test_bitmex_cross_liquidation_price_of_karens_example():
+    """BitMEX, "Isolated Margin Examples" (https://www.bitmex.com/app/isolatedMarginExamples),
+    its linear cross example: "Karen's
+    BitMEX account wallet has 10,000 USDT. She buys 20 contracts of ETHUSDT at the price of $1,000
+    at 50x Cross Margin. The required initial margin is 2% = 400 USDT, and the maintenance margin
+    is 1% = 200 USDT ... Her liquidation and bankruptcy prices are 510 and 500". Maintenance on
+    the entry value (``maintenance_basis = "entry"``): (20,000 − 10,000 + 200) / 20 = 510; on the
+    mark it would be 10,000 / 19.8 below 1,000, 505.05."""
+    from engine import Exchange
+    eth = Instrument("ETH", Decimal("0.01"), Decimal("1"), _brackets([(1e9, 1.0, 100)]),
+                     maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    views = {}
+    for basis in ("entry", "mark"):
+        ex = Exchange([eth], insurance_fund=1_000_000, mark_method="index")
+        ex.set_rules(maintenance_basis=basis)
+        ex.set_index("ETH", 1_000)
+        seller = ex.open_account(1_000_000)
+        ex.place(seller, "ETH", "sell", 20, 1_000, leverage=50)
+        karen = ex.open_account(10_000)
+        ex.place(karen, "ETH", "buy", 20, None, leverage=50)
+        ex.settle()
+        assert ex.account(karen).wallet == 10_000
+        views[basis] = ex.position(karen, "ETH")
+    assert views["entry"].maintenance == 200 and views["entry"].bankruptcy_price == 500
+    assert round(views["entry"].liq_price, 2) == 510
+    assert round(views["mark"].liq_price, 2) == pytest.approx(505.05)
+
+
 # --- dYdX ----------------------------------------------------------------------------------------
+def test_dydx_isolated_and_cross_liquidation_prices_of_its_examples():
+    """dYdX, "Liquidations" (dydxprotocol/v4-documentation, concepts/trading/liquidations):
+    isolated ``p' = (e − s·p) / (|s|·MMF − s)``: "deposits $1,000 ... shorts 3 ETH contracts
+    (s = -3) at $3,000 ... MMF = 0.05 ... p' = (1000 + 9000) / (0.15 + 3) = 10000 / 3.15 ≈
+    3174.60", where "3 * 3174.6 * 0.05 ≈ 476.2" is left; cross ``p' = (e − s·p − MMR_o) /
+    (|s|·MMF − s)``: "shorts 1.5 ETH (s = -1.5) at $3,000 and buys 1,000 STRK contracts at $1.75
+    (MMF = 10% for STRK). MMR_o = 1000 * 1.75 * 0.10 = 175 ... ≈ 3380.95". dYdX's maintenance is
+    taken at the (oracle) price, the engine's ``mark`` basis."""
+    eth = Instrument("ETH", Decimal("0.01"), Decimal("0.001"), _brackets([(1e12, 5.0, 20)]),
+                     maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    unit, usd = eth.unit_per_tick_lot, MONEY_PER_USD
+    iso = liquidation_price(eth, -3_000, -3_000 * 300_000 * unit, 1_000 * usd) * 0.01
+    assert round(iso, 2) == pytest.approx(3174.60)
+    assert round(3 * round(iso, 1) * 0.05, 1) == pytest.approx(476.2)
+    cross = liquidation_price(eth, -1_500, -1_500 * 300_000 * unit, (1_000 - 175) * usd) * 0.01
+    assert round(cross, 2) == pytest.approx(3380.95)
+
+
+def test_dydx_deleverages_b_at_its_bankruptcy_price_of_1_2():
+    """dYdX, "Contract Loss Mechanisms": "A deposits $100 and goes long 500 ABC contracts at $1. B
+    deposits $100 and goes short 500 ... price jumps from $1 to $2 ... B's bankruptcy price is $1.2,
+    so A's position is closed at $1.2, resulting in a $100 profit for A and a $100 loss for B,
+    leaving B's account value at $0" (no insurance fund in the way: it is empty here)."""
+    from engine import Exchange
+    from engine.events import AdlFill
+    abc = Instrument("ABC", Decimal("0.001"), Decimal("1"), _brackets([(1e9, 3.0, 20)]),
+                     maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    ex = Exchange([abc], insurance_fund=0, mark_method="index", adl_policy="dydx")
+    ex.set_index("ABC", 1)
+    b = ex.open_account(100)
+    ex.place(b, "ABC", "sell", 500, 1, leverage=5)
+    a = ex.open_account(100)
+    ex.place(a, "ABC", "buy", 500, None, leverage=5)
+    ex.settle()
+    ex.set_index("ABC", 2)
+    events = ex.settle()
+    assert [(e.counterparty, e.qty, e.price) for e in events if isinstance(e, AdlFill)] == \
+        [(a, 500, 1_200)]
+    assert ex.equity(a) == 200 and ex.equity(b) == 0
+    assert ex.position(a, "ABC").lots == ex.position(b, "ABC").lots == 0
+
 def _abc_exchange(fillable: bool):
     """dYdX's example market ABC: price 1 USD, maintenance 3%, no fees; A deposits 100 USD and is
     long 500 ABC at 1; a buyer bids 0.77 for 500; the fund holds 1,000 USD."""
@@ -232,6 +352,52 @@ def test_hyperliquid_slices_its_liquidations_on_the_crash():
     run.run(until="05:20")
     assert left_open and all(e.fund_qty == e.adl_qty == 0 for e in left_open)
     assert run.summary()["conservation_error"] == 0
+
+
+def test_drift_socializes_a_100_usdc_loss_over_7_long_and_4_short():
+    """Drift's unit-test numbers (module docstring): a short of 0.3 BTC with 3,000 USD goes
+    bankrupt at 110,000; at 110,500 the fund (50 USD) takes it over with a 150 loss at mark, 100
+    beyond its budget. Nobody is closed: the long 0.7 pays 100 × 7/11 = 63.64 and the short 0.4
+    pays 36.36 (to the unit: 63.636364 and 36.363636, the remainder's one unit to the first
+    account), the fund's cash becomes 150, money is conserved."""
+    from engine.events import AdlFill, LossSocialized
+
+    from .conftest import FixtureExchange, fee_free
+    ex = FixtureExchange([fee_free("BTC")], insurance_fund=50, mark_method="index")
+    ex.set_rules(tier3="socialize")
+    ex.set_index("BTC", 100_000)
+    long_, short, bankrupt = (ex.open_account(100_000), ex.open_account(100_000),
+                              ex.open_account(3_000))
+    ex.place(short, "BTC", "sell", 0.4, 100_000, leverage=20)
+    ex.place(bankrupt, "BTC", "sell", 0.3, 100_000, leverage=20)
+    ex.place(long_, "BTC", "buy", 0.7, None, leverage=20)
+    ex.settle()
+    money = ex.total_money()
+    ex.set_index("BTC", 110_500)
+    events = ex.settle()
+    assert not [e for e in events if isinstance(e, AdlFill)]
+    assert [(e.amount, e.lots, e.accounts) for e in events if isinstance(e, LossSocialized)] \
+        == [(100 * MONEY_PER_USD, 1_100, 2)]
+    assert ex.position(long_, "BTC").qty == Decimal("0.7")
+    assert ex.position(short, "BTC").qty == Decimal("-0.4")
+    # long: 100,000 + 0.7 × 10,500 − 63.636364; short: 100,000 − 0.4 × 10,500 − 36.363636
+    assert ex.equity(long_) == Decimal("107286.363636")
+    assert ex.equity(short) == Decimal("95763.636364")
+    assert round(Decimal(100) * 7 / 11, 2) == Decimal("63.64") and \
+        round(Decimal(100) * 4 / 11, 2) == Decimal("36.36")
+    assert ex.insurance_fund_balance("BTC") == Decimal("150") and ex.equity(bankrupt) == 0
+    assert ex.total_money() == money
+
+
+def test_a_drift_run_socializes_and_deleverages_nobody():
+    """venue = drift on the crash: no ADL fill, a socialized loss, money conserved to the unit."""
+    run = CrashRun(load_level(LEVEL, ["exchange.venue=drift", "crowd.accounts=400",
+                                      "clock.step_seconds=5"]), seed=2)
+    assert run.sim.exchange.rules.socialize
+    run.run(until="05:20")
+    summary = run.summary()
+    assert summary["adl"]["count"] == 0 and summary["adl"]["socialized_usd"] > 0
+    assert summary["conservation_error"] == 0
 
 
 def test_the_venues_workshop_level_offers_every_venue():
