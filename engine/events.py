@@ -141,7 +141,11 @@ class LossSocialized(Event):
 @dataclass(frozen=True, slots=True)
 class AdlFill(Event):
     """Tier 3: a counterparty's position force-closed against a bankrupt position at its
-    bankruptcy price. ``rank`` is the counterparty's place in the queue (0 = first)."""
+    bankruptcy price. ``rank`` is the counterparty's place in the queue (0 = first). As it was
+    just before the close: ``mark``, the counterparty's unrealized PnL at the mark on the closed
+    lots (``pnl``, money units: the profit ADL took away, as the ADL research measures it) and
+    its position's effective leverage (notional ÷ its pool's equity; 0 when that equity is not
+    above zero)."""
     account: int
     counterparty: int
     symbol: str
@@ -151,6 +155,9 @@ class AdlFill(Event):
     rank: int
     score: float
     policy: str
+    mark: int = 0
+    pnl: int = 0
+    leverage: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

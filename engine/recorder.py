@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .adl_research import AdlLedger
 from .clock import fmt_hhmm
 from .events import (AdlFill, InsuranceTakeover, LiquidationStarted, LossSocialized,
                      MakerStateChange, News)
@@ -80,6 +81,12 @@ class Recorder:
         self.liq_per_symbol = [0] * self.S
         self.fund_start = [int(ex.acc.w[f]) for f in ex.funds.ids]
         self.fund_min = list(self.fund_start)
+        self.fund_min_equity = list(self.fund_start)
+        self.adl_ledger = AdlLedger()
+        self.needed: int | None = None
+        """The budget ADL needed (money units), from a no-ADL pass (``adl_research``), or None."""
+        self.needed_lower_bound = False
+        """ADL still fired in that pass: ``needed`` is a lower bound."""
         self.fund_exhausted: list[int | None] = [None] * len(ex.funds.ids)
         self.adl_count = 0
         self.adl_notional = 0
@@ -139,6 +146,11 @@ class Recorder:
                 self.news.append((clock, e.headline))
         for k, f in enumerate(ex.funds.ids):
             self.fund_min[k] = min(self.fund_min[k], int(ex.acc.w[f]))
+            if ex.acc.qty[:, f].any():
+                self.fund_min_equity[k] = min(self.fund_min_equity[k], ex.funds.equity(f))
+            else:
+                self.fund_min_equity[k] = min(self.fund_min_equity[k], int(ex.acc.w[f]))
+        self.adl_ledger.step(ex.acc.qty, clock)
         if self.hedger is not None:
             eq = ex.equity_units(self.hedger)
             self.player_peak = max(self.player_peak, eq)
@@ -168,6 +180,7 @@ class Recorder:
 
     def _adl(self, ex, e, clock) -> None:
         s = ex.index_of(e.symbol)
+        self.adl_ledger.add(e, clock, s, ex.units[s], ex.acc.q[s, e.counterparty])
         self.adl_count += 1
         self.adl_notional += e.qty * e.price * ex.units[s]
         self.adl_per_symbol[s] += 1
@@ -250,7 +263,8 @@ class Recorder:
             exhausted = self.fund_exhausted[k]
             funds[name] = FundReport(_usd(self.fund_start[k]), _usd(self.fund_min[k]),
                                      _usd(ex.acc.w[ex.funds.ids[k]]),
-                                     None if exhausted is None else t(exhausted))
+                                     None if exhausted is None else t(exhausted),
+                                     _usd(self.fund_min_equity[k]))
         oi_end = self._open_interest(ex)
         groups = {}
         for name, ids in self.groups.items():
@@ -283,7 +297,8 @@ class Recorder:
                       round(max(self.adl_per_second.values(), default=0)
                             / self.adl_notional, 4) if self.adl_notional else None,
                       {sym: _usd(v) for sym, v in zip(ex.symbols, self.adl_notional_per_symbol,
-                                                      strict=True) if v}),
+                                                      strict=True) if v},
+                      self._research()),
             OpenInterestReport(_usd(self.oi_start), _usd(oi_end),
                                round((oi_end / self.oi_start - 1) * 100, 2)
                                if self.oi_start else None),
@@ -293,6 +308,13 @@ class Recorder:
              for s, a, b in ex.rules.halts],
             [[t(c), name, state] for c, name, state in self.maker_events],
             ex.total_money() - ex.net_deposits, market=self._market(sim))
+
+    def _research(self) -> dict:
+        out = self.adl_ledger.measure(self.needed)
+        out["needed_lower_bound"] = self.needed_lower_bound
+        for w in out["waves"]:
+            w["start"], w["end"] = _to_the_second(w["start"]), _to_the_second(w["end"])
+        return out
 
     def _hedged_then_liquidated(self, until: int) -> HedgedThenLiquidated:
         """Crowd accounts that held a hedge, lost a leg to ADL, and were liquidated (on

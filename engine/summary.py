@@ -53,6 +53,8 @@ class FundReport:
     min_usd: float
     end_usd: float
     exhausted_at: str | None
+    min_equity_usd: float | None = None
+    """The fund's lowest equity (cash and its taken-over positions at the mark) at a step."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,9 @@ class AdlReport:
     max_second_share: float | None = None
     """The largest share of the run's ADL notional that fell in one second."""
     symbols: dict[str, float] = dataclasses.field(default_factory=dict)
+    research: dict | None = None
+    """ADL as the research measures it (``engine/adl_research.py``): profit taken, needed budget
+    (when a no-ADL pass was made), overshoot, concentration, per wave."""
     """ADL notional (USD) by symbol, for the symbols that saw any."""
 
 

@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="SAVE", help="continue a save to the end (or --until)")
     run.add_argument("--record", metavar="PATH",
                      help="also write a replay (commands and per-minute checksums)")
+    run.add_argument("--adl-needed", action="store_true",
+                     help="also run the no-ADL pass (twice the time) so that adl.research has "
+                          "the budget ADL needed and its overshoot")
     run.add_argument("--allow-outside-base", action="store_true", help=_OUTSIDE_BASE_HELP)
     cli_saves.add_saves_option(run)
     check = sub.add_parser("check", help="validate level files")
@@ -239,6 +242,9 @@ def cmd_run(args) -> int:
     else:
         _run_with_progress(run, args.until)
     _write_outputs(args, run)
+    if getattr(args, "adl_needed", False):
+        from engine.adl_research import measure_needed
+        measure_needed(run)
     summary = run.summary()
     if args.json:
         print(json.dumps(summary))

@@ -38,6 +38,14 @@ def print_summary(s: dict, console: Console | None = None) -> None:
                   f"{_usd(depth['min_usd'])} at {depth['min_at']}")
     facts.add_row("ADL", f"{adl['count']:,} fills, {_usd(adl['notional_usd'])}, "
                   f"{adl['accounts']:,} accounts, first at {adl['first_at'] or '—'}")
+    research = adl.get("research")
+    if research and research["accounts_hit"]:
+        needed = "" if research["needed_usd"] is None else \
+            (f"; needed {_usd(research['needed_usd'])}, overshoot "
+             f"{_usd(research['overshoot_usd'])}")
+        facts.add_row("ADL haircuts", f"{_usd(research['taken_usd'])} of profit taken{needed}; "
+                      f"largest account {research['max_share'] * 100:.1f}%, "
+                      f"{len(research['waves'])} wave(s)")
     change = "" if oi["change_pct"] is None else f" ({oi['change_pct']:+.1f}%)"
     facts.add_row("open interest", f"{_usd(oi['start_usd'])} → {_usd(oi['end_usd'])}{change}")
     facts.add_row("crowd long share at start", f"{s['long_share_start'] * 100:.1f}%")

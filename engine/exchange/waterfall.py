@@ -412,9 +412,13 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
             x = min(x, _carry(ex, c, s, price, loss_per_lot))
             if not x:
                 continue
+        q_c = acc.q[s, c]
+        pnl = (q_c * mark * unit - acc.c[s, c]) * x // abs(q_c)
+        pool_equity = ex.pools.pool(c, s if acc.isov[s, c] else None)[0]
+        leverage = abs(q_c) * mark * unit / pool_equity if pool_equity > 0 else 0.0
         acc.transfer(a, c, s, sign * x, price, unit)
         ex.journal.emit(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
-                                float(scores[i]), ex.adl_policy.value))
+                                float(scores[i]), ex.adl_policy.value, mark, pnl, leverage))
         if c in ex.ledger.reduce_only:
             ex.ledger.trim_reduce_only(c, s)
         need -= x

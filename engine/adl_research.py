@@ -1,0 +1,177 @@
+"""ADL measured the way the research measures it (Chitra, "Autodeleveraging: Impossibilities and
+Optimization", arXiv 2512.01112, and "Autodeleveraging as Online Learning", arXiv 2602.15182):
+ADL haircuts the *profit* of winning traders — their unrealized PnL on the positions it closes,
+not their collateral — to cover a shortfall, and a policy is judged by how much it takes beyond
+what was needed, and how it spreads it.
+
+Per run and per wave (a wave: ADL fills no more than ``WAVE_GAP`` seconds apart):
+
+* ``taken_usd`` — Σ over ADL fills of the counterparty's unrealized PnL at the mark on the lots
+  closed (its profit taken away; a loss counts as zero);
+* ``taken_vs_mark_usd`` — what the closes cost the counterparties against the mark (|mark −
+  price| × lots): the part of the shortfall paid at a bankruptcy price; about zero where ADL
+  closes at the mark (OKX, Hyperliquid);
+* ``needed_usd`` — the budget that was needed: what the insurance funds lose beyond their own
+  budget in the same run with funds large enough that ADL never fires (``needed_budget``); per
+  run only, and only when that pass was made;
+* ``overshoot_usd`` — taken − needed;
+* ``max_share`` — the largest single account's haircut ÷ the total; ``hhi`` — Σ share² over the
+  accounts hit (1 = one account took it all); ``gini`` — of the haircuts over the accounts hit;
+* ``accounts_hit``, ``profitable_share`` (hit while in profit on the closed lots),
+  ``median_leverage`` (their positions' effective leverage just before the close),
+  ``reopened_1m`` (accounts whose position was closed entirely and that hold one in the same
+  contract again within 60 s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .units import MONEY_PER_USD
+
+WAVE_GAP = 60
+"""Seconds without an ADL fill that end a wave."""
+
+REOPEN_WINDOW = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Haircut:
+    """One ADL fill as the research sees it (money units)."""
+    t: int
+    symbol: int
+    account: int
+    lots: int
+    pnl: int
+    vs_mark: int
+    leverage: float
+    closed_all: bool
+
+
+def concentration(amounts: list[int]) -> tuple[float, float, float]:
+    """(largest share, Herfindahl–Hirschman index, Gini coefficient) of non-negative amounts
+    (per account); (0, 0, 0) when they add up to nothing."""
+    x = np.asarray(amounts, dtype=np.float64)
+    total = float(x.sum())
+    if total <= 0:
+        return 0.0, 0.0, 0.0
+    share = x / total
+    s = np.sort(x)
+    n = len(s)
+    gini = float((2 * np.arange(1, n + 1) - n - 1) @ s / (n * total)) if n > 1 else 0.0
+    return float(share.max()), float((share ** 2).sum()), gini
+
+
+class AdlLedger:
+    """Collects the haircuts of a run (``add`` per ``AdlFill``) and watches re-opens (``step``
+    after every step)."""
+
+    def __init__(self) -> None:
+        self.cuts: list[Haircut] = []
+        self.watch: dict[tuple[int, int], int] = {}
+        """(account, symbol) closed entirely by ADL → when."""
+        self.reopened: set[int] = set()
+
+    def add(self, e, t: int, s: int, unit: int, left: int) -> None:
+        """An ``AdlFill`` ``e`` in symbol s at time t; ``left``: the counterparty's lots after."""
+        vs_mark = abs(e.mark - e.price) * e.qty * unit if e.mark else 0
+        self.cuts.append(Haircut(t, s, e.counterparty, e.qty, e.pnl, vs_mark, e.leverage,
+                                 left == 0))
+        if left == 0:
+            self.watch[(e.counterparty, s)] = t
+
+    def step(self, qty: np.ndarray, t: int) -> None:
+        """Re-opens within ``REOPEN_WINDOW`` of a full close (``qty``: the [symbols, accounts]
+        position array)."""
+        if not self.watch:
+            return
+        for (a, s), at in list(self.watch.items()):
+            if t - at > REOPEN_WINDOW:
+                del self.watch[(a, s)]
+            elif t > at and qty[s, a] != 0:
+                self.reopened.add(a)
+                del self.watch[(a, s)]
+
+    def measure(self, needed: int | None = None) -> dict:
+        """The run's figures (USD), its waves, and — given ``needed`` (money units) — the
+        overshoot."""
+        out = _figures(self.cuts)
+        out["reopened_1m"] = len(self.reopened)
+        out["needed_usd"] = None if needed is None else round(needed / MONEY_PER_USD, 2)
+        out["overshoot_usd"] = None if needed is None else \
+            round((sum(max(0, c.pnl) for c in self.cuts) - needed) / MONEY_PER_USD, 2)
+        out["waves"] = [{"start": w[0].t, "end": w[-1].t, "fills": len(w), **_figures(w)}
+                        for w in _waves(self.cuts)]
+        return out
+
+
+def _waves(cuts: list[Haircut]) -> list[list[Haircut]]:
+    waves: list[list[Haircut]] = []
+    for c in cuts:
+        if waves and c.t - waves[-1][-1].t <= WAVE_GAP:
+            waves[-1].append(c)
+        else:
+            waves.append([c])
+    return waves
+
+
+def _figures(cuts: list[Haircut]) -> dict:
+    per_account: dict[int, int] = {}
+    lev: dict[int, float] = {}
+    profitable: set[int] = set()
+    for c in cuts:
+        per_account[c.account] = per_account.get(c.account, 0) + max(0, c.pnl)
+        lev.setdefault(c.account, c.leverage)
+        if c.pnl > 0:
+            profitable.add(c.account)
+    top, hhi, gini = concentration(list(per_account.values()))
+    hit = len(per_account)
+    return {"taken_usd": round(sum(max(0, c.pnl) for c in cuts) / MONEY_PER_USD, 2),
+            "taken_vs_mark_usd": round(sum(c.vs_mark for c in cuts) / MONEY_PER_USD, 2),
+            "max_share": round(top, 6), "hhi": round(hhi, 6), "gini": round(gini, 6),
+            "accounts_hit": hit,
+            "profitable_share": round(len(profitable) / hit, 6) if hit else None,
+            "median_leverage": round(float(np.median(list(lev.values()))), 4) if hit else None}
+
+
+def needed_budget(fund_start: list[int], fund_min_equity: list[int], budgets: list[int]) -> int:
+    """What the funds of a no-ADL pass lost beyond the real funds' budgets (money units): per fund,
+    max(0, its start − its lowest equity − the real fund's budget), summed."""
+    return sum(max(0, start - low - budget)
+               for start, low, budget in zip(fund_start, fund_min_equity, budgets, strict=True))
+
+
+NO_ADL = ("exchange.fund_multiplier=1000", "exchange.takeover_stress_pct=0",
+          "exchange.adl_drawdown_pct=0", "exchange.adl_breaker_usd_per_min=0")
+"""The no-ADL pass: funds 1,000 times as large and every route to ADL before they run out off."""
+
+POLICY_KEYS = ("exchange.adl_policy", "exchange.adl_lights", "exchange.adl_price")
+"""Settings that only change what ADL does: the no-ADL pass is the same whatever they are."""
+
+
+def no_adl_pass(level, seed: int) -> tuple[list[int], list[int], int]:
+    """Run ``level`` (a loaded ``Level``) on ``seed`` with ``NO_ADL``: each fund's start and
+    lowest equity (money units) and the ADL fills that still happened (0 unless the funds, 1,000
+    times as large, still ran out: then the budget it gives is a lower bound)."""
+    from .crash import CrashRun
+    from .level import with_overrides
+    run = CrashRun(with_overrides(level, list(NO_ADL)), seed=seed)
+    run.run()
+    rec = run.recorder
+    return list(rec.fund_start), list(rec.fund_min_equity), rec.adl_count
+
+
+def measure_needed(run, passed: tuple[list[int], list[int], int] | None = None) -> int:
+    """Give ``run`` (a finished or running ``CrashRun``) the budget ADL needed, from a no-ADL pass
+    of its level and seed (``passed``: one already made, e.g. shared by ADL-policy variants), so
+    that its report's ``adl.research`` has ``needed_usd`` and ``overshoot_usd``. Returns the
+    needed budget (money units)."""
+    start, low, fills = passed if passed is not None else no_adl_pass(run.level, run.seed)
+    real = run.recorder
+    floor = run.sim.exchange.funds.floor
+    needed = needed_budget(start, low, [s - floor for s in real.fund_start])
+    real.needed = needed
+    real.needed_lower_bound = fills > 0
+    return needed
