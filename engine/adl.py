@@ -52,6 +52,25 @@ class AdlPolicy(enum.StrEnum):
     DRIFT = "drift"
     """Drift: no queue; the loss is spread pro rata over open interest (score = notional)."""
 
+    # Benchmarks beside the venues' (the ADL research's transparent allocations, issue 16):
+    PRO_RATA = "pro_rata"
+    """Every opposite position closes the same share of its contracts (as ``drift``)."""
+
+    PRO_RATA_PROFIT = "pro_rata_profit"
+    """Lots closed in proportion to each position's unrealized profit (none from a loser while a
+    winner has lots left)."""
+
+    CAPPED_PRO_RATA = "capped_pro_rata"
+    """Pro rata by profit, but no position gives more than half its contracts in one ADL while
+    others have room (``CAP_SHARE``); what is left then goes pro rata by contracts."""
+
+    OPTIMAL = "optimal"
+    """The least profit taken: lots are closed from the positions with the least unrealized profit
+    per lot first. For one ADL of ``n`` lots this is the exact optimum of the linear program
+    "minimise Σ profit per lot × lots taken, Σ lots = n, 0 ≤ lots ≤ position" (a fractional
+    knapsack: the greedy order is optimal), so no other policy takes less profit on the same
+    state (``tests/engine/test_adl_benchmarks.py``)."""
+
     @classmethod
     def parse(cls, text: str) -> AdlPolicy:
         """The policy named ``text`` (exact, lower case), or ``InvalidInput`` listing the names."""
@@ -101,7 +120,9 @@ def adl_scores(
       (mark / entry), shorts ``entry_notional / notional × lev`` (entry / mark).
     - DYDX: ``-(place in the walk)``: the walk visits accounts in ascending id from the first id
       ``≥ walk_start``, wrapping around; the start scores 0, the next -1, ...
-    - DRIFT: ``notional`` (the share of the loss grows with size; see ``pro_rata``).
+    - DRIFT, PRO_RATA: ``notional`` (the share of the loss grows with size; see ``pro_rata``).
+    - PRO_RATA_PROFIT, CAPPED_PRO_RATA: ``max(0, uPnL)`` (the share grows with profit).
+    - OPTIMAL: ``-(uPnL / |qty|)``: the least profit per lot first.
     """
     policy = policy if isinstance(policy, AdlPolicy) else AdlPolicy.parse(policy)
     cols = _position_columns(
@@ -112,7 +133,9 @@ def adl_scores(
     return _SCORERS[policy](cols, walk_start)
 
 
-SIDE_FREE = frozenset({AdlPolicy.ARTICLE, AdlPolicy.BITMEX, AdlPolicy.BINANCE, AdlPolicy.DRIFT})
+SIDE_FREE = frozenset({AdlPolicy.ARTICLE, AdlPolicy.BITMEX, AdlPolicy.BINANCE, AdlPolicy.DRIFT,
+                       AdlPolicy.PRO_RATA, AdlPolicy.PRO_RATA_PROFIT, AdlPolicy.CAPPED_PRO_RATA,
+                       AdlPolicy.OPTIMAL})
 """Policies whose score of a position does not depend on the other positions or its side: one
 call can score both sides of a symbol at once (``scores_both_sides``)."""
 
@@ -237,6 +260,16 @@ def _drift_scores(c: dict[str, np.ndarray], _walk_start: int) -> np.ndarray:
     return c["notional"].astype(np.float64)
 
 
+def _profit_scores(c: dict[str, np.ndarray], _walk_start: int) -> np.ndarray:
+    """``max(0, uPnL)``: a bigger profit takes a bigger share."""
+    return np.maximum(c["upnl"], 0).astype(np.float64)
+
+
+def _optimal_scores(c: dict[str, np.ndarray], _walk_start: int) -> np.ndarray:
+    """``-(uPnL / |qty|)``: the least profit per lot first."""
+    return -(c["upnl"] / np.abs(c["qty"]))
+
+
 _SCORERS = {
     AdlPolicy.ARTICLE: _article_scores,
     AdlPolicy.BITMEX: _bitmex_scores,
@@ -244,7 +277,18 @@ _SCORERS = {
     AdlPolicy.HYPERLIQUID: _hyperliquid_scores,
     AdlPolicy.DYDX: _dydx_scores,
     AdlPolicy.DRIFT: _drift_scores,
+    AdlPolicy.PRO_RATA: _drift_scores,
+    AdlPolicy.PRO_RATA_PROFIT: _profit_scores,
+    AdlPolicy.CAPPED_PRO_RATA: _profit_scores,
+    AdlPolicy.OPTIMAL: _optimal_scores,
 }
+
+PRO_RATA_POLICIES = frozenset({AdlPolicy.DRIFT, AdlPolicy.PRO_RATA, AdlPolicy.PRO_RATA_PROFIT,
+                               AdlPolicy.CAPPED_PRO_RATA})
+"""Policies that split an ADL over many positions at once instead of walking a queue."""
+
+CAP_SHARE = (1, 2)
+"""``capped_pro_rata``: the most of a position's contracts one ADL takes while others have room."""
 
 
 # ---------------------------------------------------------------------------- queue and lights
@@ -379,3 +423,40 @@ def pro_rata(sizes: np.ndarray, total: int) -> np.ndarray:
         # A stable sort keeps equal remainders in index order: ties go to the lower index.
         shares[np.argsort(-remainders, kind="stable")[:left]] += 1
     return shares
+
+
+def allocate(weights: np.ndarray, caps: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` lots in proportion to ``weights`` (≥ 0), none above its ``caps`` (≥ 0),
+    in exact integers: shares are floored, the capped are taken out and the rest shared again;
+    single lots left over go to the largest weights with room (ties to the lower index). When
+    every positive weight is capped, the rest goes pro rata over the room left (``pro_rata``).
+    Requires ``total ≤ Σ caps``."""
+    w = [max(0, int(x)) for x in np.asarray(weights).tolist()]
+    cap = [max(0, int(x)) for x in np.asarray(caps).tolist()]
+    total = int(total)
+    if not 0 <= total <= sum(cap):
+        raise InvalidInput(f"allocate total must be in 0..{sum(cap)} (the sum of caps), "
+                           f"got {total}")
+    shares = [0] * len(w)
+    left = total
+    active = [i for i in range(len(w)) if w[i] > 0 and cap[i] > 0]
+    while left and active:
+        weight = sum(w[i] for i in active)
+        gave = 0
+        for i in active:
+            x = min(left * w[i] // weight, cap[i] - shares[i])
+            shares[i] += x
+            gave += x
+        left -= gave
+        if left and not gave:  # fewer lots than it takes to give each a whole one
+            for i in sorted(active, key=lambda i: (-w[i], i)):
+                if left and shares[i] < cap[i]:
+                    shares[i] += 1
+                    left -= 1
+        active = [i for i in active if shares[i] < cap[i]]
+    out = np.asarray(shares, dtype=np.int64)
+    if left:
+        room = np.asarray(cap, dtype=np.int64) - out
+        open_ = np.flatnonzero(room > 0)
+        out[open_] += pro_rata(room[open_], left)
+    return out

@@ -51,7 +51,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from ..adl import AdlPolicy, adl_order, pro_rata
+from ..adl import (CAP_SHARE, PRO_RATA_POLICIES, AdlPolicy, adl_order, allocate,
+                   pro_rata)
 from ..events import (AdlFill, InsuranceFundChange, InsuranceTakeover, LiquidationFill,
                       LiquidationFinished, LiquidationStarted, LossSocialized)
 from ..margin import Valuation, bankruptcy_price, share_equity, value_all
@@ -388,6 +389,27 @@ def _carry(ex: Exchange, c: int, s: int, price: int, loss_per_lot: int) -> int:
     return lots
 
 
+def _shares(policy: AdlPolicy, sizes: np.ndarray, scores: np.ndarray, need: int) -> np.ndarray:
+    """Lots each opposite position gives up under a pro-rata policy (``PRO_RATA_POLICIES``):
+    by contracts (Drift, ``pro_rata``), by profit (the score: ``max(0, uPnL)``), or by profit
+    with each position capped at ``CAP_SHARE`` of its contracts, the rest then by contracts."""
+    total = min(need, int(sizes.sum()))
+    if policy in (AdlPolicy.DRIFT, AdlPolicy.PRO_RATA):
+        return pro_rata(sizes, total)
+    weights = scores.astype(np.int64)
+    if policy is AdlPolicy.PRO_RATA_PROFIT:
+        return allocate(weights, sizes, total)
+    num, den = CAP_SHARE
+    caps = -(-sizes * num // den)
+    first = allocate(weights, caps, min(total, int(caps.sum())))
+    rest = total - int(first.sum())
+    if rest:
+        room = sizes - first
+        open_ = np.flatnonzero(room > 0)
+        first[open_] += pro_rata(room[open_], rest)
+    return first
+
+
 def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
           checked: bool = True) -> int:
     if idx.size == 0 or not lots:
@@ -398,9 +420,8 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
     loss_per_lot = sign * (price - mark) * unit  # > 0: each lot costs its taker
     scores = position_scores(ex, s, idx, walk_start(ex))
     need = abs(lots)
-    if ex.adl_policy is AdlPolicy.DRIFT:
-        sizes = np.abs(acc.qty[s, idx])
-        take = pro_rata(sizes, min(need, int(sizes.sum())))
+    if ex.adl_policy in PRO_RATA_POLICIES:
+        take = _shares(ex.adl_policy, np.abs(acc.qty[s, idx]), scores, need)
         queue: list[tuple[int, int | None]] = [
             (i, int(x)) for i, x in enumerate(take.tolist()) if x]
     else:

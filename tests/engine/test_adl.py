@@ -290,8 +290,12 @@ def test_rank_is_the_place_in_the_order(side: tuple[np.ndarray, np.ndarray]) -> 
 
 def literal_score(policy: AdlPolicy, p: Pos) -> float:
     """The brief's formulas, one position at a time, in plain floats."""
-    if policy is AdlPolicy.DRIFT:
+    if policy in (AdlPolicy.DRIFT, AdlPolicy.PRO_RATA):
         return float(p.notional * M)
+    if policy in (AdlPolicy.PRO_RATA_PROFIT, AdlPolicy.CAPPED_PRO_RATA):
+        return float(max(0, p.upnl) * M)
+    if policy is AdlPolicy.OPTIMAL:
+        return -(p.upnl * M) / abs(p.qty)
     if policy is AdlPolicy.BINANCE:
         ratio = p.maint / p.equity if p.equity > 0 else 0.0
         return max(0, p.upnl) / max(1, p.wallet) * ratio

@@ -36,7 +36,8 @@ from engine import CrashfloorError, Exchange, Instrument
 
 from . import invariants
 
-POLICIES = ["article", "bitmex", "binance", "hyperliquid", "dydx", "drift"]
+POLICIES = ["article", "bitmex", "binance", "hyperliquid", "dydx", "drift", "pro_rata",
+            "pro_rata_profit", "capped_pro_rata", "optimal"]
 EPISODES = 10
 OPS_PER_EPISODE = 2_000
 """10 × 2,000 = 20,000 operations per policy (settles not counted)."""
