@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="skip the floor's redraw-rate and key-latency measurement")
     cli_workshop.register(sub)
     cli_saves.register(sub)
+    from game.sweep import cli as cli_sweep
+    cli_sweep.register(sub)
     return p
 
 

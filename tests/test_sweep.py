@@ -1,0 +1,124 @@
+"""Policy sweeps (``crashfloor sweep``, ``game/sweep``): the same rows on a process pool and on
+a Dask cluster, resuming after an interruption, refusing rows that would not compare, the
+summary's statistics by hand, and the command end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.compare import Variant
+from engine.errors import InvalidInput
+from game.sweep import SweepStore, sweep
+from game.sweep.summary import summarize
+
+from .conftest import MINI_LEVEL
+
+VARIANT = [Variant.parse("optimal:exchange.adl_policy=optimal")]
+SEEDS = [1, 2, 3, 4]
+
+
+def _sorted(rows):
+    return sorted(rows, key=lambda r: (r["variant"], r["seed"]))
+
+
+@pytest.fixture(scope="module")
+def pool_rows(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pool")
+    result = sweep(MINI_LEVEL, VARIANT, SEEDS, folder, workers=2)
+    assert (result.ran, result.skipped, result.interrupted) == (8, 0, False)
+    return _sorted(SweepStore(folder).rows())
+
+
+def test_a_sweep_writes_one_row_per_variant_and_seed(pool_rows):
+    assert [(r["variant"], r["seed"]) for r in pool_rows] == \
+        [("baseline", s) for s in SEEDS] + [("optimal", s) for s in SEEDS]
+    for r in pool_rows:
+        assert r["level"] == "mini_crash" and len(r["level_sha256"]) == 64
+        assert r["adl_needed_usd"] is not None and r["adl_overshoot_usd"] == pytest.approx(
+            r["adl_taken_usd"] - r["adl_needed_usd"], abs=0.02)
+    # the no-ADL pass does not depend on the ADL policy: both variants needed the same
+    by_seed = {}
+    for r in pool_rows:
+        by_seed.setdefault(r["seed"], set()).add(r["adl_needed_usd"])
+    assert all(len(v) == 1 for v in by_seed.values())
+
+
+def test_a_dask_local_cluster_gives_the_same_rows(pool_rows, tmp_path):
+    pytest.importorskip("distributed")
+    result = sweep(MINI_LEVEL, VARIANT, SEEDS, tmp_path, workers=2, cluster="local")
+    assert result.ran == 8
+    assert _sorted(SweepStore(tmp_path).rows()) == pool_rows
+
+
+def test_an_interrupted_sweep_resumes_without_running_again(pool_rows, tmp_path):
+    """ctrl-c after three runs (one part per run here): three rows are kept; the same sweep
+    again runs the other five only, and the folder then holds what an uninterrupted one does."""
+    def stop(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+    first = sweep(MINI_LEVEL, VARIANT, SEEDS, tmp_path, workers=1, progress=stop, flush_every=1)
+    assert first.interrupted and first.ran == 3
+    assert len(SweepStore(tmp_path).rows()) == 3
+    second = sweep(MINI_LEVEL, VARIANT, SEEDS, tmp_path, workers=2)
+    assert (second.ran, second.skipped, second.interrupted) == (5, 3, False)
+    assert _sorted(SweepStore(tmp_path).rows()) == pool_rows
+    more = sweep(MINI_LEVEL, VARIANT, [*SEEDS, 5], tmp_path, workers=1)
+    assert (more.ran, more.skipped) == (2, 8)
+
+
+def test_rows_that_would_not_compare_are_refused(tmp_path):
+    sweep(MINI_LEVEL, VARIANT, [1], tmp_path, workers=1, needed=False)
+    with pytest.raises(InvalidInput, match="variant 'optimal' was"):
+        sweep(MINI_LEVEL, [Variant.parse("optimal:exchange.adl_policy=bitmex")], [1], tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["engine_build"] = "0" * 16
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InvalidInput, match="another engine build"):
+        sweep(MINI_LEVEL, VARIANT, [2], tmp_path)
+
+
+def _row(variant, seed, value):
+    return {"level": "x", "variant": variant, "seed": seed, "overrides": "[]",
+            **{k: None for k in ("liquidated_usd",)}, "adl_overshoot_usd": value}
+
+
+def test_the_summary_by_hand():
+    """Baseline overshoots 10, 20, 30, 40; the variant 4, 14, 24, 54 on the same seeds: means 25
+    and 24, paired differences −6, −6, −6, +14 (mean −1); the worst seed of the variant is 4."""
+    from game.sweep import summary as sm
+    rows = [_row("baseline", s, v) for s, v in zip(SEEDS, [10, 20, 30, 40], strict=True)] + \
+           [_row("v", s, v) for s, v in zip(SEEDS, [4, 14, 24, 54], strict=True)]
+    for r in rows:
+        for key in sm.METRIC_COLUMNS:
+            r.setdefault(key, None)
+    out = summarize(rows)
+    dist = out["metrics"]["adl_overshoot_usd"]["baseline"]["dist"]
+    assert (dist["n"], dist["mean"], dist["p50"]) == (4, 25.0, 25.0)
+    paired = out["metrics"]["adl_overshoot_usd"]["v"]["vs_baseline"]
+    assert paired["n"] == 4 and paired["mean"] == -1.0
+    assert -6.0 <= paired["ci95"][0] <= -1.0 <= paired["ci95"][1] <= 14.0
+    assert summarize(rows)["metrics"]["adl_overshoot_usd"]["v"]["vs_baseline"] == paired
+    assert [w["seed"] for w in out["worst"]["v"]] == [4, 3, 2]
+    assert out["worst"]["v"][0]["replay"] == "crashfloor run x --seed 4 --adl-needed --json"
+
+
+def test_the_sweep_command_end_to_end(tmp_path):
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "game.cli", "sweep", str(MINI_LEVEL), "--variant",
+           "optimal:exchange.adl_policy=optimal", "--seeds", "1-2", "--out", str(out),
+           "--workers", "2", "--report", str(tmp_path / "r.html"), "--csv",
+           str(tmp_path / "rows.csv"), "--json", str(tmp_path / "s.json")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "ADL overshoot" in done.stdout and "4 runs in" in done.stdout
+    html = (tmp_path / "r.html").read_text()
+    assert html.count("<svg") >= 5 and "<script" not in html and "replay" in html
+    lines = (tmp_path / "rows.csv").read_text().splitlines()
+    assert lines[0].startswith("level,level_sha256,engine_build,variant") and len(lines) == 5
+    assert json.loads((tmp_path / "s.json").read_text())["variants"] == ["baseline", "optimal"]
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "0 runs in" in again.stdout and "4 already in" in again.stdout
