@@ -122,3 +122,12 @@ def test_the_sweep_command_end_to_end(tmp_path):
     assert json.loads((tmp_path / "s.json").read_text())["variants"] == ["baseline", "optimal"]
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "0 runs in" in again.stdout and "4 already in" in again.stdout
+    report = subprocess.run([sys.executable, "-m", "game.cli", "sweep-report", str(out), "--json",
+                             str(tmp_path / "again.json")], capture_output=True, text=True,
+                            timeout=120)
+    assert report.returncode == 0 and "4 runs in" in report.stdout
+    assert json.loads((tmp_path / "again.json").read_text()) == \
+        json.loads((tmp_path / "s.json").read_text())
+    empty = subprocess.run([sys.executable, "-m", "game.cli", "sweep-report", str(tmp_path)],
+                           capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and "no sweep here" in empty.stderr

@@ -35,6 +35,41 @@ def register(sub) -> None:
     sw.add_argument("--json", type=Path, metavar="FILE", help="write the summary as JSON")
     sw.set_defaults(handler=cmd_sweep)
 
+    rep = sub.add_parser("sweep-report", help="summarise a sweep folder's rows (no runs): the "
+                         "table, and --report/--csv/--json")
+    rep.add_argument("out", type=Path, help="the sweep's folder")
+    rep.add_argument("--report", type=Path, metavar="FILE.html")
+    rep.add_argument("--csv", type=Path, metavar="FILE")
+    rep.add_argument("--json", type=Path, metavar="FILE")
+    rep.set_defaults(handler=cmd_sweep_report)
+
+
+def cmd_sweep_report(args) -> int:
+    from .store import SweepStore
+    from .summary import summarize
+    store = SweepStore(args.out)
+    manifest = store.manifest()
+    if manifest is None:
+        raise InvalidInput(f"{args.out}: no sweep here (no manifest.json)")
+    rows = store.rows()
+    if not rows:
+        raise InvalidInput(f"{args.out}: the sweep has no finished runs yet")
+    summary = summarize(rows)
+    print_summary(summary, f"{len(rows)} runs in {args.out} (engine build "
+                           f"{manifest['engine_build']})")
+    _outputs(args, summary, rows, f"crashfloor sweep-report {args.out}")
+    return 0
+
+
+def _outputs(args, summary: dict, rows: list[dict], command: str) -> None:
+    if args.report:
+        from .report import html_report
+        _write(args.report, html_report(summary, command))
+    if args.csv:
+        _write(args.csv, rows_csv(rows))
+    if args.json:
+        _write(args.json, json.dumps(summary, indent=1))
+
 
 def cmd_sweep(args) -> int:
     from engine.compare import Variant, parse_seeds
@@ -65,14 +100,7 @@ def cmd_sweep(args) -> int:
         print(f"crashfloor: stopped; {len(rows)} finished runs are kept in {args.out}: the same "
               f"command goes on from there", file=sys.stderr)
     print_summary(summary, note)
-    command = "crashfloor " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0] else ""
-    if args.report:
-        from .report import html_report
-        _write(args.report, html_report(summary, command))
-    if args.csv:
-        _write(args.csv, rows_csv(rows))
-    if args.json:
-        _write(args.json, json.dumps(summary, indent=1))
+    _outputs(args, summary, rows, "crashfloor " + " ".join(sys.argv[1:]))
     return 130 if result.interrupted else 0
 
 
