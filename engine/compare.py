@@ -211,6 +211,12 @@ def compare(level_path: str | Path, variants: list[Variant], seeds: list[int],
                 results[futures[future]] = future.result()
                 if progress:
                     progress(done + 1, len(jobs))
+    return table_of(level_path, full, seeds, results)
+
+
+def table_of(level_path: str, full: list[Variant], seeds: list[int],
+             results: dict[tuple[str, int], dict]) -> CompareTable:
+    """The table of every (variant name, seed) run's ``metrics_of`` figures."""
     first = results[(BASELINE, seeds[0])]
     keys = [(key, label) for key, label, _ in METRICS] + \
         [(k, f"max drawdown {k.split('_')[2]} %") for k in first if k.startswith("max_drawdown_")]

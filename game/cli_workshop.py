@@ -49,7 +49,7 @@ def register(sub) -> None:
 
 # --- compare ----------------------------------------------------------------------------------
 def cmd_compare(args) -> int:
-    from engine.compare import Variant, compare, parse_seeds
+    from engine.compare import Variant, parse_seeds
     from game.cli import LEVELS_DIR as levels
     from engine.level import find_level
     path = find_level(args.level, levels)
@@ -58,10 +58,8 @@ def cmd_compare(args) -> int:
     if args.workers is not None and not 1 <= args.workers <= 64:
         raise InvalidInput(f"--workers must be 1..64, got {args.workers}")
     quiet = args.json or args.csv or not sys.stderr.isatty()
-    if quiet:
-        table = compare(path, variants, seeds, args.workers)
-    else:
-        table = _with_progress(path, variants, seeds, args.workers)
+    table = _small_sweep(path, variants, seeds, args.workers, None if quiet else _bar(
+        (len(variants) + 1) * len(seeds)))
     if args.json:
         print(json.dumps(table.to_json()))
     elif args.csv:
@@ -71,16 +69,44 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def _with_progress(path, variants, seeds, workers):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-        TimeElapsedColumn
-    from engine.compare import compare
-    with Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("runs", total=(len(variants) + 1) * len(seeds))
-        return compare(path, variants, seeds, workers,
-                       progress=lambda done, total: bar.update(task, completed=done))
+def _small_sweep(path, variants, seeds, workers, bar):
+    """compare is a small sweep: the same runner (``game.sweep``), no folder, no no-ADL pass;
+    the table of ``engine.compare``."""
+    from engine.compare import table_of
+    from game.sweep import sweep
+    from game.sweep.rows import metrics_of_row
+    if bar is None:
+        result = sweep(path, variants, seeds, None, workers=workers, needed=False)
+    else:
+        with bar as (progress, update):
+            result = sweep(path, variants, seeds, None, workers=workers, needed=False,
+                           progress=update)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    results = {(r["variant"], r["seed"]): metrics_of_row(r) for r in result.rows}
+    return table_of(str(path), result.variants, seeds, results)
+
+
+class _bar:
+    """A rich progress bar on stderr for ``total`` runs (a context manager giving the bar and
+    its update function)."""
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def __enter__(self):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn)
+        self.progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True),
+                                 transient=True)
+        self.progress.__enter__()
+        task = self.progress.add_task("runs", total=self.total)
+        return self.progress, lambda done, total: self.progress.update(task, completed=done)
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
 
 
 def _fmt(key: str, value: float) -> str:

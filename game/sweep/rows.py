@@ -82,8 +82,18 @@ def row_of(summary: dict, identity: dict, overrides: tuple[str, ...], seed: int)
     waves = research.get("waves", [])
     row["adl_waves"] = float(len(waves))
     row["adl_waves_json"] = json.dumps(waves, sort_keys=True)
-    row["symbols_json"] = json.dumps(drawdowns, sort_keys=True)
+    row["symbols_json"] = json.dumps(drawdowns)  # the level's symbol order
     return {name: row.get(name) for name, _ in COLUMNS}
+
+
+def metrics_of_row(row: dict) -> dict:
+    """A row's figures as ``engine.compare.metrics_of`` gives them (``crashfloor compare``)."""
+    from engine.compare import METRICS
+    out = {key: row[key] for key, _, _ in METRICS}
+    for symbol, value in json.loads(row["symbols_json"]).items():
+        out[f"max_drawdown_{symbol}_pct"] = value
+    out["checksum"] = row["checksum"]
+    return out
 
 
 def _num(value) -> float | None:

@@ -33,7 +33,7 @@ from .store import SweepStore
 
 @dataclass
 class SweepResult:
-    folder: Path
+    folder: Path | None
     ran: int
     """Runs made by this call (finished runs already in the folder are not run again)."""
     skipped: int
@@ -41,6 +41,8 @@ class SweepResult:
     seconds: float
     variants: list[Variant] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    """This call's rows, when it kept no folder (``out=None``: ``crashfloor compare``)."""
 
     @property
     def runs_per_second(self) -> float:
@@ -53,12 +55,13 @@ def pass_key(overrides: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def sweep(level_path: str | Path, variants: list[Variant], seeds: Iterable[int],
-          out: str | Path, *, sets: Iterable[str] = (), workers: int | None = None,
+          out: str | Path | None, *, sets: Iterable[str] = (), workers: int | None = None,
           cluster: str | None = None, needed: bool = True,
           progress: Callable[[int, int], None] | None = None,
           flush_every: int = 16) -> SweepResult:
     """Run the baseline and ``variants`` on ``seeds`` into folder ``out``; ``sets``: overrides
-    applied to every variant first; ``progress(done, total)`` after each run."""
+    applied to every variant first; ``progress(done, total)`` after each run. With ``out=None``
+    nothing is written: the rows come back in ``SweepResult.rows`` (a small sweep: compare)."""
     level_path = str(level_path)
     seeds = list(seeds)
     if not seeds:
@@ -71,10 +74,12 @@ def sweep(level_path: str | Path, variants: list[Variant], seeds: Iterable[int],
         load_level(level_path, list(sets))  # a bad --set is reported before anything runs
     level = load_level(level_path)
     identity = {"level": level.name, "level_sha256": level.sha256, "engine_build": engine_build()}
-    store = SweepStore(out)
-    store.open(level.name, level.sha256, identity["engine_build"],
-               {v.name: list(v.overrides) for v in full})
-    done = store.done()
+    store = None if out is None else SweepStore(out)
+    if store is not None:
+        store.open(level.name, level.sha256, identity["engine_build"],
+                   {v.name: list(v.overrides) for v in full})
+    done = store.done() if store is not None else set()
+    kept: list[dict] = []
     jobs = [(v, seed) for v in full for seed in seeds if (v.name, seed) not in done]
     start = time.perf_counter()
     buffer: list[dict] = []
@@ -85,7 +90,9 @@ def sweep(level_path: str | Path, variants: list[Variant], seeds: Iterable[int],
         for row in runner(level_path, identity, jobs, needed, workers, cluster):
             buffer.append(row)
             ran += 1
-            if len(buffer) >= flush_every:
+            if store is None:
+                kept.append(row)
+            elif len(buffer) >= flush_every:
                 store.append(buffer)
                 buffer = []
             if progress is not None:
@@ -93,9 +100,11 @@ def sweep(level_path: str | Path, variants: list[Variant], seeds: Iterable[int],
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        store.append(buffer)
-    return SweepResult(store.folder, ran, len(full) * len(seeds) - len(jobs), interrupted,
-                       time.perf_counter() - start, full, seeds)
+        if store is not None:
+            store.append(buffer)
+    return SweepResult(None if store is None else store.folder, ran,
+                       len(full) * len(seeds) - len(jobs), interrupted,
+                       time.perf_counter() - start, full, seeds, kept)
 
 
 def _jobs_by_pass(jobs: list[tuple[Variant, int]]) -> dict[tuple, list[tuple[Variant, int]]]:

@@ -130,12 +130,11 @@ def _isolated_long(basis: str):
 @pytest.mark.parametrize("basis, liq, liquidated_at_19699_9", [
     ("entry_isolated", Decimal("19700.00"), True), ("mark", Decimal("19698.49"), False)])
 def test_bybit_isolated_maintenance_on_entry_value(basis, liq, liquidated_at_19699_9):
-    """Bybit's isolated liquidation price (USDT contract: "Liquidation Price (Long) = Entry Price ×
-    (1 − Initial Margin Rate + Maintenance Margin Rate) − Extra Margin Added / Contract", its old
-    help-centre text, seen only in a third-party copy; "Margin Parameters",
-    https://www.bybit.com/en/announcement-info/margin-parameters: MM = position value × MMR;
-    "Liquidation Price Calculation under Isolated Mode" builds it on Qty ÷ Entry) takes
-    maintenance on the entry value:
+    """Bybit, "Liquidation Price (USDT Contract)" (help centre; read in its copy at
+    testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract): "Trader A
+    placed a long entry of 1 BTC at 20,000 USDT with 50x leverage … MMR is 0.5% … Initial Margin
+    = … 400 USDT; Maintenance Margin = … 100 USDT; LP = 20,000 USDT - (400 - 100) = 19,700 USDT":
+    maintenance on the entry value, 20,000 × (1 − 2% + 0.5%) = 19,700.
     20,000 × (1 − 2% + 0.5%) = 19,700. Binance's convention (maintenance at the liquidation
     price) gives 19,600 / 0.995 = 19,698.49. The engine liquidates where its rule says: at
     19,699.9 the pool holds 99.9 against Bybit's 100 (liquidated) or Binance's 98.4995 (not)."""
