@@ -12,9 +12,10 @@ Per run and per wave (a wave: ADL fills no more than ``WAVE_GAP`` seconds apart)
   price| × lots): the part of the shortfall paid at a bankruptcy price; about zero where ADL
   closes at the mark (OKX, Hyperliquid);
 * ``needed_usd`` — the budget that was needed: what the insurance funds lose beyond their own
-  budget in the same run with funds large enough that ADL never fires (``needed_budget``); per
-  run only, and only when that pass was made;
-* ``overshoot_usd`` — taken − needed;
+  budget in the same run with funds large enough that ADL never fires (``needed_budget``), only
+  when that pass was made; per wave, what that need grew by over the wave (a need that grows
+  outside every wave is in the run's figure only: the waves' needs add up to at most it);
+* ``overshoot_usd`` — taken − needed (per run and per wave);
 * ``max_share`` — the largest single account's haircut ÷ the total; ``hhi`` — Σ share² over the
   accounts hit (1 = one account took it all); ``gini`` — of the haircuts over the accounts hit;
 * ``accounts_hit``, ``profitable_share`` (hit while in profit on the closed lots),
@@ -94,9 +95,11 @@ class AdlLedger:
                 self.reopened.add(a)
                 del self.watch[(a, s)]
 
-    def measure(self, needed: int | None = None) -> dict:
+    def measure(self, needed: int | None = None,
+                series: list[tuple[int, int]] | None = None) -> dict:
         """The run's figures (USD), its waves, and — given ``needed`` (money units) — the
-        overshoot."""
+        overshoot; given ``series`` ((clock, budget needed up to then), ``needed_series``),
+        each wave's need: what the need grew by from the second before the wave to its end."""
         out = _figures(self.cuts)
         out["reopened_1m"] = len(self.reopened)
         out["needed_usd"] = None if needed is None else round(needed / MONEY_PER_USD, 2)
@@ -104,7 +107,35 @@ class AdlLedger:
             round((sum(max(0, c.pnl) for c in self.cuts) - needed) / MONEY_PER_USD, 2)
         out["waves"] = [{"start": w[0].t, "end": w[-1].t, "fills": len(w), **_figures(w)}
                         for w in _waves(self.cuts)]
+        if series:
+            for w in out["waves"]:
+                grew = _need_at(series, w["end"]) - _need_at(series, w["start"] - 1)
+                w["needed_usd"] = round(grew / MONEY_PER_USD, 2)
+                w["overshoot_usd"] = round(w["taken_usd"] - grew / MONEY_PER_USD, 2)
         return out
+
+
+def _need_at(series: list[tuple[int, int]], t: int) -> int:
+    """The budget needed up to time t (the series' last point at or before t; 0 before)."""
+    from bisect import bisect_right
+    k = bisect_right(series, (t, float("inf")))
+    return series[k - 1][1] if k else 0
+
+
+def needed_series(fund_start: list[int], series: list[tuple[int, tuple[int, ...]]],
+                  budgets: list[int]) -> list[tuple[int, int]]:
+    """(clock, budget needed up to then) from a no-ADL pass's fund equities: per fund the worst
+    loss beyond its real budget so far, summed (at the end: ``needed_budget``)."""
+    out, worst = [], [0] * len(fund_start)
+    for t, equities in series:
+        grew = False
+        for k, (s, e, b) in enumerate(zip(fund_start, equities, budgets, strict=True)):
+            if s - e - b > worst[k]:
+                worst[k] = s - e - b
+                grew = True
+        if grew:
+            out.append((t, sum(worst)))
+    return out
 
 
 def _waves(cuts: list[Haircut]) -> list[list[Haircut]]:
@@ -151,27 +182,32 @@ POLICY_KEYS = ("exchange.adl_policy", "exchange.adl_lights", "exchange.adl_price
 """Settings that only change what ADL does: the no-ADL pass is the same whatever they are."""
 
 
-def no_adl_pass(level, seed: int) -> tuple[list[int], list[int], int]:
+def no_adl_pass(level, seed: int) -> tuple:
     """Run ``level`` (a loaded ``Level``) on ``seed`` with ``NO_ADL``: each fund's start and
-    lowest equity (money units) and the ADL fills that still happened (0 unless the funds, 1,000
-    times as large, still ran out: then the budget it gives is a lower bound)."""
+    lowest equity (money units), the ADL fills that still happened (0 unless the funds, 1,000
+    times as large, still ran out: then the budget it gives is a lower bound), and the funds'
+    equities whenever they changed."""
     from .crash import CrashRun
     from .level import with_overrides
     run = CrashRun(with_overrides(level, list(NO_ADL)), seed=seed)
+    run.recorder.fund_series = []
     run.run()
     rec = run.recorder
-    return list(rec.fund_start), list(rec.fund_min_equity), rec.adl_count
+    return list(rec.fund_start), list(rec.fund_min_equity), rec.adl_count, rec.fund_series
 
 
-def measure_needed(run, passed: tuple[list[int], list[int], int] | None = None) -> int:
+def measure_needed(run, passed: tuple | None = None) -> int:
     """Give ``run`` (a finished or running ``CrashRun``) the budget ADL needed, from a no-ADL pass
     of its level and seed (``passed``: one already made, e.g. shared by ADL-policy variants), so
     that its report's ``adl.research`` has ``needed_usd`` and ``overshoot_usd``. Returns the
     needed budget (money units)."""
-    start, low, fills = passed if passed is not None else no_adl_pass(run.level, run.seed)
+    start, low, fills, series = passed if passed is not None else \
+        no_adl_pass(run.level, run.seed)
     real = run.recorder
     floor = run.sim.exchange.funds.floor
-    needed = needed_budget(start, low, [s - floor for s in real.fund_start])
+    budgets = [s - floor for s in real.fund_start]
+    needed = needed_budget(start, low, budgets)
     real.needed = needed
+    real.needed_series = needed_series(start, series, budgets)
     real.needed_lower_bound = fills > 0
     return needed

@@ -87,6 +87,10 @@ class Recorder:
         """The budget ADL needed (money units), from a no-ADL pass (``adl_research``), or None."""
         self.needed_lower_bound = False
         """ADL still fired in that pass: ``needed`` is a lower bound."""
+        self.needed_series: list[tuple[int, int]] = []
+        """(clock, the budget needed up to then), from that pass: each wave's share of it."""
+        self.fund_series: list[tuple[int, tuple[int, ...]]] | None = None
+        """Each fund's equity whenever it changed (only when a no-ADL pass asks for it)."""
         self.fund_exhausted: list[int | None] = [None] * len(ex.funds.ids)
         self.adl_count = 0
         self.adl_notional = 0
@@ -151,6 +155,10 @@ class Recorder:
             else:
                 self.fund_min_equity[k] = min(self.fund_min_equity[k], int(ex.acc.w[f]))
         self.adl_ledger.step(ex.acc.qty, clock)
+        if self.fund_series is not None:
+            equities = tuple(ex.funds.equity(f) for f in ex.funds.ids)
+            if not self.fund_series or self.fund_series[-1][1] != equities:
+                self.fund_series.append((clock, equities))
         if self.hedger is not None:
             eq = ex.equity_units(self.hedger)
             self.player_peak = max(self.player_peak, eq)
@@ -310,7 +318,7 @@ class Recorder:
             ex.total_money() - ex.net_deposits, market=self._market(sim))
 
     def _research(self) -> dict:
-        out = self.adl_ledger.measure(self.needed)
+        out = self.adl_ledger.measure(self.needed, self.needed_series)
         out["needed_lower_bound"] = self.needed_lower_bound
         for w in out["waves"]:
             w["start"], w["end"] = _to_the_second(w["start"]), _to_the_second(w["end"])

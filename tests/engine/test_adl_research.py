@@ -91,4 +91,19 @@ def test_the_default_crash_overshoots_what_it_needed():
     assert research["overshoot_usd"] == pytest.approx(research["taken_usd"]
                                                       - research["needed_usd"], abs=0.02)
     assert sum(w["fills"] for w in research["waves"]) == run.summary()["adl"]["count"]
+    assert sum(w["needed_usd"] for w in research["waves"]) <= research["needed_usd"] + 0.01
     assert 0 < research["max_share"] <= 1 and research["accounts_hit"] > 0
+
+
+def test_each_wave_gets_what_the_need_grew_by_during_it():
+    """Two funds with budgets 50 and 100: fund 1 is 80 down at t = 10 (30 beyond), fund 2 150 down
+    at t = 20 (50 beyond), fund 1 then only 60 down at t = 30 (its worst stays 30 beyond), 130 down
+    at t = 100 (80 beyond): the need is 30, 80, 80, 130. A wave over t 5–25 gets 80; one over
+    t 95–100 gets 50; the run 130."""
+    from engine.adl_research import _need_at, needed_series
+    series = needed_series([1_000, 1_000], [(10, (920, 1_000)), (20, (920, 850)),
+                                            (30, (940, 850)), (100, (870, 850))], [50, 100])
+    assert series == [(10, 30), (20, 80), (100, 130)]
+    assert _need_at(series, 25) - _need_at(series, 4) == 80
+    assert _need_at(series, 100) - _need_at(series, 94) == 50
+    assert needed_budget([1_000, 1_000], [870, 850], [50, 100]) == 130
