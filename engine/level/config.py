@@ -48,12 +48,14 @@ class SymbolsConfig:
 class ExchangeConfig:
     """The level's [exchange] table."""
     venue: str
-    """a venue's rule book: sets adl_policy, adl_lights, adl_drawdown_pct, mark_method and partial
-    liquidation to that venue's wherever the level does not set them itself
-    (engine/level/venues.py)
+    """a venue's rule book: sets its ADL ranking, lights, price and trigger, mark, maintenance
+    basis, tier 3, risk-tier step-down, fillable price and partial liquidation wherever the level
+    does not set them itself (engine/level/venues.py)
     """
     adl_policy: str
-    """how the ADL queue is ranked"""
+    """how the ADL queue is ranked: a venue's (article, bitmex, binance, hyperliquid, dydx, drift)
+    or a benchmark (pro_rata, pro_rata_profit, capped_pro_rata, optimal: the least profit taken)
+    """
     mark_method: str
     """mark price: median of three, or the index"""
     fund_shared: bool

@@ -84,12 +84,14 @@ SCHEMA = Table({
     "tracked_symbol": Field("str", None, "the symbol whose ±1% depth the depth meter and the "
                             "facts follow; default: the first symbol"),
     "exchange": Table({
-        "venue": Field("choice", "none", "a venue's rule book: sets adl_policy, adl_lights, "
-                       "adl_drawdown_pct, mark_method and partial liquidation to that venue's "
-                       "wherever the level does not set them itself (engine/level/venues.py)",
-                       choices=VENUE_NAMES),
-        "adl_policy": Field("choice", "article", "how the ADL queue is ranked",
-                            choices=ADL_POLICIES),
+        "venue": Field("choice", "none", "a venue's rule book: sets its ADL ranking, lights, "
+                       "price and trigger, mark, maintenance basis, tier 3, risk-tier step-down, "
+                       "fillable price and partial liquidation wherever the level does not set "
+                       "them itself (engine/level/venues.py)", choices=VENUE_NAMES),
+        "adl_policy": Field("choice", "article", "how the ADL queue is ranked: a venue's "
+                            "(article, bitmex, binance, hyperliquid, dydx, drift) or a benchmark "
+                            "(pro_rata, pro_rata_profit, capped_pro_rata, optimal: the least "
+                            "profit taken)", choices=ADL_POLICIES),
         "mark_method": Field("choice", "median3", "mark price: median of three, or the index",
                              choices=("median3", "index")),
         "fund_shared": Field("bool", False, "one insurance fund for all contracts"),
