@@ -29,12 +29,20 @@ def walk_start(ex: Exchange) -> int:
 def position_scores(ex: Exchange, s: int, idx: np.ndarray, walk_start: int = 0) -> np.ndarray:
     """ADL scores of positions (s, idx) (one side), valued afresh at the current marks (the ADL
     walk's view: earlier liquidations in the same settle have changed the pools)."""
+    return scores_and_pools(ex, s, idx, walk_start)[0]
+
+
+def scores_and_pools(ex: Exchange, s: int, idx: np.ndarray, walk_start: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``position_scores``, and each position's notional, unrealized PnL and its pool's equity
+    (the isolated margin plus PnL, or the cross pool's), as the scores saw them."""
     acc = ex.acc
     notional, upnl, mm, cross_equity, cross_mm = _fresh(ex, s, idx)
     iso = acc.iso[s, idx]
-    return _scores(ex, acc.qty[s, idx], notional, acc.cost[s, idx], upnl, mm, iso,
-                   acc.wallet[idx], acc.iso_margin[s, idx], cross_equity, cross_mm, idx,
-                   walk_start)
+    scores = _scores(ex, acc.qty[s, idx], notional, acc.cost[s, idx], upnl, mm, iso,
+                     acc.wallet[idx], acc.iso_margin[s, idx], cross_equity, cross_mm, idx,
+                     walk_start)
+    return scores, notional, upnl, np.where(iso, acc.iso_margin[s, idx] + upnl, cross_equity)
 
 
 def _scores(ex: Exchange, qty: np.ndarray, notional: np.ndarray, cost: np.ndarray,

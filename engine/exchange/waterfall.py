@@ -58,7 +58,7 @@ from ..events import (AdlFill, InsuranceFundChange, InsuranceTakeover, Liquidati
 from ..margin import Valuation, bankruptcy_price, share_equity, value_all
 from ..units import exact_sum
 from . import partial
-from .lights import position_scores, walk_start
+from .lights import scores_and_pools, walk_start
 
 if TYPE_CHECKING:
     from .front import Exchange
@@ -418,7 +418,7 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
     mark = ex.marks.mark[s]
     assert mark is not None  # settle() runs the waterfall only once every mark is set
     loss_per_lot = sign * (price - mark) * unit  # > 0: each lot costs its taker
-    scores = position_scores(ex, s, idx, walk_start(ex))
+    scores, notional, upnl, equity = scores_and_pools(ex, s, idx, walk_start(ex))
     need = abs(lots)
     if ex.adl_policy in PRO_RATA_POLICIES:
         take = _shares(ex.adl_policy, np.abs(acc.qty[s, idx]), scores, need)
@@ -433,10 +433,10 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
             x = min(x, _carry(ex, c, s, price, loss_per_lot))
             if not x:
                 continue
-        q_c = acc.q[s, c]
-        pnl = (q_c * mark * unit - acc.c[s, c]) * x // abs(q_c)
-        pool_equity = ex.pools.pool(c, s if acc.isov[s, c] else None)[0]
-        leverage = abs(q_c) * mark * unit / pool_equity if pool_equity > 0 else 0.0
+        # as the counterparty stood before: an earlier fill of this walk changed other pools only
+        pnl = int(upnl[i]) * x // abs(acc.q[s, c])
+        pool_equity = int(equity[i])
+        leverage = int(notional[i]) / pool_equity if pool_equity > 0 else 0.0
         acc.transfer(a, c, s, sign * x, price, unit)
         ex.journal.emit(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
                                 float(scores[i]), ex.adl_policy.value, mark, pnl, leverage))
