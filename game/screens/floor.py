@@ -225,6 +225,9 @@ class FloorScreen(TradingActions, Screen):
 
     # --- the clock -----------------------------------------------------------------------------
     def tick(self) -> None:
+        room = getattr(self.app, "room_tick", None)
+        if room is not None:  # a workshop heat (game/room/app.py): its pause and end, reports
+            room(self)
         self.pacer.note(self.wall_clock(), self.model.sim.t)
         steps = self.pacer.due(self.wall_clock())
         self.query_one(NoticeLine).tick(self.wall_clock())
