@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_saves.register(sub)
     from game.sweep import cli as cli_sweep
     cli_sweep.register(sub)
+    from game.room import cli as cli_room
+    cli_room.register(sub)
     return p
 
 

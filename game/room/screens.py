@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from engine.errors import InvalidInput
 
-from .store import RoomStore
+from .store import RoomStore, level_label
 
 
 class JoinScreen(Screen):
@@ -41,7 +41,7 @@ class JoinScreen(Screen):
         heat = self.store.heat()
         with Vertical():
             yield Static(f"[b]crashfloor workshop[/b] — heat {heat.id}: level "
-                         f"{escape(heat.level)}"
+                         f"{escape(level_label(heat.level))}"
                          + (f", variant {escape(heat.variant)}" if heat.variant else ""))
             yield Input(placeholder="your name (1–24 characters)", id="join-name",
                         max_length=24)
@@ -111,7 +111,7 @@ class LobbyScreen(Screen):
             self.then(self.trainee, heat)
             return
         self.query_one("#lobby-heat", Static).update(
-            f"Heat {heat.id}: {escape(heat.level)}"
+            f"Heat {heat.id}: {escape(level_label(heat.level))}"
             + (f" ({escape(heat.variant)})" if heat.variant else "")
             + f", seed {heat.seed}. Waiting for the facilitator to start it…")
         names = [escape(t.name) for t in self.store.trainees(heat.id)]

@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS trainee (
     finished INTEGER NOT NULL DEFAULT 0, result TEXT,
     UNIQUE (heat, name)
 );
+CREATE TABLE IF NOT EXISTS progress (
+    trainee INTEGER NOT NULL REFERENCES trainee(id),
+    sim_clock INTEGER NOT NULL, equity_usd REAL NOT NULL,
+    PRIMARY KEY (trainee, sim_clock)
+);
 """
 
 
@@ -86,6 +91,12 @@ def new_code(length: int = 6) -> str:
 
 def _hash(salt: str, code: str) -> str:
     return hashlib.sha256((salt + code.strip().upper()).encode()).hexdigest()
+
+
+def level_label(level: str) -> str:
+    """How a heat's level is shown to trainees: its name, never a path of this machine."""
+    return Path(level).stem if ("/" in level or "\\" in level or level.endswith(".toml")) \
+        else level
 
 
 def clean_name(name: object) -> str:
@@ -206,8 +217,18 @@ class RoomStore:
 
     def report(self, trainee_id: int, sim_clock: int, equity_usd: float) -> None:
         """A trainee's progress: where its session's clock is and its equity."""
-        self.db.execute("UPDATE trainee SET sim_clock = ?, equity_usd = ?, seen = ? WHERE id = ?",
-                        (int(sim_clock), float(equity_usd), time.time(), trainee_id))
+        with self.db:
+            self.db.execute("UPDATE trainee SET sim_clock = ?, equity_usd = ?, seen = ? "
+                            "WHERE id = ?", (int(sim_clock), float(equity_usd), time.time(),
+                                             trainee_id))
+            self.db.execute("INSERT OR REPLACE INTO progress (trainee, sim_clock, equity_usd) "
+                            "VALUES (?, ?, ?)", (trainee_id, int(sim_clock), float(equity_usd)))
+
+    def curve(self, trainee_id: int) -> list[tuple[int, float]]:
+        """A trainee's reported (sim clock, equity), in time order."""
+        return [(int(c), float(e)) for c, e in self.db.execute(
+            "SELECT sim_clock, equity_usd FROM progress WHERE trainee = ? ORDER BY sim_clock",
+            (trainee_id,))]
 
     def finish(self, trainee_id: int, result: dict) -> None:
         """A trainee's session is over: its result (``crashfloor run --json``'s player figures

@@ -28,7 +28,7 @@ class _RoomApp(App):
 @pytest.fixture
 def store(tmp_path):
     s = RoomStore.create(tmp_path / "room.db", "ABC234", "FAC999")
-    s.new_heat("1011", "bitmex", 7)
+    s.new_heat("/somewhere/private/1011.toml", "bitmex", 7)
     yield s
     s.close()
 
@@ -73,7 +73,7 @@ async def _lobby(store):
         who = str(app.screen.query_one("#lobby-who").render())
         assert "[b]Bob[/b]" in who and "Cy" in who  # a typed name is shown as typed, not markup
         heat = str(app.screen.query_one("#lobby-heat").render())
-        assert "1011 (bitmex), seed 7" in heat and "Waiting" in heat
+        assert "1011 (bitmex), seed 7" in heat and "Waiting" in heat and "private" not in heat
         store.set_state(store.heat().id, "running")
         for _ in range(20):
             await asyncio.sleep(0.1)

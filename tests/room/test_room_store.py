@@ -54,8 +54,10 @@ def test_trainees_join_rejoin_and_rank(room):
     ada = room.join(heat.id, "Ada")
     bob = room.join(heat.id, "Bob")
     assert room.join(heat.id, " Ada ").id == ada.id  # rejoin by name: the same trainee
+    room.report(ada.id, 17_940, 650_000)
     room.report(ada.id, 18_000, 640_000.5)
     room.report(bob.id, 18_060, 700_000)
+    assert room.curve(ada.id) == [(17_940, 650_000.0), (18_000, 640_000.5)]
     assert [t.name for t in room.leaderboard(heat.id)] == ["Bob", "Ada"]
     room.finish(ada.id, {"score": 80, "stars": 2, "equity_end": 640_000.5})
     assert [t.name for t in room.leaderboard(heat.id)] == ["Ada", "Bob"]
