@@ -1,3 +1,4 @@
-"""The workshop room (issue 17): trainees play in their browsers, a facilitator runs heats.
-So far: the room's state (``store.py``) and a trainee's join and lobby screens
-(``screens.py``); the server, the floor within a heat and the facilitator's screen come next."""
+"""The workshop room (``crashfloor room``): trainees play in their browsers (textual-serve), a
+facilitator runs heats. ``store.py`` the room's state (SQLite), ``screens.py`` and ``app.py`` a
+trainee's app, ``facilitator.py`` the facilitator's screen, ``export.py`` a heat's results,
+``cli.py`` the commands."""

@@ -51,7 +51,11 @@ class JoinScreen(Screen):
             yield Button("Join", id="join-go", variant="primary")
             yield Label("", id="join-error")
 
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        code = self.query("#join-code")
+        if event.input.id == "join-name" and code and not code.first(Input).value:
+            code.first(Input).focus()  # enter after the name goes on to the code
+            return
         self._join()
 
     def on_button_pressed(self, _event: Button.Pressed) -> None:
