@@ -39,6 +39,9 @@ def register(sub) -> None:
     room.add_argument("--facilitator", action="store_true",
                       help="show the facilitator's screen here (start, pause, end, next heat, "
                            "leaderboard, export)")
+    room.add_argument("--facilitator-port", type=int, metavar="PORT",
+                      help="also serve the facilitator's screen to a browser tab on PORT, "
+                           "behind the facilitator's code (printed here)")
     room.set_defaults(handler=cmd_room)
 
     trainee = sub.add_parser("room-trainee", help="a trainee's app in a room (what each "
@@ -49,6 +52,7 @@ def register(sub) -> None:
 
     fac = sub.add_parser("room-facilitator", help="the facilitator's screen of a running room")
     fac.add_argument("--db", type=Path, required=True)
+    fac.add_argument("--need-code", action="store_true")
     fac.set_defaults(handler=cmd_room_facilitator)
 
 
@@ -71,8 +75,9 @@ def cmd_room(args) -> int:
         variant_overrides(args.level, args.variant)  # an unknown variant is said now
     need_code = args.host not in LOOPBACK or args.code is not None
     code = (args.code or new_code()).strip().upper()
+    facilitator_code = new_code(10)
     db = room_db(args.room_dir)
-    store = RoomStore.create(db, code, new_code(10))
+    store = RoomStore.create(db, code, facilitator_code)
     try:
         heat = store.heat()
         if heat.state == "ended" or (heat.level, heat.variant, heat.seed) != (
@@ -86,9 +91,20 @@ def cmd_room(args) -> int:
         raise KeyboardInterrupt  # SIGTERM too: the server's group is stopped on the way out
     signal.signal(signal.SIGTERM, stopped)
     server = serve(db, args.host, args.port, need_code)
+    desk = None
+    if args.facilitator_port:
+        try:
+            desk = serve(db, args.host, args.facilitator_port, True, "room-facilitator")
+        except BaseException:
+            stop(server)
+            raise
     say = f"crashfloor room: heat {heat.id} ({args.level}) — trainees open {address}" + \
         (f" and type the room code {code}" if need_code else "")
-    print(say, file=sys.stderr)
+    if desk is not None:
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        say += (f"; the facilitator's screen is at http://{host}:{args.facilitator_port} "
+                f"with the code {facilitator_code}")
+    print(say, file=sys.stderr, flush=True)
     try:
         if args.facilitator:
             from .facilitator import FacilitatorApp
@@ -101,18 +117,22 @@ def cmd_room(args) -> int:
         pass
     finally:
         stop(server)
+        if desk is not None:
+            stop(desk)
     return 0
 
 
-def serve(db: Path, host: str, port: int, need_code: bool) -> subprocess.Popen:
-    """textual-serve in a process group of its own, one trainee app per browser connection;
-    returns when it answers (or raises ``InvalidInput`` saying why it did not start)."""
+def serve(db: Path, host: str, port: int, need_code: bool,
+          app: str = "room-trainee") -> subprocess.Popen:
+    """textual-serve in a process group of its own, one app (``room-trainee`` or
+    ``room-facilitator``) per browser connection; returns when it answers (or raises
+    ``InvalidInput`` saying why it did not start)."""
     try:
         import textual_serve  # noqa: F401
     except ImportError:
         raise InvalidInput("crashfloor room needs textual-serve: pip install -e '.[room]' "
                            "(or '.[dev]')") from None
-    command = [sys.executable, "-m", "game.cli", "room-trainee", "--db", str(db)]
+    command = [sys.executable, "-m", "game.cli", app, "--db", str(db)]
     if need_code:
         command.append("--need-code")
     script = ("from textual_serve.server import Server; "
@@ -170,5 +190,5 @@ def cmd_room_trainee(args) -> int:
 
 def cmd_room_facilitator(args) -> int:
     from .facilitator import FacilitatorApp
-    FacilitatorApp(args.db).run()
+    FacilitatorApp(args.db, need_code=args.need_code).run()
     return 0

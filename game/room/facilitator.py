@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from engine.errors import CrashfloorError
 
 from . import export
-from .store import RoomStore
+from .store import RoomStore, level_label
 
 REFRESH_SECONDS = 1.0
 
@@ -54,6 +54,33 @@ class NextHeatScreen(ModalScreen):
         self.dismiss((variant, int(seed)))
 
 
+class CodeScreen(ModalScreen):
+    """The facilitator's code, asked for when the screen is served to a browser tab."""
+
+    DEFAULT_CSS = """
+    CodeScreen { align: center middle; }
+    CodeScreen > Vertical { width: 60; height: auto; border: round $accent; padding: 1 2; }
+    CodeScreen #code-error { color: $error; }
+    """
+
+    def __init__(self, store: RoomStore):
+        super().__init__()
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("[b]crashfloor workshop[/b] — the facilitator's code:")
+            yield Input(password=True, id="code", max_length=16)
+            yield Label("", id="code-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self.store.check_code(event.value, "facilitator"):
+            self.dismiss(True)
+        else:
+            event.input.value = ""
+            self.query_one("#code-error", Label).update("That is not the facilitator's code.")
+
+
 class FacilitatorApp(App):
     """The room at ``db``; ``address`` is what trainees open, ``code`` the code they type (shown
     here only: the room keeps its hash)."""
@@ -68,11 +95,14 @@ class FacilitatorApp(App):
     DataTable { height: 1fr; }
     """
 
-    def __init__(self, db: str | Path, address: str = "", code: str | None = None):
+    def __init__(self, db: str | Path, address: str = "", code: str | None = None,
+                 need_code: bool = False):
         super().__init__()
         self.store = RoomStore(db)
         self.folder = Path(db).resolve().parent
         self.address, self.code = address, code
+        self.authorised = not need_code
+        """False until the facilitator's code is typed (a screen served to a browser)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="room-info")
@@ -85,13 +115,24 @@ class FacilitatorApp(App):
         table.add_columns("#", "name", "status", "sim time", "equity", "score", "stars", "ADL")
         self.refresh_board()
         self.set_interval(REFRESH_SECONDS, self.refresh_board)
+        if not self.authorised:
+            self.push_screen(CodeScreen(self.store), self._authorise)
+
+    def _authorise(self, ok) -> None:
+        self.authorised = bool(ok)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Nothing but quitting before the code is typed."""
+        return self.authorised or action == "quit"
 
     def refresh_board(self) -> None:
+        if not self.authorised:
+            return
         heat = self.store.heat()
         code = f" · room code [b]{escape(self.code)}[/b]" if self.code else ""
         where = f" · trainees open {escape(self.address)}" if self.address else ""
         self.query_one("#room-info", Static).update(
-            f"Heat {heat.id}: [b]{escape(heat.level)}[/b]"
+            f"Heat {heat.id}: [b]{escape(level_label(heat.level))}[/b]"
             + (f" ({escape(heat.variant)})" if heat.variant else "")
             + f", seed {heat.seed} — [b]{heat.state}[/b]{where}{code}")
         table = self.query_one(DataTable)
