@@ -78,8 +78,8 @@ def range_chart(title: str, key: str, rows: list[tuple[str, dict]], note: str = 
                    f'fill="{COLOURS["mean"]}"/>')
         if needed and label in needed:
             nx = x(needed[label])
-            out.append(f'<path d="M{nx:.1f},{y - 10:.1f} l5,-6 h-10 z" '
-                       f'fill="{COLOURS["needed"]}"/>')
+            out.append(f'<line x1="{nx:.1f}" y1="{y - 10:.1f}" x2="{nx:.1f}" y2="{y + 10:.1f}" '
+                       f'stroke="{COLOURS["needed"]}" stroke-width="3"/>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -114,7 +114,7 @@ def main_chart(summary: dict) -> str:
     return range_chart(
         f"ADL: profit taken from winners per policy, {summary['seeds']} seeds",
         "adl_taken_usd", [(v, per[v]["dist"]) for v in summary["variants"]],
-        "bar: p5–p95 · tick: median · red dot: mean · green marker: mean budget needed",
+        "bar: p5–p95 · tick: median · red dot: mean · green line: the mean budget needed",
         {v: n for v, n in needed.items() if n is not None})
 
 
