@@ -97,10 +97,11 @@ class RoomTraineeApp(CrashfloorApp):
         equity = float(floor.model.run.sim.exchange.equity(floor.player))
         self.store.report(self.trainee.id, sim.clock, equity)
         heat = self.store.heat(self.trainee.heat)
-        if heat.state == "paused" and not floor.pacer.paused:
+        if heat.state == "paused" and not floor.pacer.paused:  # again if the trainee unpaused
             floor.pacer.toggle_pause()
+            if not self._room_paused:
+                floor.notify("The facilitator paused the heat.", title="Paused", timeout=5)
             self._room_paused = True
-            floor.notify("The facilitator paused the heat.", title="Paused", timeout=5)
         elif heat.state == "running" and self._room_paused:
             self._room_paused = False
             if floor.pacer.paused:

@@ -112,7 +112,8 @@ class FacilitatorApp(App):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "name", "status", "sim time", "equity", "score", "stars", "ADL")
+        table.add_columns("#", "name", "status", "sim time", "equity", "score", "stars", "ADL",
+                          "survived")
         self.refresh_board()
         self.set_interval(REFRESH_SECONDS, self.refresh_board)
         if not self.authorised:
@@ -143,7 +144,8 @@ class FacilitatorApp(App):
                           "—" if r["equity_usd"] is None else f"${r['equity_usd']:,.0f}",
                           "—" if r["score"] is None else str(r["score"]),
                           "—" if r["stars"] is None else "★" * int(r["stars"]),
-                          "—" if r["adl_hits"] is None else str(r["adl_hits"]))
+                          "—" if r["adl_hits"] is None else str(r["adl_hits"]),
+                          "—" if r["survived"] is None else ("yes" if r["survived"] else "no"))
 
     def _say(self, text: str) -> None:
         self.query_one("#room-said", Label).update(text)

@@ -57,6 +57,10 @@ async def _heat(room, tmp_path):
         app._reported = 0.0
         app.room_tick(floor)
         assert floor.pacer.paused
+        floor.pacer.toggle_pause()  # the trainee presses space: the heat's pause holds
+        app._reported = 0.0
+        app.room_tick(floor)
+        assert floor.pacer.paused
         room.set_state(heat.id, "running")
         app._reported = 0.0
         app.room_tick(floor)
