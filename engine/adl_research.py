@@ -104,7 +104,7 @@ class AdlLedger:
         out["reopened_1m"] = len(self.reopened)
         out["needed_usd"] = None if needed is None else round(needed / MONEY_PER_USD, 2)
         out["overshoot_usd"] = None if needed is None else \
-            round((sum(max(0, c.pnl) for c in self.cuts) - needed) / MONEY_PER_USD, 2)
+            round((_taken(self.cuts) - needed) / MONEY_PER_USD, 2)
         out["waves"] = [{"start": w[0].t, "end": w[-1].t, "fills": len(w), **_figures(w)}
                         for w in _waves(self.cuts)]
         if series:
@@ -148,6 +148,11 @@ def _waves(cuts: list[Haircut]) -> list[list[Haircut]]:
     return waves
 
 
+def _taken(cuts: list[Haircut]) -> int:
+    """The profit the fills took (money units; a loss closed counts as zero)."""
+    return sum(max(0, c.pnl) for c in cuts)
+
+
 def _figures(cuts: list[Haircut]) -> dict:
     per_account: dict[int, int] = {}
     lev: dict[int, float] = {}
@@ -159,7 +164,7 @@ def _figures(cuts: list[Haircut]) -> dict:
             profitable.add(c.account)
     top, hhi, gini = concentration(list(per_account.values()))
     hit = len(per_account)
-    return {"taken_usd": round(sum(max(0, c.pnl) for c in cuts) / MONEY_PER_USD, 2),
+    return {"taken_usd": round(_taken(cuts) / MONEY_PER_USD, 2),
             "taken_vs_mark_usd": round(sum(c.vs_mark for c in cuts) / MONEY_PER_USD, 2),
             "max_share": round(top, 6), "hhi": round(hhi, 6), "gini": round(gini, 6),
             "accounts_hit": hit,

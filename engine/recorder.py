@@ -148,15 +148,12 @@ class Recorder:
                 self.maker_events.append((clock, e.name, e.state))
             elif kind is News:
                 self.news.append((clock, e.headline))
+        equities = tuple(ex.funds.equity(f) for f in ex.funds.ids)
         for k, f in enumerate(ex.funds.ids):
             self.fund_min[k] = min(self.fund_min[k], int(ex.acc.w[f]))
-            if ex.acc.qty[:, f].any():
-                self.fund_min_equity[k] = min(self.fund_min_equity[k], ex.funds.equity(f))
-            else:
-                self.fund_min_equity[k] = min(self.fund_min_equity[k], int(ex.acc.w[f]))
+            self.fund_min_equity[k] = min(self.fund_min_equity[k], equities[k])
         self.adl_ledger.step(ex.acc.qty, clock)
         if self.fund_series is not None:
-            equities = tuple(ex.funds.equity(f) for f in ex.funds.ids)
             if not self.fund_series or self.fund_series[-1][1] != equities:
                 self.fund_series.append((clock, equities))
         if self.hedger is not None:

@@ -31,6 +31,15 @@ def trainee_dir(room_dir: Path, heat: int, name: str) -> Path:
     return Path(room_dir) / f"heat-{heat}" / digest
 
 
+def heat_level(heat, overrides=(), levels_dir: Path | None = None):
+    """A heat's level under its variant (the trainees' floors and the export's re-run)."""
+    from game.cli import variant_overrides
+
+    from ..app import LEVELS_DIR, load
+    extra = variant_overrides(heat.level, heat.variant) if heat.variant else []
+    return load(heat.level, None, [*overrides, *extra], levels_dir or LEVELS_DIR)
+
+
 class RoomTraineeApp(CrashfloorApp):
     """``db``: the room's database (``RoomStore``); ``need_code``: whether the room code is
     asked for (a room on a network; on loopback the facilitator may leave it out)."""
@@ -71,14 +80,8 @@ class RoomTraineeApp(CrashfloorApp):
         self.open_floor(FloorModel(CrashRun(level, seed=heat.seed)))
 
     def heat_level(self, heat):
-        """The heat's level, under its variant."""
-        from game.cli import variant_overrides
-        overrides = variant_overrides(heat.level, heat.variant) if heat.variant else []
-        return self.load_with(heat.level, overrides)
-
-    def load_with(self, name: str, overrides: list[str]):
-        from ..app import load
-        return load(name, None, [*self.overrides, *overrides], self.levels_dir)
+        """The heat's level, under its variant (and the app's own overrides)."""
+        return heat_level(heat, self.overrides, self.levels_dir)
 
     # --- while the floor runs ----------------------------------------------------------------
     def room_tick(self, floor) -> None:

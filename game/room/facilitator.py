@@ -194,10 +194,9 @@ class FacilitatorApp(App):
 
     def _export_page(self, heat, base: Path) -> None:
         from engine.crash import CrashRun
-        from game.cli import variant_overrides
-        from ..app import load
-        overrides = variant_overrides(heat.level, heat.variant) if heat.variant else []
-        run = CrashRun(load(heat.level, None, overrides), seed=heat.seed)
+
+        from .app import heat_level
+        run = CrashRun(heat_level(heat), seed=heat.seed)
         run.run()
         store = RoomStore(self.store.path)  # this thread's own connection
         page = export.to_html(store, heat.id, export.market_story(run.summary()))

@@ -97,9 +97,9 @@ def summarize(rows: list[dict], *, baseline: str = "baseline", seed: int = 0,
 
 def replay_command(row: dict) -> str:
     """The ``crashfloor run`` command that replays the row's run (same level, seed, overrides)."""
-    sets = " ".join(f"--set {o}" for o in json.loads(row["overrides"]))
-    return f"crashfloor run {row['level']} --seed {row['seed']} {sets} --adl-needed --json".replace(
-        "  ", " ")
+    parts = ["crashfloor run", row["level"], f"--seed {row['seed']}",
+             *(f"--set {o}" for o in json.loads(row["overrides"])), "--adl-needed --json"]
+    return " ".join(parts)
 
 
 def _ok(value) -> bool:

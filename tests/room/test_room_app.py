@@ -27,7 +27,7 @@ async def _join(app, pilot, name):
     await pilot.pause()
 
 
-async def _wait_for(pilot, check, tries=50):
+async def _wait_for(pilot, check, tries=200):
     for _ in range(tries):
         await pilot.pause(0.1)
         if check():
