@@ -151,9 +151,19 @@ class Accounts:
         q, c = self.q, self.c
         self.touched.append(a)
         old_q = q[s, a]
-        new_q, new_c, realized = fill_result(old_q, c[s, a], dq, price, unit)
+        new_q = old_q + dq  # fill_result, inline: this runs twice for every fill
+        if old_q == 0 or (old_q > 0) == (dq > 0):
+            c[s, a] += dq * price * unit
+            realized = 0
+        elif new_q == 0 or (new_q > 0) == (old_q > 0):
+            old_c = c[s, a]
+            new_c = old_c * new_q // old_q if new_q else 0
+            realized = new_c - (old_c + dq * price * unit)
+            c[s, a] = new_c
+        else:  # a flip: close the old position at price, open the rest there
+            realized = old_q * price * unit - c[s, a]
+            c[s, a] = new_q * price * unit
         q[s, a] = new_q
-        c[s, a] = new_c
         if self.isov[s, a]:
             self._isolated_fill(a, s, old_q, new_q, price, unit, realized - fee)
         else:

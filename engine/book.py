@@ -175,6 +175,42 @@ class OrderBook:
             queues[key].append(rec)
         return fills
 
+    def post_many(self, owner: int, quotes: list[tuple[int, int, int]], oid: int) -> list[int]:
+        """Rest post-only orders ``(side, qty, price)`` of one owner, in turn, under consecutive
+        ids from ``oid``; a quote that would cross the book as it stands then (the owner's
+        earlier quotes included) is skipped and takes no id. Returns the indexes of the quotes
+        that rest (the market makers' ladder: ``submit`` as POST_ONLY, one call for all)."""
+        orders = self._orders
+        bid_t, bid_q, bid_heap = self._bid_t, self._bid_q, self._bid_heap
+        ask_t, ask_q, ask_heap = self._ask_t, self._ask_q, self._ask_heap
+        posted = []
+        for i, (side, qty, price) in enumerate(quotes):
+            if oid in orders:
+                raise InvalidInput(f"order {oid} is already resting")
+            if qty <= 0:
+                raise InvalidInput(f"order {oid}: qty must be > 0 lots, got {qty}")
+            if side == BUY:
+                if ask_heap and ask_heap[0] <= price:
+                    continue
+                totals, queues, heap, key = bid_t, bid_q, bid_heap, -price
+            else:
+                if bid_heap and -bid_heap[0] >= price:
+                    continue
+                totals, queues, heap, key = ask_t, ask_q, ask_heap, price
+            rec = [qty, oid, owner, side, price]
+            orders[oid] = rec
+            total = totals.get(key)
+            if total is None:
+                totals[key] = qty
+                queues[key] = deque((rec,))
+                heappush(heap, key)
+            else:
+                totals[key] = total + qty
+                queues[key].append(rec)
+            posted.append(i)
+            oid += 1
+        return posted
+
     def cancel(self, oid: int) -> int:
         """Remove a resting order; return the lots removed, 0 if ``oid`` is not resting."""
         rec = self._orders.pop(oid, None)
@@ -199,6 +235,42 @@ class OrderBook:
         if self._dead > len(self._orders) + self._SWEEP_SLACK:
             self._sweep()
         return qty
+
+    def cancel_many(self, oids: list[int]) -> list[int]:
+        """``cancel`` each of ``oids`` in turn; the lots removed, one per oid (0: not resting)."""
+        orders, bid_t, ask_t = self._orders, self._bid_t, self._ask_t
+        removed = []
+        for oid in oids:
+            rec = orders.pop(oid, None)
+            if rec is None:
+                removed.append(0)
+                continue
+            qty = rec[0]
+            rec[0] = 0  # dead in its queue until matching or a sweep drops it (``cancel``)
+            if rec[3] == BUY:
+                totals, key = bid_t, -rec[4]
+            else:
+                totals, key = ask_t, rec[4]
+            total = totals[key] - qty
+            if total:
+                totals[key] = total
+            else:
+                del totals[key]
+                if rec[3] == BUY:
+                    heap = self._bid_heap
+                    del self._bid_q[key]
+                else:
+                    heap = self._ask_heap
+                    del self._ask_q[key]
+                if heap[0] == key:
+                    heappop(heap)
+                    while heap and heap[0] not in totals:
+                        heappop(heap)
+            self._dead += 1
+            if self._dead > len(orders) + self._SWEEP_SLACK:
+                self._sweep()
+            removed.append(qty)
+        return removed
 
     def amend(self, oid: int, price: int, qty: int) -> list[Fill]:
         """Change a resting order's price and/or qty; return the fills of a re-submit.

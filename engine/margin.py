@@ -30,22 +30,39 @@ from .instruments import PPM, Instrument
 _EXACT_LIMIT = (2**63 - 1) // PPM
 """Below this notional, ``notional × MMR (ppm)`` cannot overflow int64 (MMR ≤ 100%)."""
 
+_FEW = 8
+"""Up to this many notionals, ``mm_vector`` asks ``Instrument.maintenance_margin`` for each."""
+
 _BRACKETS: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_BY_ID: dict[int, tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+"""id of a bracket tuple → (the tuple, its arrays): hashing twenty brackets on every valuation
+cost more than the valuation. The tuple is kept so its id is not reused while listed; cleared
+when it grows (a sweep builds new instruments for every run)."""
 
 
 def _bracket_arrays(inst: Instrument) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(caps, MMR ppm, maintenance amounts) as int64 arrays, cached per instrument."""
-    key = inst.brackets
-    if key not in _BRACKETS:
-        caps, mmr, amount = (np.array([getattr(b, name) for b in inst.brackets], dtype=np.int64)
+    """(caps, MMR ppm, maintenance amounts) as int64 arrays, cached per bracket table."""
+    brackets = inst.brackets
+    hit = _BY_ID.get(id(brackets))
+    if hit is not None and hit[0] is brackets:
+        return hit[1]
+    arrays = _BRACKETS.get(brackets)
+    if arrays is None:
+        caps, mmr, amount = (np.array([getattr(b, name) for b in brackets], dtype=np.int64)
                              for name in ("notional_cap", "mmr_ppm", "maintenance_amount"))
-        _BRACKETS[key] = (caps, mmr, amount)
-    return _BRACKETS[key]
+        arrays = _BRACKETS[brackets] = (caps, mmr, amount)
+    if len(_BY_ID) >= 256:
+        _BY_ID.clear()
+    _BY_ID[id(brackets)] = (brackets, arrays)
+    return arrays
 
 
 def mm_vector(inst: Instrument, notional: np.ndarray) -> np.ndarray:
     """Maintenance margin for an int64 array of notionals, exactly as ``inst.maintenance_margin``
-    (split so that ``notional × MMR`` cannot overflow int64)."""
+    (split so that ``notional × MMR`` cannot overflow int64). A handful (the incremental scan's
+    usual batch) is quicker one at a time."""
+    if notional.size <= _FEW:
+        return np.array([inst.maintenance_margin(x) for x in notional.tolist()], dtype=np.int64)
     caps, mmr, amount = _bracket_arrays(inst)
     idx = np.minimum(np.searchsorted(caps, notional, side="left"), len(caps) - 1)
     r = mmr[idx]

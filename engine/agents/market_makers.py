@@ -168,6 +168,7 @@ class MarketMakers(AgentState):
     # --- the step ----------------------------------------------------------------------------------
     def act(self, sim) -> None:
         ex = sim.exchange
+        states = []
         for f in range(self.F):
             if self.cfg.withdrawal == "scripted":
                 factor, spread = self._stance_scripted(f, sim.clock)
@@ -175,59 +176,86 @@ class MarketMakers(AgentState):
                 factor, spread = self._stance_shared(f)
             if f < self.obligated:
                 factor = max(factor, self.cfg.obligation_depth)
-            state = self._new_state(f, factor, spread)
+            states.append(self._new_state(f, factor, spread))
+            self.factor[f], self.spread[f] = factor, spread
+        due = self._due(sim)
+        for f in range(self.F):
+            state = states[f]
             if state != self.stance[f]:
                 if state is Stance.PULLED:
                     self.pulled_at[f] = sim.t
                 self.stance[f] = state
-                ex.journal.emit(MakerStateChange(sim.t, f, self.names[f], state, factor))
-            self.factor[f], self.spread[f] = factor, spread
-            for s in range(self.S):
-                self._quote(sim, f, s)
+                ex.journal.emit(MakerStateChange(sim.t, f, self.names[f], state,
+                                                 float(self.factor[f])))
+            for s, fair, inventory in due[f]:
+                self._requote(sim, f, s, fair, inventory)
 
-    def _quote(self, sim, f: int, s: int) -> None:
-        """Re-centre the firm's ladder when fair value, stance or fills call for it."""
-        ex = sim.exchange
-        if ex.rules.halted(s):
-            return  # quotes rest through a halt; they are re-centred when it ends
-        a = self.accounts[f]
-        # fair value: halfway between the outside index and the local mark (firms hedge outside,
-        # but the local book is where their inventory has to go)
-        index = (ex.marks.index[s] + ex.marks.mark[s]) / 2
-        inst = ex.instruments[s]
-        unit = inst.unit_per_tick_lot
-        limit = self.inventory_limit[s]
-        held = int(ex.acc.q[s, a])
-        keep = 0.5 ** (sim.dt / self.cfg.inventory_half_life_s)
-        self.hedged[f, s] = held + (self.hedged[f, s] - held) * keep
-        inventory = (held - self.hedged[f, s]) * index * unit
-        skew = self.cfg.skew_bps * 1e-4 * max(-1.0, min(1.0, inventory / max(limit, 1)))
+    def _due(self, sim) -> list[list[tuple[int, float, float]]]:
+        """Which ladders to re-centre this step, per firm ``[(symbol, fair, inventory)]``: where
+        fair value moved more than ``requote_bps``, the stance's size changed, or a quote filled
+        (two seconds after the last re-centre). Fair value is halfway between the outside index
+        and the local mark (firms hedge outside, but the local book is where their inventory has
+        to go), skewed against the unhedged inventory; the hedge closes its gap here too. All
+        firms and symbols at once (the same float operations as one at a time)."""
+        ex, c = sim.exchange, self.cfg
+        live = [s for s in range(self.S) if not ex.rules.halted(s)]
+        due: list[list[tuple[int, float, float]]] = [[] for _ in range(self.F)]
+        if not live or not self.F:
+            return due  # quotes rest through a halt; they are re-centred when it ends
+        marks = ex.marks
+        index = np.array([(marks.index[s] + marks.mark[s]) / 2 for s in live])
+        unit = np.array([ex.instruments[s].unit_per_tick_lot for s in live], dtype=np.int64)
+        limit = np.array([self.inventory_limit[s] for s in live])
+        held = ex.acc.qty[np.ix_(live, self.accounts)].T
+        keep = 0.5 ** (sim.dt / c.inventory_half_life_s)
+        hedged = held + (self.hedged[:, live] - held) * keep
+        self.hedged[:, live] = hedged
+        inventory = (held - hedged) * index * unit
+        skew = c.skew_bps * 1e-4 * np.clip(inventory / np.maximum(limit, 1), -1.0, 1.0)
         fair = index * (1.0 - skew)
-        factor = max(round(self.factor[f] * 20) / 20, self.cfg.token_presence)
-        moved = abs(fair - self.center[f, s]) > self.cfg.requote_bps * 1e-4 * fair
-        book = ex.books[s]
-        resting = [oid for oid in self.quotes[f][s] if book.order(oid) is not None]
-        filled = len(resting) < self.placed[f, s] and sim.t - self.last_quote[f, s] >= 2
-        if not moved and factor == self.quoted_factor[f, s] and not filled:
-            return
-        for oid in resting:
-            ex.ledger.cancel(oid, "requote")
+        moved = np.abs(fair - self.center[:, live]) > c.requote_bps * 1e-4 * fair
+        factor = np.maximum(np.round(self.factor * 20) / 20, c.token_presence)
+        resized = factor[:, None] != self.quoted_factor[:, live]
+        settled = sim.t - self.last_quote[:, live] >= 2
+        placed = self.placed[:, live]
+        fairs, inventories = fair.tolist(), inventory.tolist()
+        books = [ex.books[s].records() for s in live]
+        for f in range(self.F):
+            for j, s in enumerate(live):
+                if not (moved[f, j] or resized[f, j]):
+                    if not settled[f, j] or not placed[f, j]:
+                        continue
+                    resting = books[j]
+                    if all(oid in resting for oid in self.quotes[f][s]):
+                        continue  # nothing filled: the ladder stands
+                due[f].append((s, fairs[f][j], inventories[f][j]))
+        return due
+
+    def _requote(self, sim, f: int, s: int, fair: float, inventory: float) -> None:
+        """Cancel the firm's ladder in symbol s and post a new one around ``fair``."""
+        ex = sim.exchange
+        a = self.accounts[f]
+        index = (ex.marks.index[s] + ex.marks.mark[s]) / 2
+        unit = ex.instruments[s].unit_per_tick_lot
+        limit = self.inventory_limit[s]
+        factor = max(round(float(self.factor[f]) * 20) / 20, self.cfg.token_presence)
+        ex.ledger.cancel_many(s, self.quotes[f][s], "requote")
         self.center[f, s] = round(fair)
         self.quoted_factor[f, s] = factor
         self.last_quote[f, s] = sim.t
-        self.placed[f, s] = 0
+        self.placed[f, s] = 0  # the ids stay listed (all gone now) until a ladder replaces them
         lots_per_level = int(self.level_usd[s] * factor * MONEY_PER_USD / (index * unit))
         if lots_per_level <= 0:
             return
-        mult = self.spread[f] * (2.0 - min(1.0, self.factor[f]))
+        mult = float(self.spread[f]) * (2.0 - min(1.0, float(self.factor[f])))
         if f < self.obligated:
-            mult = min(mult, self.cfg.obligation_spread_bps / self.level_bps[0])
+            mult = min(mult, self.cfg.obligation_spread_bps / float(self.level_bps[0]))
         widen = mult * 1e-4
         quotes = []
         for side in (BUY, SELL):
             if (side == BUY and inventory >= limit) or (side == SELL and inventory <= -limit):
                 continue
-            for bps in self.level_bps:
+            for bps in self.level_bps.tolist():
                 price = round(fair * (1 - side * bps * widen))
                 if price > 0:
                     quotes.append((side, lots_per_level, price))

@@ -167,19 +167,15 @@ class OrderLedger:
         worst = max((abs(acc.q[s, a]) + lots) * ticks * unit for _, lots, ticks in quotes) \
             if quotes else 0
         self.instruments[s].check_leverage(lev, worst)
-        posted = []
+        first = self.next_oid
+        rested = book.post_many(a, quotes, first)
+        self.next_oid = first + len(rested)
         orders = self.orders
-        for (side, lots, ticks), margin in zip(quotes, margins, strict=True):
-            opp = book.best_ask() if side > 0 else book.best_bid()
-            if opp is not None and (ticks >= opp if side > 0 else ticks <= opp):
-                continue
-            oid = self.next_oid
-            self.next_oid = oid + 1
-            book.submit(oid, a, side, ticks, lots, Tif.POST_ONLY)
-            orders[oid] = OrderInfo(a, s, side, ticks, lev, False, margin)
-            acc.om[a] += margin
-            posted.append(oid)
-        return posted
+        for oid, i in enumerate(rested, first):
+            side, _, ticks = quotes[i]
+            orders[oid] = OrderInfo(a, s, side, ticks, lev, False, margins[i])
+        acc.om[a] += sum(margins[i] for i in rested)
+        return list(range(first, first + len(rested)))
 
     # --- checks ----------------------------------------------------------------------------------
     def check_price(self, s: int, ticks: int | None, lots: int) -> None:
@@ -257,7 +253,7 @@ class OrderLedger:
     def _settle_fills(self, s: int, taker: int, side: int, taker_oid: int,
                       fills: list[Fill], liquidation: bool) -> None:
         """Book every fill of one incoming order: positions, fees, the makers' order margin."""
-        acc, orders, book = self.acc, self.orders, self.books[s]
+        acc, orders, records = self.acc, self.orders, self.books[s].records()
         unit = self.pools.units[s]
         inst = self.instruments[s]
         taker_ppm = 0 if liquidation else inst.taker_fee_ppm
@@ -266,28 +262,32 @@ class OrderLedger:
         touched = {taker: None} if self.reduce_only else None
         if fills:
             self.marks.traded[s] = True
+        apply, om, reduce_only = acc.apply_fill, acc.om, self.reduce_only
+        fees = 0
         for maker_oid, maker, price, q in fills:
             value = q * price * unit
             taker_fee = -(-value * taker_ppm // PPM)  # ceil: fees round against the payer
             maker_fee = -(-value * maker_ppm // PPM) if maker_ppm >= 0 \
                 else -(value * -maker_ppm // PPM)
-            acc.apply_fill(taker, s, side * q, price, unit, taker_fee)
-            acc.apply_fill(maker, s, -side * q, price, unit, maker_fee)
-            self.fee_pool += taker_fee + maker_fee
+            apply(taker, s, side * q, price, unit, taker_fee)
+            apply(maker, s, -side * q, price, unit, maker_fee)
+            fees += taker_fee + maker_fee
             info = orders[maker_oid]
-            rest = book.order(maker_oid)
-            acc.om[maker] -= info.margin
+            rest = records.get(maker_oid)  # the book's record: [remaining, oid, owner, ...]
             if rest is None:
+                om[maker] -= info.margin
                 del orders[maker_oid]
-                ro = self.reduce_only.get(maker)
+                ro = reduce_only.get(maker)
                 if ro is not None:
                     ro.pop(maker_oid, None)
             elif info.margin:
-                info.margin = initial_margin(rest[3] * info.price * unit, info.leverage)
-                acc.om[maker] += info.margin
+                margin = initial_margin(rest[0] * info.price * unit, info.leverage)
+                om[maker] += margin - info.margin
+                info.margin = margin
             if touched is not None:
                 touched[maker] = None
             emit(Trade(t, symbol, price, q, taker, maker, side, taker_oid, maker_oid, liquidation))
+        self.fee_pool += fees
         if touched:
             for a in touched:
                 if a in self.reduce_only:
@@ -344,6 +344,24 @@ class OrderLedger:
         lots = self.books[info.s].cancel(oid)
         self._forget(oid, lots, reason)
         return lots
+
+    def cancel_many(self, s: int, oids: list[int], reason: str) -> None:
+        """``cancel`` each of ``oids`` (orders in symbol s; those no longer resting are skipped):
+        the makers' re-quote, one call for a ladder."""
+        orders = self.orders
+        live = [oid for oid in oids if oid in orders]
+        if not live:
+            return
+        infos = [orders.pop(oid) for oid in live]
+        om, reduce_only, symbol = self.acc.om, self.reduce_only, self.symbols[s]
+        journal = self.journal
+        t, emit = journal.t, journal.events.append
+        for oid, info, lots in zip(live, infos, self.books[s].cancel_many(live), strict=True):
+            om[info.account] -= info.margin
+            ro = reduce_only.get(info.account)
+            if ro is not None:
+                ro.pop(oid, None)
+            emit(OrderCancelled(t, oid, info.account, symbol, lots, reason))
 
     def cancel_account(self, a: int, symbols: range | list[int], reason: str) -> int:
         """Cancel every resting order of account a in ``symbols``; returns the count."""

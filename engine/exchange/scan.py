@@ -50,25 +50,47 @@ _SAFETY = 1.0 - 1e-9
 """Float headroom on ``B·m/ΣN``: its relative error is ~1e-16, so bands never exceed the bound."""
 _FAR = 2**61
 """Band cap in ticks (a pool with no leverage would otherwise never fire)."""
+_NONE = -(2**63)
+"""``_Triggers.top`` when it holds no trigger: below every threshold."""
 
 
 class _Triggers:
     """Trigger prices of one symbol and direction: entries fire when ``T ≥ threshold``."""
 
-    __slots__ = ("price", "key", "gen", "new_price", "new_key", "new_gen")
+    __slots__ = ("price", "key", "gen", "new_price", "new_key", "new_gen", "pending",
+                 "pending_n", "top")
 
     def __init__(self) -> None:
         empty = np.zeros(0, dtype=np.int64)
         self.price, self.key, self.gen = empty, empty, empty
         self.new_price, self.new_key, self.new_gen = empty, empty, empty
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        """New triggers not yet joined to the ``new_*`` buffer (joined when one may fire)."""
+        self.pending_n = 0
+        self.top = _NONE
+        """The highest trigger price held (sorted, new and pending), ``_NONE`` when there is
+        none: most scans fire nothing, and this says so without touching the arrays."""
 
     def add(self, price: np.ndarray, key: np.ndarray, gen: np.ndarray) -> None:
-        self.new_price = np.concatenate([self.new_price, price])
-        self.new_key = np.concatenate([self.new_key, key])
-        self.new_gen = np.concatenate([self.new_gen, gen])
+        if len(price):
+            self.pending.append((price, key, gen))
+            self.pending_n += len(price)
+            self.top = max(self.top, int(price.max()))
 
-    def fire(self, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-        """Remove and return (key, gen) of every entry with price ≥ threshold."""
+    def _join(self) -> None:
+        """The pending triggers into the ``new_*`` buffer."""
+        if self.pending:
+            prices, keys, gens = zip(*self.pending, strict=True)
+            self.new_price = np.concatenate([self.new_price, *prices])
+            self.new_key = np.concatenate([self.new_key, *keys])
+            self.new_gen = np.concatenate([self.new_gen, *gens])
+            self.pending, self.pending_n = [], 0
+
+    def fire(self, threshold: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Remove and return (key, gen) of every entry with price ≥ threshold (None: none)."""
+        if self.top < threshold:
+            return None
+        self._join()
         i = int(np.searchsorted(self.price, threshold, side="left"))
         keys, gens = [self.key[i:]], [self.gen[i:]]
         self.price, self.key, self.gen = self.price[:i], self.key[:i], self.gen[:i]
@@ -79,11 +101,17 @@ class _Triggers:
             keep = ~hit
             self.new_price, self.new_key = self.new_price[keep], self.new_key[keep]
             self.new_gen = self.new_gen[keep]
+        self._retop()
         return np.concatenate(keys), np.concatenate(gens)
 
+    def _retop(self) -> None:
+        top = int(self.price[-1]) if len(self.price) else _NONE
+        self.top = max(top, int(self.new_price.max())) if len(self.new_price) else top
+
     def merge_if_due(self, current_gen: np.ndarray) -> None:
-        if len(self.new_price) <= max(4096, len(self.price) // 4):
+        if len(self.new_price) + self.pending_n <= max(4096, len(self.price) // 4):
             return
+        self._join()
         price = np.concatenate([self.price, self.new_price])
         key = np.concatenate([self.key, self.new_key])
         gen = np.concatenate([self.gen, self.new_gen])
@@ -93,6 +121,7 @@ class _Triggers:
         self.price, self.key, self.gen = price[order], key[order], gen[order]
         empty = np.zeros(0, dtype=np.int64)
         self.new_price, self.new_key, self.new_gen = empty, empty, empty
+        self._retop()
 
 
 class MarginScan:
@@ -145,8 +174,9 @@ class MarginScan:
             marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() scans only then
             for s, mark in enumerate(marks):
                 for side, threshold in ((0, mark), (1, -mark)):
-                    key, gen = self.triggers[s][side].fire(threshold)
-                    if len(key):
+                    fired = self.triggers[s][side].fire(threshold)
+                    if fired is not None and len(fired[0]):
+                        key, gen = fired
                         parts.append(key[self.gen[key] == gen] // K)
             ids = np.unique(np.concatenate(parts))
             ids = ids[ids < n]
@@ -166,32 +196,35 @@ class MarginScan:
         self.gen[keys] += 1
         marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() scans only then
         slack_c, short_f = self.rounding, self.short_factor
-        equity = acc.wallet[ids].copy()
-        mm_sum = np.zeros(len(ids), dtype=np.int64)
-        exposure = np.zeros(len(ids), dtype=np.float64)
-        rounding = np.zeros(len(ids), dtype=np.int64)
-        legs: list[tuple[np.ndarray, np.ndarray]] = []
         hot: list[np.ndarray] = []
         isolated: list[tuple[int, int]] = []
         halted = [s for s in range(S) if ex.halted(s)]
-        for s, inst in enumerate(ex.instruments):
-            q = acc.qty[s, ids]
-            value = q * (marks[s] * inst.unit_per_tick_lot)
-            notional = np.abs(value)
-            upnl = value - acc.cost[s, ids]
-            open_ = q != 0
-            iso = acc.iso[s, ids] & open_
-            mm = mm_vector(inst, mm_basis(ex.pools.mm_basis, notional, acc.cost[s, ids], iso))
-            cross = open_ & ~iso
-            weighted = notional * np.where(q < 0, short_f[s], 1.0)
-            equity += np.where(cross, upnl, 0)
-            mm_sum += np.where(cross, mm, 0)
-            exposure += np.where(cross, weighted, 0.0)
-            rounding += cross * slack_c[s]
-            legs.append((q, cross))
-            if iso.any():
-                rows = np.flatnonzero(iso)
-                slack = acc.iso_margin[s, ids[rows]] + upnl[rows] - mm[rows]
+        # every symbol at once: rows are symbols, columns the accounts
+        q = acc.qty[:, ids]
+        cost = acc.cost[:, ids]
+        value = q * np.array([[marks[s] * inst.unit_per_tick_lot]
+                              for s, inst in enumerate(ex.instruments)], dtype=np.int64)
+        notional = np.abs(value)
+        upnl = value - cost
+        open_ = q != 0
+        iso = acc.iso[:, ids] & open_
+        basis = ex.pools.mm_basis
+        mm = np.stack([mm_vector(inst, mm_basis(basis, notional[s], cost[s], iso[s]))
+                       for s, inst in enumerate(ex.instruments)]) if S else notional
+        cross = open_ & ~iso
+        weighted = notional * np.where(q < 0, np.array(short_f)[:, None], 1.0)
+        equity = acc.wallet[ids] + np.where(cross, upnl, 0).sum(axis=0)
+        mm_sum = np.where(cross, mm, 0).sum(axis=0)
+        exposure = np.zeros(len(ids), dtype=np.float64)
+        for row in np.where(cross, weighted, 0.0):  # in symbol order: float sums keep it
+            exposure += row
+        rounding = (cross * np.array(slack_c, dtype=np.int64)[:, None]).sum(axis=0)
+        if iso.any():
+            for s in range(S):
+                if not iso[s].any():
+                    continue
+                rows = np.flatnonzero(iso[s])
+                slack = acc.iso_margin[s, ids[rows]] + upnl[s, rows] - mm[s, rows]
                 under = slack < 0
                 if under.any() and s not in halted:
                     isolated.extend((int(a), s) for a in ids[rows[under]])
@@ -199,8 +232,8 @@ class MarginScan:
                 ok = band >= 0
                 hot.append(ids[rows[~ok]] * K + s)
                 r = rows[ok]
-                self._set(s, ids[r] * K + s, q[r], band[ok], np.full(len(r), marks[s]),
-                          weighted[r])
+                self._set(s, ids[r] * K + s, q[s, r], band[ok], np.full(len(r), marks[s]),
+                          weighted[s, r])
         has_cross = exposure > 0
         self.deficits = ids[~has_cross & (acc.wallet[ids] < 0)]
         slack = equity - mm_sum
@@ -208,10 +241,10 @@ class MarginScan:
         band = slack - rounding
         ok = has_cross & (band >= 0)
         hot.append(ids[has_cross & ~ok] * K + S)
-        for s, (q, cross) in enumerate(legs):
-            r = np.flatnonzero(ok & cross)
+        for s in range(S):
+            r = np.flatnonzero(ok & cross[s])
             if len(r):
-                self._set(s, ids[r] * K + S, q[r], band[r], np.full(len(r), marks[s]),
+                self._set(s, ids[r] * K + S, q[s, r], band[r], np.full(len(r), marks[s]),
                           exposure[r])
         under_ids = ids[under]
         if halted and len(under_ids):

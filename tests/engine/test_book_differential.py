@@ -155,3 +155,41 @@ def test_run_book_bench_reports_identical_results():
     assert result["ops"] == 20_000
     assert result["fills"] > 1_000 and result["filled_lots"] > result["fills"]
     assert result["book_ops_per_s"] > 0 and result["sorteddict_ops_per_s"] > 0
+
+
+ladders = st.lists(st.tuples(st.sampled_from([BUY, SELL]), st.integers(1, 30), prices),
+                   min_size=0, max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(operations, st.lists(ladders, min_size=1, max_size=4), st.sampled_from(OWNERS))
+def test_bulk_post_and_cancel_are_the_single_ops_in_turn(ops, rounds, owner):
+    """``post_many`` is ``submit(POST_ONLY)`` per quote, a crossing quote skipped without taking
+    an id, and ``cancel_many`` is ``cancel`` per id (the market makers' re-quote, engine/agents):
+    the same records, levels and best prices, on an eagerly swept book too."""
+    bulk, single = EagerSweepBook(), EagerSweepBook()
+    issued: list[int] = []
+    for op in ops:
+        oid = pick_oid(op, issued, bulk)
+        assert apply(bulk, op, oid) == apply(single, op, oid)
+    oid = 10**6
+    posted: list[int] = []
+    for quotes in rounds:
+        assert bulk.cancel_many(posted + [5, 10**9]) == [single.cancel(o) for o in
+                                                          posted + [5, 10**9]]
+        rested = bulk.post_many(owner, quotes, oid)
+        mine = []
+        for side, qty, price in quotes:
+            try:
+                single.submit(oid + len(mine), owner, side, price, qty, Tif.POST_ONLY)
+            except ValueError:  # OrderRejected: it would cross
+                continue
+            mine.append(oid + len(mine))
+        assert [oid + k for k in range(len(rested))] == mine
+        assert all(0 <= i < len(quotes) for i in rested)
+        posted, oid = mine, oid + len(mine)
+        assert bulk.resting() == single.resting()
+        for side in (BUY, SELL):
+            assert bulk.levels(side) == single.levels(side)
+        assert (bulk.best_bid(), bulk.best_ask()) == (single.best_bid(), single.best_ask())
+        assert_valid(bulk)

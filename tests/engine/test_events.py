@@ -1,0 +1,41 @@
+"""The per-fill events' quick ``__init__`` (``engine/events._quick_init``) builds the same frozen
+record the dataclass would."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from engine.events import OrderCancelled, Trade
+
+
+def _by_hand(cls, **values):
+    """The record as dataclasses' own frozen ``__init__`` builds it: one slot at a time."""
+    obj = object.__new__(cls)
+    for f in dataclasses.fields(cls):
+        object.__setattr__(obj, f.name, values.get(f.name, f.default))
+    return obj
+
+
+@pytest.mark.parametrize("cls, args", [
+    (Trade, (5, "BTC", 12_200_000, 3, 17, 4, -1, 90, 31)),
+    (Trade, (5, "BTC", 12_200_000, 3, 17, 4, -1, 90, 31, True)),
+    (OrderCancelled, (7, 31, 4, "DOGE", 250, "requote")),
+])
+def test_quick_init_builds_the_dataclass_record(cls, args):
+    names = [f.name for f in dataclasses.fields(cls)]
+    event = cls(*args)
+    same = _by_hand(cls, **dict(zip(names, args, strict=False)))
+    assert event == same and hash(event) == hash(same) and repr(event) == repr(same)
+    assert event == cls(**dict(zip(names, args, strict=False)))  # by keyword too
+    assert pickle.loads(pickle.dumps(event)) == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.t = 0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cls(*args, 1, 2)  # too many: refused as by the dataclass
+
+
+def test_a_default_is_the_field_default():
+    assert Trade(1, "BTC", 2, 3, 4, 5, 1, 6, 7).liquidation is False
