@@ -179,6 +179,7 @@ class MarketMakers(AgentState):
             states.append(self._new_state(f, factor, spread))
             self.factor[f], self.spread[f] = factor, spread
         due = self._due(sim)
+        levels = self.level_bps.tolist()
         for f in range(self.F):
             state = states[f]
             if state != self.stance[f]:
@@ -188,7 +189,7 @@ class MarketMakers(AgentState):
                 ex.journal.emit(MakerStateChange(sim.t, f, self.names[f], state,
                                                  float(self.factor[f])))
             for s, fair, inventory in due[f]:
-                self._requote(sim, f, s, fair, inventory)
+                self._requote(sim, f, s, fair, inventory, levels)
 
     def _due(self, sim) -> list[list[tuple[int, float, float]]]:
         """Which ladders to re-centre this step, per firm ``[(symbol, fair, inventory)]``: where
@@ -231,8 +232,10 @@ class MarketMakers(AgentState):
                 due[f].append((s, fairs[f][j], inventories[f][j]))
         return due
 
-    def _requote(self, sim, f: int, s: int, fair: float, inventory: float) -> None:
-        """Cancel the firm's ladder in symbol s and post a new one around ``fair``."""
+    def _requote(self, sim, f: int, s: int, fair: float, inventory: float,
+                 levels: list[float]) -> None:
+        """Cancel the firm's ladder in symbol s and post a new one around ``fair``, its levels
+        ``levels`` basis points out (``level_bps``)."""
         ex = sim.exchange
         a = self.accounts[f]
         index = (ex.marks.index[s] + ex.marks.mark[s]) / 2
@@ -255,7 +258,7 @@ class MarketMakers(AgentState):
         for side in (BUY, SELL):
             if (side == BUY and inventory >= limit) or (side == SELL and inventory <= -limit):
                 continue
-            for bps in self.level_bps.tolist():
+            for bps in levels:
                 price = round(fair * (1 - side * bps * widen))
                 if price > 0:
                     quotes.append((side, lots_per_level, price))

@@ -157,15 +157,20 @@ class OrderLedger:
             self.rules.check_halted(s)
         acc, book, unit = self.acc, self.books[s], self.pools.units[s]
         lev = acc.lev[s, a]
-        margins = [initial_margin(lots * ticks * unit, lev) for _, lots, ticks in quotes]
+        held = abs(acc.q[s, a])
+        margins = []
+        worst = 0  # the largest position a quote could leave: its bracket caps the leverage
+        for _, lots, ticks in quotes:
+            margins.append(-(-(lots * ticks * unit) // lev))  # initial_margin, inline
+            if (held + lots) * ticks > worst:
+                worst = (held + lots) * ticks
+        worst *= unit
         need = sum(margins)
         free = self.pools.available(a)
         if need > free:
             raise InsufficientMargin(
                 f"account {a}: {self.symbols[s]} quotes need {need / MONEY_PER_USD:,.2f} USD of "
                 f"margin at {lev}×; {max(free, 0) / MONEY_PER_USD:,.2f} USD is available")
-        worst = max((abs(acc.q[s, a]) + lots) * ticks * unit for _, lots, ticks in quotes) \
-            if quotes else 0
         self.instruments[s].check_leverage(lev, worst)
         first = self.next_oid
         rested = book.post_many(a, quotes, first)
