@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .units import MONEY_PER_USD
+from .events import quick_init
 
 WAVE_GAP = 60
 """Seconds without an ADL fill that end a wave."""
@@ -49,6 +50,9 @@ class Haircut:
     vs_mark: int
     leverage: float
     closed_all: bool
+
+
+quick_init(Haircut)
 
 
 def concentration(amounts: list[int]) -> tuple[float, float, float]:

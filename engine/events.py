@@ -194,11 +194,12 @@ class MakerStateChange(Event):
     depth_factor: float
 
 
-def _quick_init(cls: type) -> None:
+def quick_init(cls: type) -> None:
     """Give a frozen slotted event class an ``__init__`` that fills each slot through its own
     descriptor: the same object, still frozen, built in about 60% of the time of dataclasses'
     ``object.__setattr__`` per field (measured 0.66 µs against 1.12 µs for a ``Trade``). Used
-    for the events made once per order or fill (hundreds of thousands a run)."""
+    for the records made once per order or fill (hundreds of thousands a run): ``Trade``,
+    ``OrderCancelled``, ``AdlFill`` here, ``adl_research.Haircut``."""
     names = [f.name for f in fields(cls)]
     namespace: dict[str, object] = {}
     params = []
@@ -217,5 +218,5 @@ def _quick_init(cls: type) -> None:
     cls.__init__ = init  # type: ignore[misc]
 
 
-for _cls in (Trade, OrderCancelled):
-    _quick_init(_cls)
+for _cls in (Trade, OrderCancelled, AdlFill):
+    quick_init(_cls)

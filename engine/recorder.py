@@ -185,20 +185,22 @@ class Recorder:
 
     def _adl(self, ex, e, clock) -> None:
         s = ex.index_of(e.symbol)
-        self.adl_ledger.add(e, clock, s, ex.units[s], ex.acc.q[s, e.counterparty])
+        unit, c = ex.units[s], e.counterparty
+        self.adl_ledger.add(e, clock, s, unit, ex.acc.q[s, c])
+        value = e.qty * e.price * unit
         self.adl_count += 1
-        self.adl_notional += e.qty * e.price * ex.units[s]
+        self.adl_notional += value
         self.adl_per_symbol[s] += 1
-        self.adl_notional_per_symbol[s] += e.qty * e.price * ex.units[s]
-        self.adl_per_second[clock] += e.qty * e.price * ex.units[s]
-        self.first_adl_at.setdefault(e.counterparty, clock)
-        self.adl_accounts.add(e.counterparty)
-        self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * ex.units[s]
+        self.adl_notional_per_symbol[s] += value
+        self.adl_per_second[clock] += value
+        self.first_adl_at.setdefault(c, clock)
+        self.adl_accounts.add(c)
+        self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * unit
         if self.adl_first is None:
             self.adl_first = clock
-        if e.counterparty == self.hedger:
+        if c == self.hedger:
             self.player_adl_hits += 1
-            self.player_adl_notional += e.qty * e.price * ex.units[s]
+            self.player_adl_notional += value
             if self.hedger_adl_at is None:
                 self.hedger_adl_at = clock
         k = ex.funds.ids.index(ex.funds.fund_of[s])

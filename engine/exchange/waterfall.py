@@ -424,23 +424,29 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
         take = _shares(ex.adl_policy, np.abs(acc.qty[s, idx]), scores, need)
         queue: list[tuple[int, int | None]] = [
             (i, int(x)) for i, x in enumerate(take.tolist()) if x]
-    else:
+        # thousands of slices: read the columns as lists once
+        ids, upnl_, equity_, notional_, scores_ = (idx.tolist(), upnl.tolist(), equity.tolist(),
+                                                   notional.tolist(), scores.tolist())
+    else:  # a ranked queue: the walk usually stops after a few
         queue = [(int(i), None) for i in adl_order(scores, idx)]
+        ids, upnl_, equity_, notional_, scores_ = idx, upnl, equity, notional, scores
+    emit, symbol, policy, t = ex.journal.emit, ex.symbols[s], ex.adl_policy.value, ex.t
+    reduce_only, q, fund = ex.ledger.reduce_only, acc.q, acc.fund
     for rank, (i, share) in enumerate(queue):
-        c = int(idx[i])
-        x = min(abs(acc.q[s, c]), need) if share is None else share
-        if checked and (loss_per_lot > 0 or acc.fund[c]):  # a fund's cash: even at the mark
+        c = int(ids[i])
+        x = min(abs(q[s, c]), need) if share is None else share
+        if checked and (loss_per_lot > 0 or fund[c]):  # a fund's cash: even at the mark
             x = min(x, _carry(ex, c, s, price, loss_per_lot))
             if not x:
                 continue
         # as the counterparty stood before: an earlier fill of this walk changed other pools only
-        pnl = int(upnl[i]) * x // abs(acc.q[s, c])
-        pool_equity = int(equity[i])
-        leverage = int(notional[i]) / pool_equity if pool_equity > 0 else 0.0
+        pnl = int(upnl_[i]) * x // abs(q[s, c])
+        pool_equity = int(equity_[i])
+        leverage = int(notional_[i]) / pool_equity if pool_equity > 0 else 0.0
         acc.transfer(a, c, s, sign * x, price, unit)
-        ex.journal.emit(AdlFill(ex.t, a, c, ex.symbols[s], -sign, x, price, rank,
-                                float(scores[i]), ex.adl_policy.value, mark, pnl, leverage))
-        if c in ex.ledger.reduce_only:
+        emit(AdlFill(t, a, c, symbol, -sign, x, price, rank, float(scores_[i]), policy, mark,
+                     pnl, leverage))
+        if c in reduce_only:
             ex.ledger.trim_reduce_only(c, s)
         need -= x
         if not need:

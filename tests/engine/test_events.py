@@ -8,7 +8,8 @@ import pickle
 
 import pytest
 
-from engine.events import OrderCancelled, Trade
+from engine.adl_research import Haircut
+from engine.events import AdlFill, OrderCancelled, Trade
 
 
 def _by_hand(cls, **values):
@@ -23,6 +24,9 @@ def _by_hand(cls, **values):
     (Trade, (5, "BTC", 12_200_000, 3, 17, 4, -1, 90, 31)),
     (Trade, (5, "BTC", 12_200_000, 3, 17, 4, -1, 90, 31, True)),
     (OrderCancelled, (7, 31, 4, "DOGE", 250, "requote")),
+    (AdlFill, (9, 3, 812, "ETH", 1, 40, 350_000, 0, 2.5, "binance")),
+    (AdlFill, (9, 3, 812, "ETH", 1, 40, 350_000, 0, 2.5, "binance", 351_000, 12, 3.5)),
+    (Haircut, (9, 1, 812, 40, 1_000_000, 5_000, 3.5, True)),
 ])
 def test_quick_init_builds_the_dataclass_record(cls, args):
     names = [f.name for f in dataclasses.fields(cls)]
