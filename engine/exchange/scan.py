@@ -50,6 +50,8 @@ _SAFETY = 1.0 - 1e-9
 """Float headroom on ``B·m/ΣN``: its relative error is ~1e-16, so bands never exceed the bound."""
 _FAR = 2**61
 """Band cap in ticks (a pool with no leverage would otherwise never fire)."""
+_FEW = 24
+"""Up to this many accounts a scan values them one at a time (``MarginScan._value_few``)."""
 _NONE = -(2**63)
 """``_Triggers.top`` when it holds no trigger: below every threshold."""
 
@@ -182,7 +184,8 @@ class MarginScan:
             ids = ids[ids < n]
             ids = ids[~acc.is_fund[ids]]
         self.valued = len(ids)
-        cross, isolated = self._value(ex, ids)
+        value = self._value_few if len(ids) <= _FEW else self._value
+        cross, isolated = value(ex, ids)
         for pair in self.triggers:
             for t in pair:
                 t.merge_if_due(self.gen)
@@ -255,6 +258,87 @@ class MarginScan:
         self.hot = np.concatenate(hot)
         isolated.sort()
         return under_ids, isolated
+
+    def _value_few(self, ex: Exchange, ids: np.ndarray
+                   ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """``_value`` for a handful of accounts, one at a time in Python ints and floats: the
+        same operations in the same order, so the same triggers, hot pools and results (most
+        scans value a few accounts, where numpy's per-call cost is most of the work)."""
+        acc, S, K = ex.acc, self.S, self.S + 1
+        marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() scans only then
+        insts = ex.instruments
+        scale = [marks[s] * inst.unit_per_tick_lot for s, inst in enumerate(insts)]
+        slack_c, short_f, basis = self.rounding, self.short_factor, ex.pools.mm_basis
+        halted = [s for s in range(S) if ex.halted(s)]
+        q_, c_, iso_, im_, w_ = acc.q, acc.c, acc.isov, acc.im, acc.w
+        gen = self.gen
+        hot: list[int] = []
+        isolated: list[tuple[int, int]] = []
+        under_ids: list[int] = []
+        deficits: list[int] = []
+        adds: dict[tuple[int, int], list[tuple[int, int, int]]] = {}  # (s, side): price, key, gen
+
+        def trigger(s: int, key: int, q: int, band: int, exposure: float) -> None:
+            d = int(min(float(band) * marks[s] / exposure * _SAFETY, _FAR))  # as ``_set``
+            if q > 0:
+                adds.setdefault((s, 0), []).append((marks[s] - d - 1, key, int(gen[key])))
+            else:
+                adds.setdefault((s, 1), []).append((-(marks[s] + d + 1), key, int(gen[key])))
+
+        cross_hot: list[int] = []
+        for a in ids.tolist():
+            base = a * K
+            gen[base:base + K] += 1
+            equity, mm_sum, exposure, rounding = w_[a], 0, 0.0, 0
+            legs = []
+            for s in range(S):
+                q = q_[s, a]
+                if not q:
+                    continue
+                value = q * scale[s]
+                notional = abs(value)
+                cost = c_[s, a]
+                upnl = value - cost
+                iso = iso_[s, a]
+                on = notional if basis == "mark" or (basis == "entry_isolated" and not iso) \
+                    else abs(cost)
+                mm = insts[s].maintenance_margin(on)
+                weighted = notional * (short_f[s] if q < 0 else 1.0)
+                if iso:
+                    slack = im_[s, a] + upnl - mm
+                    if slack < 0 and s not in halted:
+                        isolated.append((a, s))
+                    band = slack - slack_c[s]
+                    if band >= 0:
+                        trigger(s, base + s, q, band, weighted)
+                    else:
+                        hot.append(base + s)
+                else:
+                    equity += upnl
+                    mm_sum += mm
+                    exposure += weighted
+                    rounding += slack_c[s]
+                    legs.append((s, q))
+            if not exposure > 0:
+                if w_[a] < 0:
+                    deficits.append(a)
+                continue
+            slack = equity - mm_sum
+            band = slack - rounding
+            if band >= 0:
+                for s, q in legs:
+                    trigger(s, base + S, q, band, exposure)
+            else:
+                cross_hot.append(base + S)
+            if slack < 0 and not any(s in halted for s, _ in legs):
+                under_ids.append(a)
+        for (s, side), rows in sorted(adds.items()):
+            price, key, g = (np.array(col, dtype=np.int64) for col in zip(*rows, strict=True))
+            self.triggers[s][side].add(price, key, g)
+        self.deficits = np.array(deficits, dtype=np.int64)
+        self.hot = np.array(hot + cross_hot, dtype=np.int64)
+        isolated.sort()
+        return np.array(under_ids, dtype=np.int64), isolated
 
     def _set(self, s: int, keys: np.ndarray, q: np.ndarray, band: np.ndarray, mark: np.ndarray,
              exposure: np.ndarray) -> None:

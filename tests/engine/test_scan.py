@@ -14,6 +14,7 @@ from engine.crash import CrashRun
 from engine.errors import CrashfloorError
 from engine.events import LiquidationStarted
 from engine.level import load_level
+from engine.exchange import scan as scan_module
 
 from .conftest import usd
 
@@ -92,11 +93,14 @@ def test_scan_state_is_not_saved_and_is_rebuilt():
     assert "touched" not in dict(attributes(ex.acc))
 
 
+@pytest.mark.parametrize("few", [0, 10**9], ids=["arrays", "one-by-one"])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_soak_scan_equals_full_valuation(make_exchange, seed):
+def test_random_soak_scan_equals_full_valuation(make_exchange, seed, few, monkeypatch):
     """Random positions on three symbols (cross, isolated, multi-leg), prices swinging ±40%,
     trades, deposits, withdrawals and isolated margin moves; ``verify`` raises on any step
-    where the scan and a full valuation disagree."""
+    where the scan and a full valuation disagree. Both valuations of the scan: numpy arrays,
+    and one account at a time (``_FEW``: what a small batch uses)."""
+    monkeypatch.setattr(scan_module, "_FEW", few)
     rng = np.random.default_rng(seed)
     ex = make_exchange(("BTC", "ETH", "DOGE"), fund=50_000)
     ex.scan.verify = True
@@ -166,6 +170,24 @@ def test_whole_level_scan_equals_full_valuation(name, overrides):
     assert summary["liquidations"]["count"] > 100
     if overrides:
         assert summary["halts"]
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "bitmex"])
+def test_both_valuations_run_the_same_crash(venue, monkeypatch):
+    """The scan's two valuations (numpy arrays; one account at a time for a small batch) give
+    the same run to the checksum, under each maintenance basis (mark, entry for isolated
+    positions, entry) with isolated positions in the crowd."""
+    checksums = []
+    for few in (0, 10**9):
+        monkeypatch.setattr(scan_module, "_FEW", few)
+        level = load_level(LEVELS / "1011.toml", [
+            "crowd.accounts=500", "clock.step_seconds=2",
+            f"exchange.venue={venue}"])
+        run = CrashRun(level, seed=2)
+        run.sim.exchange.scan.verify = True
+        run.run()
+        checksums.append(run.sim.checksum())
+    assert checksums[0] == checksums[1]
 
 
 @pytest.mark.parametrize("policy", ["article", "dydx"])
