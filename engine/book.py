@@ -197,8 +197,8 @@ class OrderBook:
                 if bid_heap and -bid_heap[0] >= price:
                     continue
                 totals, queues, heap, key = ask_t, ask_q, ask_heap, price
-            rec = [qty, oid, owner, side, price]
-            orders[oid] = rec
+            rec = [qty, oid, owner, side, price]  # rests as in ``submit`` (inline there and here:
+            orders[oid] = rec                     # a call per order would cost as much again)
             total = totals.get(key)
             if total is None:
                 totals[key] = qty
