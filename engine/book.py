@@ -179,16 +179,18 @@ class OrderBook:
         """Rest post-only orders ``(side, qty, price)`` of one owner, in turn, under consecutive
         ids from ``oid``; a quote that would cross the book as it stands then (the owner's
         earlier quotes included) is skipped and takes no id. Returns the indexes of the quotes
-        that rest (the market makers' ladder: ``submit`` as POST_ONLY, one call for all)."""
+        that rest (the market makers' ladder: ``submit`` as POST_ONLY, one call for all). A quote
+        of no lots, or an id already resting, is refused (``InvalidInput``) before any rests."""
         orders = self._orders
+        for k, (_, qty, _) in enumerate(quotes):  # checked first: a refusal changes nothing
+            if qty <= 0:
+                raise InvalidInput(f"quote {k}: qty must be > 0 lots, got {qty}")
+            if oid + k in orders:
+                raise InvalidInput(f"order {oid + k} is already resting")
         bid_t, bid_q, bid_heap = self._bid_t, self._bid_q, self._bid_heap
         ask_t, ask_q, ask_heap = self._ask_t, self._ask_q, self._ask_heap
         posted = []
         for i, (side, qty, price) in enumerate(quotes):
-            if oid in orders:
-                raise InvalidInput(f"order {oid} is already resting")
-            if qty <= 0:
-                raise InvalidInput(f"order {oid}: qty must be > 0 lots, got {qty}")
             if side == BUY:
                 if ask_heap and ask_heap[0] <= price:
                     continue

@@ -200,6 +200,11 @@ def quick_init(cls: type) -> None:
     ``object.__setattr__`` per field (measured 0.66 µs against 1.12 µs for a ``Trade``). Used
     for the records made once per order or fill (hundreds of thousands a run): ``Trade``,
     ``OrderCancelled``, ``AdlFill`` here, ``adl_research.Haircut``."""
+    if "__post_init__" in dir(cls) or any(
+            f.default_factory is not MISSING or not f.init or f.kw_only for f in fields(cls)):
+        raise TypeError(f"quick_init handles plain positional fields only; {cls.__name__} has "
+                        "a default factory, an init=False or keyword-only field, or "
+                        "__post_init__")
     names = [f.name for f in fields(cls)]
     namespace: dict[str, object] = {}
     params = []
@@ -215,6 +220,7 @@ def quick_init(cls: type) -> None:
     exec(f"def __init__(self, {', '.join(params)}):\n{body}", namespace)  # noqa: S102
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    init.__module__ = cls.__module__
     cls.__init__ = init  # type: ignore[misc]
 
 

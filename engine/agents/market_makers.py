@@ -252,7 +252,9 @@ class MarketMakers(AgentState):
             return
         mult = float(self.spread[f]) * (2.0 - min(1.0, float(self.factor[f])))
         if f < self.obligated:
-            mult = min(mult, self.cfg.obligation_spread_bps / float(self.level_bps[0]))
+            inside = float(self.level_bps[0])
+            if inside > 0:  # (a ladder with no inside spread has nothing to cap)
+                mult = min(mult, self.cfg.obligation_spread_bps / inside)
         widen = mult * 1e-4
         quotes = []
         for side in (BUY, SELL):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from ..accounts import Accounts
 from ..book import BUY, SELL, OrderBook, Tif
-from ..errors import (InsufficientMargin, OrderRejected, ReduceOnlyError, UnknownOrder)
+from ..errors import (InsufficientMargin, InvalidInput, OrderRejected, ReduceOnlyError,
+                      UnknownOrder)
 from ..events import OrderCancelled, Trade
 from ..instruments import PPM, Instrument
 from ..marks import MarkPricer
@@ -157,6 +158,9 @@ class OrderLedger:
             self.rules.check_halted(s)
         acc, book, unit = self.acc, self.books[s], self.pools.units[s]
         lev = acc.lev[s, a]
+        if any(lots <= 0 for _, lots, _ in quotes):
+            raise InvalidInput(f"account {a}: every quote needs lots > 0, got "
+                               f"{[lots for _, lots, _ in quotes]}")
         held = abs(acc.q[s, a])
         margins = []
         worst = 0  # the largest position a quote could leave: its bracket caps the leverage
@@ -354,10 +358,15 @@ class OrderLedger:
         """``cancel`` each of ``oids`` (orders in symbol s; those no longer resting are skipped):
         the makers' re-quote, one call for a ladder."""
         orders = self.orders
-        live = [oid for oid in oids if oid in orders]
+        live = [oid for oid in dict.fromkeys(oids) if oid in orders]  # each once, in order
         if not live:
             return
-        infos = [orders.pop(oid) for oid in live]
+        infos = [orders[oid] for oid in live]
+        stray = [oid for oid, info in zip(live, infos, strict=True) if info.s != s]
+        if stray:
+            raise InvalidInput(f"orders {stray} are not in {self.symbols[s]}")
+        for oid in live:
+            del orders[oid]
         om, reduce_only, symbol = self.acc.om, self.reduce_only, self.symbols[s]
         journal = self.journal
         t, emit = journal.t, journal.events.append

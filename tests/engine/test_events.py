@@ -43,3 +43,16 @@ def test_quick_init_builds_the_dataclass_record(cls, args):
 
 def test_a_default_is_the_field_default():
     assert Trade(1, "BTC", 2, 3, 4, 5, 1, 6, 7).liquidation is False
+
+
+def test_quick_init_refuses_what_it_cannot_build():
+    from dataclasses import dataclass, field
+
+    from engine.events import Event, quick_init
+
+    @dataclass(frozen=True, slots=True)
+    class Tagged(Event):
+        tags: list = field(default_factory=list)
+
+    with pytest.raises(TypeError, match="plain positional fields"):
+        quick_init(Tagged)

@@ -475,3 +475,28 @@ def test_an_index_jump_that_would_overflow_a_valuation_is_refused():
     assert ex.checksum() == before
     ex.set_index("DOGE", 0.5)  # a doubling is a price, not an overflow
     invariants.check_after_settle(ex, ex.settle())
+
+
+def test_a_ladder_with_a_quote_of_no_lots_is_refused_whole(make_exchange):
+    """The makers' bulk paths refuse bad input before changing anything: a ladder with a quote of
+    no lots (even one that would cross and be skipped), and a bulk cancel naming another
+    symbol's order; a repeated id is cancelled once."""
+    from engine.book import BUY, SELL
+    from engine.errors import InvalidInput
+    ex = make_exchange(("BTC", "ETH"))
+    ex.set_index("BTC", 100_000)
+    ex.set_index("ETH", 4_000)
+    a = ex.open_account(1_000_000)
+    mark = ex.marks.mark[0]
+    before = (ex.ledger.next_oid, ex.books[0].order_ids(), int(ex.acc.om[a]))
+    with pytest.raises(InvalidInput, match="lots > 0"):
+        ex.place_ladder(a, 0, [(BUY, 5, mark - 100), (SELL, 0, mark - 20)])
+    assert (ex.ledger.next_oid, ex.books[0].order_ids(), int(ex.acc.om[a])) == before
+    ids = ex.place_ladder(a, 0, [(BUY, 5, mark - 100), (SELL, 5, mark + 100)])
+    eth = ex.place_ladder(a, 1, [(BUY, 5, ex.marks.mark[1] - 10)])
+    with pytest.raises(InvalidInput, match="not in BTC"):
+        ex.ledger.cancel_many(0, ids + eth, "requote")
+    assert ex.books[0].order_ids() == ids and set(ids + eth) <= set(ex.ledger.orders)
+    ex.ledger.cancel_many(0, [ids[0], ids[0], ids[1]], "requote")
+    assert ex.books[0].order_ids() == [] and ex.ledger.orders.keys() == set(eth)
+    assert ex.acc.om[a] == ex.ledger.orders[eth[0]].margin
