@@ -115,6 +115,7 @@ def test_the_sweep_command_end_to_end(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "ADL overshoot" in done.stdout and "4 runs in" in done.stdout
+    assert "crashfloor sweep: 4/4 runs (100.0%)" in done.stderr  # no terminal: plain lines
     html = (tmp_path / "r.html").read_text()
     assert html.count("<svg") >= 5 and "<script" not in html and "replay" in html
     lines = (tmp_path / "rows.csv").read_text().splitlines()
@@ -131,3 +132,21 @@ def test_the_sweep_command_end_to_end(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "game.cli", "sweep-report", str(tmp_path)],
                            capture_output=True, text=True, timeout=120)
     assert empty.returncode == 2 and "no sweep here" in empty.stderr
+
+
+def test_progress_without_a_terminal_is_a_line_a_minute():
+    """A sweep whose stderr is a log file writes a plain line after the first run, at most once a
+    minute after that, and after the last: runs done, the rate and the time left."""
+    import io
+
+    from game.sweep.cli import plain_progress
+    now = [100.0]
+    out = io.StringIO()
+    progress = plain_progress(out, clock=lambda: now[0])
+    for done, at in ((1, 110), (2, 140), (3, 170), (4, 200), (5, 230)):
+        now[0] = float(at)
+        progress(done, 5)
+    assert out.getvalue().splitlines() == [
+        "crashfloor sweep: 1/5 runs (20.0%), 0.100 runs/s, about 1 min left",
+        "crashfloor sweep: 3/5 runs (60.0%), 0.043 runs/s, about 1 min left",
+        "crashfloor sweep: 5/5 runs (100.0%), 0.038 runs/s"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from engine.errors import InvalidInput
@@ -84,12 +85,12 @@ def cmd_sweep(args) -> int:
     seeds = parse_seeds(args.seeds)
     if args.out.exists() and not args.out.is_dir():
         raise InvalidInput(f"--out {args.out}: not a folder")
-    show = sys.stderr.isatty()
-    if show:
+    if sys.stderr.isatty():
         result = _with_progress(path, variants, seeds, args)
-    else:
+    else:  # a log file (nohup, a batch job): a plain line a minute
         result = sweep(path, variants, seeds, args.out, sets=args.overrides,
-                       workers=args.workers, cluster=args.cluster, needed=args.needed)
+                       workers=args.workers, cluster=args.cluster, needed=args.needed,
+                       progress=plain_progress(sys.stderr))
     asked = {v.name for v in result.variants}
     rows = [r for r in SweepStore(args.out).rows()
             if r["variant"] in asked and r["seed"] in set(seeds)]
@@ -102,6 +103,30 @@ def cmd_sweep(args) -> int:
     print_summary(summary, note)
     _outputs(args, summary, rows, "crashfloor " + " ".join(sys.argv[1:]))
     return 130 if result.interrupted else 0
+
+
+def plain_progress(stream, every: float = 60.0, clock=time.monotonic):
+    """A ``progress(done, total)`` that writes a line to ``stream`` after the first run, then at
+    most every ``every`` seconds, and after the last: runs done, runs a second, time left."""
+    start = clock()
+    last = [None]
+
+    def progress(done: int, total: int) -> None:
+        now = clock()
+        if done < total and last[0] is not None and now - last[0] < every:
+            return
+        last[0] = now
+        rate = done / (now - start) if now > start else 0.0
+        left = f", about {_duration((total - done) / rate)} left" if rate and done < total \
+            else ""
+        print(f"crashfloor sweep: {done:,}/{total:,} runs ({100 * done / total:.1f}%), "
+              f"{rate:.3f} runs/s{left}", file=stream, flush=True)
+    return progress
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{max(minutes, 1)} min"
 
 
 def _with_progress(path, variants, seeds, args):
