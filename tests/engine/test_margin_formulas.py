@@ -105,3 +105,28 @@ def test_vectorized_maintenance_margin_equals_the_scalar_one():
         got = mm_vector(inst, np.array(values, dtype=np.int64)).tolist()
         assert got == [inst.maintenance_margin(v) for v in values]
     check()
+
+
+def test_apply_fill_books_what_fill_result_says():
+    """``Accounts.apply_fill`` has ``fill_result``'s arithmetic inline (it runs twice a fill): for
+    any position and fill — opening, adding, reducing, closing, flipping — the position, the
+    cost basis and the realized PnL (into the wallet, with the fee) are fill_result's."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from engine.accounts import Accounts, fill_result
+
+    lots = st.integers(-10**9, 10**9)
+
+    @settings(max_examples=300, deadline=None)
+    @given(lots, st.integers(-10**15, 10**15), lots.filter(bool), st.integers(1, 10**7),
+           st.integers(1, 1000), st.integers(-10**6, 10**6))
+    def check(q, c, dq, price, unit, fee):
+        acc = Accounts(1)
+        a = acc.add(1, wallet=10**12)[0]
+        acc.q[0, a], acc.c[0, a] = q, (c if q else 0)
+        realized = acc.apply_fill(a, 0, dq, price, unit, fee)
+        new_q, new_c, expected = fill_result(q, c if q else 0, dq, price, unit)
+        assert (acc.q[0, a], acc.c[0, a], realized) == (new_q, new_c, expected)
+        assert acc.w[a] == 10**12 + expected - fee
+    check()
