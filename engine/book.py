@@ -184,7 +184,7 @@ class OrderBook:
         orders = self._orders
         for k, (_, qty, _) in enumerate(quotes):  # checked first: a refusal changes nothing
             if qty <= 0:
-                raise InvalidInput(f"quote {k}: qty must be > 0 lots, got {qty}")
+                raise InvalidInput(f"quote {k}: every quote needs lots > 0, got {qty}")
             if oid + k in orders:
                 raise InvalidInput(f"order {oid + k} is already resting")
         bid_t, bid_q, bid_heap = self._bid_t, self._bid_q, self._bid_heap

@@ -178,7 +178,7 @@ class MarketMakers(AgentState):
                 factor = max(factor, self.cfg.obligation_depth)
             states.append(self._new_state(f, factor, spread))
             self.factor[f], self.spread[f] = factor, spread
-        due = self._due(sim)
+        due, factors = self._due(sim)
         levels = self.level_bps.tolist()
         for f in range(self.F):
             state = states[f]
@@ -188,11 +188,12 @@ class MarketMakers(AgentState):
                 self.stance[f] = state
                 ex.journal.emit(MakerStateChange(sim.t, f, self.names[f], state,
                                                  float(self.factor[f])))
-            for s, fair, inventory in due[f]:
-                self._requote(sim, f, s, fair, inventory, levels)
+            for s, fair, inventory, index in due[f]:
+                self._requote(sim, f, s, fair, inventory, index, factors[f], levels)
 
-    def _due(self, sim) -> list[list[tuple[int, float, float]]]:
-        """Which ladders to re-centre this step, per firm ``[(symbol, fair, inventory)]``: where
+    def _due(self, sim) -> tuple[list[list[tuple[int, float, float, float]]], list[float]]:
+        """Which ladders to re-centre this step, per firm ``[(symbol, fair, inventory, index)]``,
+        and each firm's quoted size factor (its depth factor in 5% steps): where
         fair value moved more than ``requote_bps``, the stance's size changed, or a quote filled
         (two seconds after the last re-centre). Fair value is halfway between the outside index
         and the local mark (firms hedge outside, but the local book is where their inventory has
@@ -200,9 +201,9 @@ class MarketMakers(AgentState):
         firms and symbols at once (the same float operations as one at a time)."""
         ex, c = sim.exchange, self.cfg
         live = [s for s in range(self.S) if not ex.rules.halted(s)]
-        due: list[list[tuple[int, float, float]]] = [[] for _ in range(self.F)]
+        due: list[list[tuple[int, float, float, float]]] = [[] for _ in range(self.F)]
         if not live or not self.F:
-            return due  # quotes rest through a halt; they are re-centred when it ends
+            return due, []  # quotes rest through a halt; they are re-centred when it ends
         marks = ex.marks
         index = np.array([(marks.index[s] + marks.mark[s]) / 2 for s in live])
         unit = np.array([ex.instruments[s].unit_per_tick_lot for s in live], dtype=np.int64)
@@ -219,7 +220,7 @@ class MarketMakers(AgentState):
         resized = factor[:, None] != self.quoted_factor[:, live]
         settled = sim.t - self.last_quote[:, live] >= 2
         placed = self.placed[:, live]
-        fairs, inventories = fair.tolist(), inventory.tolist()
+        fairs, inventories, indexes = fair.tolist(), inventory.tolist(), index.tolist()
         books = [ex.books[s].records() for s in live]
         for f in range(self.F):
             for j, s in enumerate(live):
@@ -229,19 +230,18 @@ class MarketMakers(AgentState):
                     resting = books[j]
                     if all(oid in resting for oid in self.quotes[f][s]):
                         continue  # nothing filled: the ladder stands
-                due[f].append((s, fairs[f][j], inventories[f][j]))
-        return due
+                due[f].append((s, fairs[f][j], inventories[f][j], indexes[j]))
+        return due, factor.tolist()
 
-    def _requote(self, sim, f: int, s: int, fair: float, inventory: float,
-                 levels: list[float]) -> None:
-        """Cancel the firm's ladder in symbol s and post a new one around ``fair``, its levels
-        ``levels`` basis points out (``level_bps``)."""
+    def _requote(self, sim, f: int, s: int, fair: float, inventory: float, index: float,
+                 factor: float, levels: list[float]) -> None:
+        """Cancel the firm's ladder in symbol s and post a new one of ``factor`` of its calm size
+        around ``fair`` (``index``: halfway between index and mark), its levels ``levels`` basis
+        points out (``level_bps``); as ``_due`` worked them out."""
         ex = sim.exchange
         a = self.accounts[f]
-        index = (ex.marks.index[s] + ex.marks.mark[s]) / 2
         unit = ex.instruments[s].unit_per_tick_lot
         limit = self.inventory_limit[s]
-        factor = max(round(float(self.factor[f]) * 20) / 20, self.cfg.token_presence)
         ex.ledger.cancel_many(s, self.quotes[f][s], "requote")
         self.center[f, s] = round(fair)
         self.quoted_factor[f, s] = factor

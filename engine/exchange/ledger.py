@@ -153,14 +153,12 @@ class OrderLedger:
         """Post-only quotes ``(side, lots, ticks)`` for one account and symbol (the market makers'
         path): one margin check for the whole ladder, then each quote is posted; a quote that
         would cross is skipped. Returns the posted ids. Raises ``InsufficientMargin`` (nothing
-        posted) if the ladder's margin exceeds what is free."""
+        posted) if the ladder's margin exceeds what is free, and ``InvalidInput`` (nothing
+        posted: ``OrderBook.post_many`` checks first) for a quote of no lots."""
         if self.rules.halted_until[s] > self.journal.t:
             self.rules.check_halted(s)
         acc, book, unit = self.acc, self.books[s], self.pools.units[s]
         lev = acc.lev[s, a]
-        if any(lots <= 0 for _, lots, _ in quotes):
-            raise InvalidInput(f"account {a}: every quote needs lots > 0, got "
-                               f"{[lots for _, lots, _ in quotes]}")
         held = abs(acc.q[s, a])
         margins = []
         worst = 0  # the largest position a quote could leave: its bracket caps the leverage

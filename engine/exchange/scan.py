@@ -136,6 +136,10 @@ class MarginScan:
         self.short_factor = [1.0 + max(b.mmr_ppm for b in inst.brackets) / 1e6
                              for inst in instruments]
         """1 + r: what a move against a short costs per unit of notional."""
+        self.columns = (np.array(self.rounding, dtype=np.int64)[:, None],
+                        np.array(self.short_factor)[:, None])
+        """``rounding`` and ``short_factor`` as columns, for ``_value``'s symbol-by-account
+        arrays."""
         self.verify = os.environ.get("CRASHFLOOR_VERIFY_SCAN") == "1"
         """Compare every scan with a full valuation and raise on a difference
         (``liquidation.run_waterfall``); the test suite turns it on with
@@ -198,7 +202,7 @@ class MarginScan:
         keys = ids[:, None] * K + np.arange(K, dtype=np.int64)
         self.gen[keys] += 1
         marks = cast("list[int]", ex.marks.mark)  # every mark is set: settle() scans only then
-        slack_c, short_f = self.rounding, self.short_factor
+        slack_c = self.rounding
         hot: list[np.ndarray] = []
         isolated: list[tuple[int, int]] = []
         halted = [s for s in range(S) if ex.halted(s)]
@@ -215,13 +219,14 @@ class MarginScan:
         mm = np.stack([mm_vector(inst, mm_basis(basis, notional[s], cost[s], iso[s]))
                        for s, inst in enumerate(ex.instruments)]) if S else notional
         cross = open_ & ~iso
-        weighted = notional * np.where(q < 0, np.array(short_f)[:, None], 1.0)
+        slack_col, short_col = self.columns
+        weighted = notional * np.where(q < 0, short_col, 1.0)
         equity = acc.wallet[ids] + np.where(cross, upnl, 0).sum(axis=0)
         mm_sum = np.where(cross, mm, 0).sum(axis=0)
         exposure = np.zeros(len(ids), dtype=np.float64)
         for row in np.where(cross, weighted, 0.0):  # in symbol order: float sums keep it
             exposure += row
-        rounding = (cross * np.array(slack_c, dtype=np.int64)[:, None]).sum(axis=0)
+        rounding = (cross * slack_col).sum(axis=0)
         if iso.any():
             for s in range(S):
                 if not iso[s].any():
