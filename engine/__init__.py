@@ -11,6 +11,7 @@ from .errors import (CrashfloorError, InsufficientMargin, InvalidInput, LevelErr
                      MarginModeError, OffGridError, OrderRejected, ReduceOnlyError, SaveError,
                      TradingHalted, UnknownAccount, UnknownId, UnknownOrder, UnknownSymbol)
 from .exchange import AccountView, Exchange, OrderView, PositionView
+from .exchange.inverse import CoinExchange, InverseContract
 from .instruments import Instrument
 from .sim import Simulation
 from .crash import CrashRun  # noqa: E402 (after the exchange: crash imports the agents)
@@ -20,8 +21,8 @@ from .summary import RunReport
 
 __version__ = "0.1.0"
 
-__all__ = ["AccountView", "CrashRun", "CrashfloorError", "Exchange", "InsufficientMargin",
-           "Instrument", "InvalidInput", "Level", "LevelError", "LeverageError",
+__all__ = ["AccountView", "CoinExchange", "CrashRun", "CrashfloorError", "Exchange", "InsufficientMargin",
+           "Instrument", "InverseContract", "InvalidInput", "Level", "LevelError", "LeverageError",
            "MarginModeError", "OffGridError", "OrderRejected", "OrderView", "PositionView",
            "ReduceOnlyError", "RunReport", "SaveError", "Side", "Simulation", "TradingHalted", "UnknownAccount",
            "UnknownId", "UnknownOrder", "UnknownSymbol", "load_level"]

@@ -32,3 +32,10 @@ def test_the_level_example_runs(monkeypatch, capsys):
     code = code.replace("run.run()\n", 'run.run(until="04:05")\n')
     exec(compile(code, "README.md", "exec"), {})
     assert "04:0" in capsys.readouterr().out
+
+
+def test_the_coin_margined_example_runs(capsys):
+    (code,) = [s for s in SNIPPETS if "CoinExchange(" in s]
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "10000 8000.0 0.25"

@@ -31,7 +31,9 @@ their published examples):
 
 Not modelled yet (issue 15): a liquidation fee outside dYdX's penalty (the others' "fee" is the
 whole margin left at bankruptcy, which the waterfall already gives the fund), Hyperliquid's
-liquidator vault, inverse contracts.
+liquidator vault. Inverse (coin-margined) contracts run on the headless engine
+(``engine.CoinExchange``, ``engine/exchange/inverse.py``), where the same rule-book fields apply
+through ``set_rules``; a level cannot list them yet (its agents trade linear contracts).
 """
 
 from __future__ import annotations
