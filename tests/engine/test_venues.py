@@ -333,6 +333,39 @@ def test_a_bitmex_run_lights_the_queue_by_contracts():
     assert checked >= 4
 
 
+HYPERLIQUID_RETURNED = [  # coin, tick, lot, lots, entry ticks, max leverage, collateral, side, liq
+    ("SOL", "0.01", "0.01", 33, 14_583, 20, "24.045107", 1, 74.83696193),
+    ("ETH", "0.1", "0.0001", 199, 24_595, 50, "24.454895", 1, 1243.0411908),
+    ("BTC", "0.1", "0.00001", 69, 685_950, 50, "23.64871", -1, 101849.99354283),
+    ("DOGE", "0.00001", "1", 437, 11_586, 20, "25.29769", 1, 0.05945697)]
+
+
+@pytest.mark.parametrize("case", HYPERLIQUID_RETURNED, ids=[c[0] for c in HYPERLIQUID_RETURNED])
+def test_hyperliquid_isolated_liquidation_prices_its_api_returned(case):
+    """Hyperliquid, "Liquidations" (hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations):
+    ``liq_price = price - side * margin_available / position_size / (1 - l * side)``, ``l = 1 /
+    MAINTENANCE_LEVERAGE``, the maintenance margin "half of the initial margin at max leverage"
+    (SOL and DOGE 20× then: 2.5%; BTC and ETH 50×: 1%), taken at the liquidation price — the
+    engine's ``mark`` basis, Hyperliquid's rule book. The liquidation prices are the venue's own,
+    as its API returned them for four isolated 2× positions recorded in freqtrade's tests
+    (freqtrade/freqtrade ``tests/exchange/test_hyperliquid.py`` @3b1fb5af: SOL long 0.33 at
+    145.83 with 24.045107 USDC → 74.83696193; ETH long 0.0199 at 2,459.5 → 1,243.0411908; BTC
+    short 0.00069 at 68,595 → 101,849.99354283; DOGE long 437 at 0.11586 → 0.05945697).
+    Hyperliquid shows prices to five significant figures; the engine agrees to 1e-7 (the API
+    solved from the price of the moment, the engine from the entry)."""
+    coin, tick, lot, lots, entry, max_lev, collateral, side, returned = case
+    inst = Instrument(coin, Decimal(tick), Decimal(lot),
+                      _brackets([(1_000_000_000, 100 / (2 * max_lev), max_lev)]))
+    assert VENUES["hyperliquid"].get("maintenance_basis", "mark") == "mark"
+    qty = side * lots
+    ticks = liquidation_price(inst, qty, qty * entry * inst.unit_per_tick_lot,
+                              round(Decimal(collateral) * MONEY_PER_USD))
+    assert ticks is not None
+    price = ticks * float(tick)
+    assert price == pytest.approx(returned, rel=1e-7)
+    assert f"{price:.5g}" == f"{returned:.5g}"
+
+
 def test_hyperliquid_slices_its_liquidations_on_the_crash():
     """venue = hyperliquid turns on partial liquidation: some pools are liquidated in slices
     (a liquidation that sent neither to the fund nor to ADL and left the position open), and
