@@ -70,7 +70,8 @@ class CrashRun:
                                fillable_spread_x_mmr=exch.fillable_spread_x_mmr,
                                liquidation_fee_pct=exch.liquidation_fee_pct,
                                tier_step_down=exch.tier_step_down, tier3=exch.tier3,
-                               maintenance_basis=exch.maintenance_basis)
+                               maintenance_basis=exch.maintenance_basis,
+                               clearance_fee=exch.clearance_fee)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

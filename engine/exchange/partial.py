@@ -1,5 +1,7 @@
 """Partial liquidation: Hyperliquid's slices (``exchange.partial_slice_pct``) and Binance's and
-Bybit's risk-tier step-down (``exchange.tier_step_down``); both off by default.
+Bybit's risk-tier step-down (``exchange.tier_step_down``); both off by default. With
+``exchange.clearance_fee = "instrument"`` (Binance) each partial sale pays the contract's
+liquidation fee rate of what it sold to the fund (``clearance_fee``).
 
 **Step-down** (Bybit, "Liquidation Process": "Submit a FillOrKill order of the difference between
 the current position value and the lower margin tier value which satisfies the margin
@@ -88,6 +90,8 @@ def step_down(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[i
     for _, _, price, q in fills:
         ex.journal.emit(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
     ex.journal.emit(LiquidationFinished(ex.t, a, sym, size, 0, 0))
+    if ex.rules.clearance_fee:
+        clearance_fee(ex, a, iso_s, s, fills)
     return True
 
 
@@ -116,5 +120,27 @@ def sell_slice(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[
         for _, _, price, q in fills:
             ex.journal.emit(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
         ex.journal.emit(LiquidationFinished(ex.t, a, sym, sum(f[3] for f in fills), 0, 0))
+        if fills and ex.rules.clearance_fee:
+            clearance_fee(ex, a, iso_s, s, fills)
         sold = sold or bool(fills)
     return sold
+
+
+def clearance_fee(ex: Exchange, a: int, iso_s: int | None, s: int,
+                  fills: list[tuple[int, int, int, int]]) -> None:
+    """Binance's insurance clearance fee ("a liquidation fee will be charged on the amount
+    liquidated only"): the contract's ``liquidation_fee_ppm`` of the notional these liquidation
+    fills sold, from the pool to the fund, never more than the pool has (the fills were no worse
+    than bankruptcy, so it has at least nothing)."""
+    unit, rate = ex.units[s], ex.instruments[s].liquidation_fee_ppm
+    fee = sum(q * price for _, _, price, q in fills) * unit * rate // PPM
+    fee = min(fee, max(0, ex.pools.pool(a, iso_s)[0]))
+    if fee <= 0:
+        return
+    acc = ex.acc
+    if iso_s is None:
+        acc.w[a] -= fee
+    else:
+        acc.im[iso_s, a] -= fee
+    acc.touch(a)
+    ex.funds.pay(ex.funds.fund_of[s], fee, f"clearance fee of account {a}")

@@ -23,7 +23,7 @@ class MarketRules:
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
                  "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
                  "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark",
-                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down",
+                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down", "clearance_fee",
                  "socialize", "mm_basis")
 
     def __init__(self, symbols: list[str], journal: Journal):
@@ -70,6 +70,9 @@ class MarketRules:
         """Binance's and Bybit's risk-tier step-down (``partial.step_down``): before the whole
         waterfall, a fill-or-kill order brings the largest position down to the next lower
         maintenance bracket."""
+        self.clearance_fee = False
+        """Binance's insurance clearance fee (``partial.py``): a partial liquidation (a step-down, a
+        slice) pays the contract's ``liquidation_fee_ppm`` of the notional it sells to the fund."""
         self.mm_basis = "mark"
         """What maintenance margin is taken on: the value at the mark (Binance), the entry value
         (BitMEX) or the entry value of isolated positions (Bybit) (``margin.MM_BASES``);
@@ -104,7 +107,7 @@ class MarketRules:
                   adl_price: str = "bankruptcy", liquidation_limit: str = "bankruptcy",
                   fillable_spread_x_mmr: float = 1.5, liquidation_fee_pct: float = 1.5,
                   tier_step_down: bool = False, tier3: str = "adl",
-                  maintenance_basis: str = "mark") -> None:
+                  maintenance_basis: str = "mark", clearance_fee: str = "none") -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
         if liquidation_limit not in ("bankruptcy", "fillable"):
@@ -120,6 +123,9 @@ class MarketRules:
         if maintenance_basis not in MM_BASES:
             raise InvalidInput(f"maintenance_basis must be one of {', '.join(MM_BASES)}, got "
                                f"{maintenance_basis!r}")
+        if clearance_fee not in ("none", "instrument"):
+            raise InvalidInput(f"clearance_fee must be 'none' or 'instrument', got "
+                               f"{clearance_fee!r}")
         if tier3 not in ("adl", "socialize"):
             raise InvalidInput(f"tier3 must be 'adl' or 'socialize', got {tier3!r}")
         if adl_lights not in ("count", "quantity"):
@@ -157,6 +163,7 @@ class MarketRules:
         if type(tier_step_down) is not bool:
             raise InvalidInput(f"tier_step_down must be true or false, got {tier_step_down!r}")
         self.tier_step_down = tier_step_down
+        self.clearance_fee = clearance_fee == "instrument"
         self.socialize = tier3 == "socialize"
         self.mm_basis = maintenance_basis
         fillable = liquidation_limit == "fillable"

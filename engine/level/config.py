@@ -49,8 +49,8 @@ class ExchangeConfig:
     """The level's [exchange] table."""
     venue: str
     """a venue's rule book: sets its ADL ranking, lights, price and trigger, mark, maintenance
-    basis, tier 3, risk-tier step-down, fillable price and partial liquidation wherever the level
-    does not set them itself (engine/level/venues.py)
+    basis, tier 3, risk-tier step-down, clearance fee, fillable price and partial liquidation
+    wherever the level does not set them itself (engine/level/venues.py)
     """
     adl_policy: str
     """how the ADL queue is ranked: a venue's (article, bitmex, binance, hyperliquid, dydx, drift)
@@ -117,6 +117,12 @@ class ExchangeConfig:
     """Binance's and Bybit's risk-tier step-down: a pool under water first sells, fill-or-kill at no
     worse than bankruptcy, what its largest position holds above the next lower maintenance
     bracket; only if that cannot fill, the whole waterfall
+    """
+    clearance_fee: str
+    """Binance's insurance clearance fee: a partial liquidation (a risk-tier step-down, a slice)
+    pays the contract's liquidation fee rate (BTC, ETH, DOGE 0.5%, ALT 1%) of the notional it
+    sells to the insurance fund; a full liquidation gives the fund what the pool has left, with
+    or without it
     """
     partial_slice_pct: float
     """partial liquidation (Hyperliquid): a pool under water sells this share of each position into

@@ -86,7 +86,7 @@ SCHEMA = Table({
     "exchange": Table({
         "venue": Field("choice", "none", "a venue's rule book: sets its ADL ranking, lights, "
                        "price and trigger, mark, maintenance basis, tier 3, risk-tier step-down, "
-                       "fillable price and partial liquidation wherever the level does not set "
+                       "clearance fee, fillable price and partial liquidation wherever the level does not set "
                        "them itself (engine/level/venues.py)", choices=VENUE_NAMES),
         "adl_policy": Field("choice", "article", "how the ADL queue is ranked: a venue's "
                             "(article, bitmex, binance, hyperliquid, dydx, drift) or a benchmark "
@@ -149,6 +149,12 @@ SCHEMA = Table({
                                 "bankruptcy, what its largest position holds above the next "
                                 "lower maintenance bracket; only if that cannot fill, the whole "
                                 "waterfall"),
+        "clearance_fee": Field("choice", "none", "Binance's insurance clearance fee: a partial "
+                               "liquidation (a risk-tier step-down, a slice) pays the contract's "
+                               "liquidation fee rate (BTC, ETH, DOGE 0.5%, ALT 1%) of the "
+                               "notional it sells to the insurance fund; a full liquidation "
+                               "gives the fund what the pool has left, with or without it",
+                               choices=("none", "instrument")),
         "partial_slice_pct": Field("float", 0, "partial liquidation (Hyperliquid): a pool under "
                                    "water sells this share of each position into the book, then "
                                    "waits partial_cooldown_seconds before the next slice (0 = "

@@ -25,13 +25,16 @@ their published examples):
   (``waterfall._socialize``);
 * ``tier_step_down`` — Binance and Bybit first sell, fill-or-kill, what a position holds above the
   next lower maintenance bracket (``engine/exchange/partial.py``);
+* ``clearance_fee`` — Binance charges "a liquidation fee ... on the amount liquidated only" to its
+  insurance fund when a step-down leaves the trader trading (the contract's liquidation fee
+  rate); a full liquidation gives any venue's fund what the pool has left;
 * ``partial_slice_pct`` and its companions — Hyperliquid liquidates a position over 100k USDC
   20% at a time, 30 s apart, and a pool below two thirds of its maintenance whole
   (``engine/exchange/partial.py``).
 
-Not modelled yet (issue 15): a liquidation fee outside dYdX's penalty (the others' "fee" is the
-whole margin left at bankruptcy, which the waterfall already gives the fund), Hyperliquid's
-liquidator vault. Inverse (coin-margined) contracts run on the headless engine
+Not modelled yet (issue 15): Hyperliquid's liquidator vault (its fund stands in: taking a
+position over at the bankruptcy price is taking it with what margin is left), OKX's liquidation
+fee inside its maintenance threshold. Inverse (coin-margined) contracts run on the headless engine
 (``engine.CoinExchange``, ``engine/exchange/inverse.py``), where the same rule-book fields apply
 through ``set_rules``; a level cannot list them yet (its agents trade linear contracts).
 """
@@ -42,7 +45,7 @@ import copy
 
 VENUES: dict[str, dict[str, object]] = {
     "binance": {"adl_policy": "binance", "adl_lights": "count", "mark_method": "median3",
-                "tier_step_down": True},
+                "tier_step_down": True, "clearance_fee": "instrument"},
     "bybit": {"adl_policy": "article", "adl_lights": "count", "adl_drawdown_pct": 30.0,
               "mark_method": "median3", "tier_step_down": True,
               "maintenance_basis": "entry_isolated"},

@@ -130,3 +130,41 @@ def test_a_step_the_book_cannot_fill_whole_goes_through_the_waterfall(make_excha
     assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [7_000]
     assert [e.qty for e in events if isinstance(e, InsuranceTakeover)] == [6_500]
     assert ex.position(a, "BTC").lots == 0
+
+
+def test_binance_clearance_fee_goes_to_the_fund_on_a_step_down():
+    """Binance's insurance clearance fee (``clearance_fee = "instrument"``, its rule book): "a
+    liquidation fee will be charged on the amount liquidated only ... If the user is margin
+    compliant after calculating the realized losses and liquidation fee deductions, the
+    liquidation will stop" (Binance's liquidation protocol, as its copy-trading platform's
+    documentation quotes it: docs.traderwagon.com/faq/futures-trading-introduction/
+    liquidation-protocol). The step-down above (BTC's liquidation fee rate 0.5%, the preset's),
+    its 0.57 BTC sold at 93,600: 53,352 USD, a fee of 266.76 USD from the pool to the BTC fund;
+    the pool (3,071.50 + 0.57 × 350 better than at 93,250 − 266.76 = 3,004.24) is then above its
+    2,949.595 maintenance and the trader keeps trading. Sold at 93,250 (the test above), the fee
+    leaves the pool short of its maintenance and the whole position goes."""
+    from engine import Exchange, Instrument
+    from engine.level.venues import VENUES
+    preset = Instrument.preset("BTC")
+    btc = Instrument("BTC", preset.tick_size, preset.lot_size, preset.brackets,
+                     maker_fee_ppm=0, taker_fee_ppm=0)
+    assert btc.liquidation_fee_ppm == 5_000
+    for bid, stays in ((93_600, True), (93_250, False)):
+        ex = Exchange([btc], insurance_fund=1_000_000, mark_method="index")
+        ex.set_rules(tier_step_down=True, clearance_fee=VENUES["binance"]["clearance_fee"])
+        ex.set_index("BTC", 100_000)
+        ex.place(ex.open_account(10_000_000), "BTC", "sell", 7, 100_000, leverage=20)
+        a = ex.open_account(50_000)
+        ex.place(a, "BTC", "buy", 7, None, leverage=20)
+        ex.settle()
+        ex.place(ex.open_account(10_000_000), "BTC", "buy", 1, bid, leverage=20)
+        money = ex.total_money()
+        ex.set_index("BTC", 93_300)
+        ex.settle()
+        assert ex.total_money() == money
+        if stays:
+            assert ex.position(a, "BTC").qty == Decimal("6.430")
+            assert ex.equity(a) == Decimal("3004.24")
+            assert ex.insurance_fund_balance("BTC") == Decimal("1000266.76")
+        else:
+            assert ex.position(a, "BTC").lots == 0 and ex.equity(a) == 0
