@@ -71,7 +71,8 @@ class CrashRun:
                                liquidation_fee_pct=exch.liquidation_fee_pct,
                                tier_step_down=exch.tier_step_down, tier3=exch.tier3,
                                maintenance_basis=exch.maintenance_basis,
-                               clearance_fee=exch.clearance_fee)
+                               clearance_fee=exch.clearance_fee,
+                               tier_step_to=exch.tier_step_to)
         self.session_end = clock.end
         self.modified: str | None = None
         """Why this run is marked modified (a save from another engine build, or one a re-run

@@ -8,7 +8,8 @@ the current position value and the lower margin tier value which satisfies the m
 requirement"; otherwise "the whole position is taken over at the bankruptcy price"): for a pool
 under water whose largest position sits above its lowest maintenance bracket, its orders are
 cancelled and a fill-or-kill order at no worse than the bankruptcy price sells the lots above the
-next lower bracket's cap. Filled, the pool is looked at again in the next round (another step, or
+next lower bracket's cap (``exchange.tier_step_to = "lowest"``: above the lowest bracket's cap, in
+one order, as OKX's older swap rules did). Filled, the pool is looked at again in the next round (another step, or
 the whole waterfall); not filled, the whole waterfall takes it now. Each step lowers the notional,
 so it ends.
 
@@ -74,7 +75,7 @@ def step_down(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[i
         return False
     marks = cast("list[int]", ex.marks.mark)
     lots, unit = acc.q[s, a], ex.units[s]
-    excess = notional - brackets[tier - 1].notional_cap
+    excess = notional - brackets[0 if ex.rules.step_to_lowest else tier - 1].notional_cap
     size = min(abs(lots), -(-excess // (marks[s] * unit)))
     share = share_equity(equity, mms)[syms.index(s)]
     pb = bankruptcy_price(marks[s], share, lots, unit)

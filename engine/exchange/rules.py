@@ -23,7 +23,7 @@ class MarketRules:
                  "halt_window", "halt_seconds", "halted_until", "halt_highs", "halts",
                  "adl_last", "stop_trigger", "adl_lights", "slice_ppm", "slice_min",
                  "slice_cooldown", "backstop_ppm", "cooldown_until", "adl_at_mark",
-                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down", "clearance_fee",
+                 "fillable_smmr_ppm", "liquidation_fee_cap_ppm", "tier_step_down", "clearance_fee", "step_to_lowest",
                  "socialize", "mm_basis")
 
     def __init__(self, symbols: list[str], journal: Journal):
@@ -70,6 +70,9 @@ class MarketRules:
         """Binance's and Bybit's risk-tier step-down (``partial.step_down``): before the whole
         waterfall, a fill-or-kill order brings the largest position down to the next lower
         maintenance bracket."""
+        self.step_to_lowest = False
+        """With ``tier_step_down``: step the position down to the lowest bracket in one order (OKX's
+        older swap rules), not to the next lower one (Binance, Bybit)."""
         self.clearance_fee = False
         """Binance's insurance clearance fee (``partial.py``): a partial liquidation (a step-down, a
         slice) pays the contract's ``liquidation_fee_ppm`` of the notional it sells to the fund."""
@@ -107,7 +110,8 @@ class MarketRules:
                   adl_price: str = "bankruptcy", liquidation_limit: str = "bankruptcy",
                   fillable_spread_x_mmr: float = 1.5, liquidation_fee_pct: float = 1.5,
                   tier_step_down: bool = False, tier3: str = "adl",
-                  maintenance_basis: str = "mark", clearance_fee: str = "none") -> None:
+                  maintenance_basis: str = "mark", clearance_fee: str = "none",
+                  tier_step_to: str = "next") -> None:
         if stop_trigger not in ("mark", "last"):
             raise InvalidInput(f"stop_trigger must be 'mark' or 'last', got {stop_trigger!r}")
         if liquidation_limit not in ("bankruptcy", "fillable"):
@@ -123,6 +127,8 @@ class MarketRules:
         if maintenance_basis not in MM_BASES:
             raise InvalidInput(f"maintenance_basis must be one of {', '.join(MM_BASES)}, got "
                                f"{maintenance_basis!r}")
+        if tier_step_to not in ("next", "lowest"):
+            raise InvalidInput(f"tier_step_to must be 'next' or 'lowest', got {tier_step_to!r}")
         if clearance_fee not in ("none", "instrument"):
             raise InvalidInput(f"clearance_fee must be 'none' or 'instrument', got "
                                f"{clearance_fee!r}")
@@ -164,6 +170,7 @@ class MarketRules:
             raise InvalidInput(f"tier_step_down must be true or false, got {tier_step_down!r}")
         self.tier_step_down = tier_step_down
         self.clearance_fee = clearance_fee == "instrument"
+        self.step_to_lowest = tier_step_to == "lowest"
         self.socialize = tier3 == "socialize"
         self.mm_basis = maintenance_basis
         fillable = liquidation_limit == "fillable"

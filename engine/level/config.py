@@ -118,6 +118,11 @@ class ExchangeConfig:
     worse than bankruptcy, what its largest position holds above the next lower maintenance
     bracket; only if that cannot fill, the whole waterfall
     """
+    tier_step_to: str
+    """risk-tier step-down: to the next lower maintenance bracket (Binance, Bybit) or straight to
+    the lowest, as OKX's older swap rules (15,000 swaps at tier 3: 13,000 closed to bring it to
+    tier 1's 2,000)
+    """
     clearance_fee: str
     """Binance's insurance clearance fee: a partial liquidation (a risk-tier step-down, a slice)
     pays the contract's liquidation fee rate (BTC, ETH, DOGE 0.5%, ALT 1%) of the notional it

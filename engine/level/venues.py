@@ -25,6 +25,8 @@ their published examples):
   (``waterfall._socialize``);
 * ``tier_step_down`` — Binance and Bybit first sell, fill-or-kill, what a position holds above the
   next lower maintenance bracket (``engine/exchange/partial.py``);
+* ``tier_step_to`` — how far one step goes: the next lower bracket (Binance, Bybit) or the lowest
+  (OKX's older swap rules; its current preset has no step-down);
 * ``clearance_fee`` — Binance charges "a liquidation fee ... on the amount liquidated only" to its
   insurance fund when a step-down leaves the trader trading (the contract's liquidation fee
   rate); a full liquidation gives any venue's fund what the pool has left;

@@ -42,7 +42,7 @@ import pytest
 from engine import CoinExchange, CrashRun, InverseContract, load_level
 from engine.adl import adl_lights, adl_lights_by_quantity, adl_order
 from engine.errors import LevelError, LeverageError
-from engine.events import AdlFill
+from engine.events import AdlFill, LiquidationStarted
 from engine.exchange.inverse import COIN_UNITS
 from engine.instruments import Instrument, _brackets
 from engine.level.venues import VENUES
@@ -295,6 +295,46 @@ def test_bitmex_deleverages_the_front_of_its_queue_for_a_20_contract_short():
             closed[a] = take
         left -= take
     assert closed == {2: 10, 5: 10}
+
+
+# --- OKX ------------------------------------------------------------------------------------------
+def _okx_15000_swaps(step_to: str):
+    """15,000 swaps (0.01 BTC each) long at 10,000 with 60,000 USD, the mark at 9,700, a bid for
+    13,000 at 9,690: OKX's tiers count swaps (tier 1 up to 2,000, tier 2 up to 12,000, tier 3
+    beyond, at 2%); the caps here are those counts' value at the 9,700 mark."""
+    from engine import Exchange
+    btc = Instrument("BTC", Decimal("0.1"), Decimal("0.01"), _brackets(
+        [(2_000 * 97, 1.0, 100), (12_000 * 97, 1.5, 66), (1_000_000_000, 2.0, 50)]),
+        maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    ex = Exchange([btc], insurance_fund=1_000_000, mark_method="index")
+    ex.set_rules(tier_step_down=True, tier_step_to=step_to)
+    ex.set_index("BTC", 10_000)
+    ex.place(ex.open_account(10_000_000), "BTC", "sell", 150, 10_000, leverage=50)
+    a = ex.open_account(60_000)
+    ex.place(a, "BTC", "buy", 150, None, leverage=50)
+    ex.settle()
+    ex.place(ex.open_account(10_000_000), "BTC", "buy", 130, 9_690, leverage=50)
+    ex.set_index("BTC", 9_700)
+    events = ex.settle()
+    return ex, a, events
+
+
+@pytest.mark.parametrize("step_to, steps", [("lowest", [13_000]), ("next", [3_000, 10_000])])
+def test_okx_partial_liquidation_brings_a_tier_3_position_to_tier_1(step_to, steps):
+    """OKX, "V. Forced Partial or Full Liquidation" (help centre,
+    https://supdljgzdhc.okx.com/hc/en-us/articles/360020411711): "For position at Tier 3 or above
+    (Number of Swaps>=12,001, e.g. 15,000), Forced Partial Liquidation occurs when the Margin Ratio
+    is lower than the required Maintenance Margin Ratio (2%). The relevant position will be
+    liquidated until it is at Tier 1 ... Number of Swaps to be closed = Number of Swaps held – max
+    Number of Swaps acceptable for Tier 1 = 15,000-2,000=13,000 swaps." With ``tier_step_to =
+    "lowest"`` the step-down closes those 13,000 in one order and the 2,000 left are safe (equity
+    13,700 against 1,940); Binance's and Bybit's step to the next tier closes 3,000, finds the
+    12,000 left still short of tier 2's maintenance (14,700 against 16,490) and closes 10,000 more.
+    OKX's current rule book is not this older one: its preset has no step-down."""
+    ex, a, events = _okx_15000_swaps(step_to)
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == steps
+    assert ex.position(a, "BTC").lots == 2_000
+    assert ex.equity(a) == Decimal("13700") and ex.position(a, "BTC").maintenance == 1_940
 
 
 # --- the venue switch ----------------------------------------------------------------------------
