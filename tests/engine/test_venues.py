@@ -463,6 +463,34 @@ def test_drift_socializes_a_100_usdc_loss_over_7_long_and_4_short():
     assert ex.total_money() == money
 
 
+def test_drift_socializes_2m_over_100k_sol_long_and_100k_short():
+    """Drift, "Liquidation and bankruptcy" (drift-labs/drift-protocol-v2-docs,
+    ``content/protocol/risk-and-safety/liquidation-and-bankruptcy.mdx``): "Take a market carrying
+    100,000 SOL long against 100,000 SOL short, with a $2,000,000 residual surviving the
+    waterfall. Total open base is 200,000, so the bump is $10 per SOL: a desk holding 20,000 SOL
+    pays $200,000 either way, and a trader holding 10 SOL pays $100." The engine's tier 3 for
+    Drift (``waterfall._socialize``) on those positions: the desk, long or short, pays 200,000,
+    the trader 100, the fund gets the 2,000,000, and nobody is closed."""
+    from engine import Exchange
+    from engine.exchange import waterfall
+    sol = Instrument("SOL", Decimal("0.01"), Decimal("1"), _brackets([(10**9, 2.5, 20)]),
+                     maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
+    ex = Exchange([sol], insurance_fund=0, mark_method="index")
+    ex.set_rules(tier3=VENUES["drift"]["tier3"])
+    ex.set_index("SOL", 200)
+    desk_long, trader, other, desk_short, rest = (ex.open_account(50_000_000) for _ in range(5))
+    ex.seed_positions(0, np.array([desk_long, trader, other, desk_short, rest]),
+                      np.array([20_000, 10, 79_990, -20_000, -80_000]), np.full(5, 20_000))
+    ex.settle()
+    money = ex.total_money()
+    before = {a: ex.equity(a) for a in (desk_long, trader, desk_short)}
+    waterfall._socialize(ex, ex.fund_account("SOL"), 0, 2_000_000 * MONEY_PER_USD)
+    paid = {a: before[a] - ex.equity(a) for a in before}
+    assert paid == {desk_long: 200_000, trader: 100, desk_short: 200_000}
+    assert ex.insurance_fund_balance("SOL") == 2_000_000
+    assert ex.position(desk_long, "SOL").lots == 20_000 and ex.total_money() == money
+
+
 def test_a_drift_run_socializes_and_deleverages_nobody():
     """venue = drift on the crash: no ADL fill, a socialized loss, money conserved to the unit."""
     run = CrashRun(load_level(LEVEL, ["exchange.venue=drift", "crowd.accounts=400",
