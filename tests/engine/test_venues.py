@@ -337,6 +337,44 @@ def test_okx_partial_liquidation_brings_a_tier_3_position_to_tier_1(step_to, ste
     assert ex.equity(a) == Decimal("13700") and ex.position(a, "BTC").maintenance == 1_940
 
 
+def test_okx_adl_after_a_30_pct_fall_of_its_fund_at_the_current_mark():
+    """OKX, "What is the meaning and purpose of the early liquidation mechanism?" (help centre,
+    https://www.okx.com/help/what-is-the-mechanism-for-the-strong-level-in-advance-what-is-the-use):
+    "a rapid drop is defined as a straight-line decrease of 30% from the peak value of the risk
+    reserve"; then "OKX will no longer place liquidation orders on the market ... Instead, it will
+    directly match liquidated positions with high-priority counterparty accounts in the ADL
+    ranking at the current Mark Price". OKX's rule book (``adl_drawdown_pct = 30``, ``adl_price =
+    "mark"``): the fund (500 USD) takes A over and shows 160 lost at 88,400 — 32% down, past the
+    trigger — so B, liquidated at 88,300, goes to ADL at that mark (not at its bankruptcy price of
+    88,000), against the short."""
+    from engine import Exchange
+    from engine.events import InsuranceTakeover
+
+    from .conftest import fee_free
+    okx = VENUES["okx"]
+    ex = Exchange([fee_free("BTC")], insurance_fund=500, mark_method="index",
+                  adl_drawdown_ppm=round(okx["adl_drawdown_pct"] * 10_000))
+    ex.set_rules(adl_price=okx["adl_price"])
+    ex.set_index("BTC", 100_000)
+    short = ex.open_account(100_000)
+    ex.place(short, "BTC", "sell", 0.2, 100_000, leverage=20)
+    a, b = ex.open_account(1_000), ex.open_account(1_200)
+    ex.place(a, "BTC", "buy", 0.1, None, leverage=20)  # bankrupt at 90,000
+    ex.place(b, "BTC", "buy", 0.1, None, leverage=20)  # bankrupt at 88,000
+    ex.settle()
+    money = ex.total_money()
+    ex.set_index("BTC", 88_400)
+    assert [e.account for e in ex.settle() if isinstance(e, InsuranceTakeover)] == [a]
+    fund = ex.fund_account("BTC")
+    assert ex.funds.equity(fund) == 340 * MONEY_PER_USD and ex.funds.in_drawdown(fund)
+    ex.set_index("BTC", 88_300)
+    events = ex.settle()
+    assert not [e for e in events if isinstance(e, InsuranceTakeover)]
+    assert [(e.account, e.counterparty, e.qty, e.price) for e in events
+            if isinstance(e, AdlFill)] == [(b, short, 100, 883_000)]
+    assert ex.total_money() == money
+
+
 # --- the venue switch ----------------------------------------------------------------------------
 def test_a_venue_sets_its_rule_book_and_a_later_setting_wins():
     bitmex = load_level(LEVEL, ["exchange.venue=bitmex"]).data["exchange"]
