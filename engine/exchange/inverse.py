@@ -114,6 +114,8 @@ def _side(side: Side | str) -> Side:
     return Side(-Side.parse(side))
 
 
+_MONEY_RULES = ("partial_min_usd", "adl_breaker_usd_per_min")
+"""``MarketRules.configure``'s amounts: USD on a linear exchange, the coin on a coin exchange."""
 _EVENT_SIDES = ("side", "taker_side")
 _EVENT_PRICES = ("price", "bankruptcy_price", "mark", "trigger", "limit")
 
@@ -228,7 +230,13 @@ class CoinExchange:
         self.core.remove_margin(account, symbol, self._core_amount(coin, "margin", False))
 
     def set_rules(self, **rules: object) -> None:
-        """A rule book's fields, as ``Exchange.set_rules``."""
+        """A rule book's fields, as ``Exchange.set_rules``; an amount a rule names in USD
+        (``partial_min_usd``, ``adl_breaker_usd_per_min``) is in the coin here, and the
+        partial-liquidation minimum defaults to 1 coin (the linear default is 100,000 USD)."""
+        rules.setdefault("partial_min_usd", 1)
+        for name in _MONEY_RULES:
+            if name in rules:
+                rules[name] = self._core_amount(rules[name], name)
         self.core.set_rules(**rules)
 
     def resize_fund(self, name: str, coin: object) -> None:

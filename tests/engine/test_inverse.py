@@ -233,3 +233,16 @@ def test_the_price_band_is_the_linear_contracts_in_dollars():
         with pytest.raises(CrashfloorError, match="band"):
             ex.place(a, "BTC", side, 100, price)
     assert len(ex.open_orders(a)) == 2
+
+
+def test_a_rule_amount_is_in_the_coin():
+    """``partial_min_usd`` and the ADL breaker's amount are in the coin on a coin exchange: a
+    partial-liquidation minimum of 2 BTC is 2 BTC of position value, not 2 USD."""
+    ex = exchange()
+    ex.set_rules(partial_slice_pct=20, partial_min_usd=2, adl_breaker_usd_per_min="0.5")
+    assert ex.core.rules.slice_min == 2 * 10**12
+    assert ex.core.rules.adl_breaker == 5 * 10**11
+    with pytest.raises(InvalidInput, match=r"partial_min_usd \(BTC\)"):
+        ex.set_rules(partial_min_usd="1e-13")
+    ex.set_rules(partial_slice_pct=20)
+    assert ex.core.rules.slice_min == 10**12  # the default: 1 BTC
