@@ -48,6 +48,10 @@ class CrashRun:
         instruments = [inst if inst.symbol == sym else _renamed(inst, sym)
                        for inst, sym in zip(instruments, symbols, strict=False)]
         clock, exch = cfg.clock, cfg.exchange
+        if exch.margin_tiers != "preset":  # a venue's published tiers (instruments.VENUE_TIERS)
+            instruments = [inst.with_tiers(exch.margin_tiers, cfg.symbols[sym].preset or sym,
+                                           cfg.symbols[sym].price)
+                           for inst, sym in zip(instruments, symbols, strict=True)]
         self.sim = sim = Simulation(
             instruments, seed=self.seed, start=fmt_hhmm(clock.start, with_seconds=True),
             end=fmt_hhmm(clock.epilogue or clock.end, with_seconds=True),
@@ -228,10 +232,13 @@ class CrashRun:
             assert price is not None  # outside.start_run() set every index
             lots = round(pos.notional_usd * MONEY_PER_USD / (price * ex.units[s]))
             lots = lots if pos.side == "long" else -lots
+            notional = abs(lots) * price * ex.units[s]
+            # no more leverage than the contract's tier allows (a venue's tiers may be lower)
+            lev = min(pos.leverage, ex.instruments[s].bracket(notional).max_leverage)
             iso = 0
             if pos.margin == "isolated":
-                iso = -(-abs(lots) * price * ex.units[s] // pos.leverage)
-            legs.append((self.player, s, lots, price, iso, pos.leverage))
+                iso = -(-notional // lev)
+            legs.append((self.player, s, lots, price, iso, lev))
         return legs
 
     # --- running -------------------------------------------------------------------------------

@@ -118,6 +118,27 @@ class Instrument:
         return (max(1, ceil_div(mark * (PPM - self.band_down_ppm), PPM)),
                 mark * (PPM + self.band_up_ppm) // PPM)
 
+    def with_tiers(self, venue: str, preset: str, price: float) -> Instrument:
+        """This contract with ``venue``'s maintenance tiers for the ``preset`` symbol (itself when
+        the venue publishes none for it); ``price`` (USD) converts tiers a venue gives in the coin
+        (BitMEX's XBT risk limits) into USD caps. ``VENUE_TIERS`` says where each comes from."""
+        if venue not in VENUE_TIERS:
+            raise InvalidInput(f"no maintenance tiers for venue {venue!r}; venues with tiers: "
+                               f"{', '.join(VENUE_TIERS)}")
+        rows = VENUE_TIERS[venue].get(preset)
+        if rows is None:
+            return self
+        in_coin, stepped, table = rows
+        scale = price if in_coin else 1.0
+        if stepped:  # the whole position at its step's rate: no maintenance amount
+            brackets = tuple(Bracket(round(cap * scale * MONEY_PER_USD), round(mmr * 10_000), lev,
+                                     0) for cap, mmr, lev in table)
+        else:
+            brackets = _brackets([(cap * scale, mmr, lev) for cap, mmr, lev in table])
+        return Instrument(self.symbol, self.tick_size, self.lot_size, brackets, self.maker_fee_ppm,
+                          self.taker_fee_ppm, self.liquidation_fee_ppm, self.band_up_ppm,
+                          self.band_down_ppm)
+
     @staticmethod
     def preset(symbol: str) -> Instrument:
         """The shipped contract for BTC, ETH, DOGE or ALT (a thin altcoin)."""
@@ -160,3 +181,38 @@ def _alt() -> Instrument:
 
 _PRESETS = {"BTC": _btc, "ETH": _eth, "DOGE": _doge, "ALT": _alt}
 PRESET_SYMBOLS = tuple(_PRESETS)
+
+
+_TOP = 100_000_000_000
+"""A last tier's cap: beyond it the last tier applies anyway (``Instrument.bracket``)."""
+
+
+def _bitmex_steps() -> tuple[tuple[float, float, int], ...]:
+    """BitMEX's XBTUSD risk-limit steps in XBT: 200 XBT base, 150 XBT a step, maintenance 0.50%
+    and initial 1.00% at the base, both +0.50% a step (to a maintenance of 10%); the maximum
+    leverage is 1 / initial margin, rounded down."""
+    return tuple((200 + 150 * k if k < 19 else 1_000_000, 0.5 + 0.5 * k,
+                  int(100 // (1 + 0.5 * k))) for k in range(20))
+
+
+VENUE_TIERS: dict[str, dict[str, tuple[bool, bool, tuple[tuple[float, float, int], ...]]]] = {
+    "hyperliquid": {
+        # "Margin tiers" (hyperliquid.gitbook.io/hyperliquid-docs/trading/margin-tiers): BTC
+        # 0–150M 40x, above 20x; ETH 0–100M 25x, above 15x; DOGE 0–20M 10x, above 5x; smaller
+        # coins (OP, ARB, ... 0–3M 10x, above 5x) for ALT; the maintenance rate is half the
+        # initial margin at the tier's maximum leverage ("at 20x max leverage,
+        # maintenance_margin_rate = 2.5%"), the deductions continuous (rows: cap USD, %, max x)
+        "BTC": (False, False, ((150_000_000, 1.25, 40), (_TOP, 2.5, 20))),
+        "ETH": (False, False, ((100_000_000, 2.0, 25), (_TOP, 100 / 30, 15))),
+        "DOGE": (False, False, ((20_000_000, 5.0, 10), (_TOP, 10.0, 5))),
+        "ALT": (False, False, ((3_000_000, 5.0, 10), (_TOP, 10.0, 5))),
+    },
+    "bitmex": {
+        # "Risk Limits Examples" (www.bitmex.com/app/riskLimitsExamples), XBTUSD; in XBT, whole
+        # position at its step's rate. BitMEX publishes no table for the other presets here.
+        "BTC": (True, True, _bitmex_steps()),
+    },
+}
+"""Each venue's published maintenance tiers per preset symbol: (caps in the coin, stepped, rows of
+(cap, maintenance %, maximum leverage)). A venue not listed, or a symbol a venue does not list,
+keeps the preset's (Binance's) tiers."""

@@ -48,8 +48,8 @@ class SymbolsConfig:
 class ExchangeConfig:
     """The level's [exchange] table."""
     venue: str
-    """a venue's rule book: sets its ADL ranking, lights, price and trigger, mark, maintenance
-    basis, tier 3, risk-tier step-down, clearance fee, fillable price and partial liquidation
+    """a venue's rule book: sets its ADL ranking, lights, price and trigger, mark, maintenance tiers
+    and basis, tier 3, risk-tier step-down, clearance fee, fillable price and partial liquidation
     wherever the level does not set them itself (engine/level/venues.py)
     """
     adl_policy: str
@@ -117,6 +117,11 @@ class ExchangeConfig:
     """Binance's and Bybit's risk-tier step-down: a pool under water first sells, fill-or-kill at no
     worse than bankruptcy, what its largest position holds above the next lower maintenance
     bracket; only if that cannot fill, the whole waterfall
+    """
+    margin_tiers: str
+    """the maintenance tiers (rate, maximum leverage by position size): the symbol presets'
+    (Binance's), or a venue's published ones where it has them (Hyperliquid: BTC 1.25% to 40x up
+    to $150M; BitMEX: XBTUSD's risk-limit steps)
     """
     tier_step_to: str
     """risk-tier step-down: to the next lower maintenance bracket (Binance, Bybit) or straight to

@@ -85,8 +85,8 @@ SCHEMA = Table({
                             "facts follow; default: the first symbol"),
     "exchange": Table({
         "venue": Field("choice", "none", "a venue's rule book: sets its ADL ranking, lights, "
-                       "price and trigger, mark, maintenance basis, tier 3, risk-tier step-down, "
-                       "clearance fee, fillable price and partial liquidation wherever the level does not set "
+                       "price and trigger, mark, maintenance tiers and basis, tier 3, risk-tier "
+                       "step-down, clearance fee, fillable price and partial liquidation wherever the level does not set "
                        "them itself (engine/level/venues.py)", choices=VENUE_NAMES),
         "adl_policy": Field("choice", "article", "how the ADL queue is ranked: a venue's "
                             "(article, bitmex, binance, hyperliquid, dydx, drift) or a benchmark "
@@ -149,6 +149,11 @@ SCHEMA = Table({
                                 "bankruptcy, what its largest position holds above the next "
                                 "lower maintenance bracket; only if that cannot fill, the whole "
                                 "waterfall"),
+        "margin_tiers": Field("choice", "preset", "the maintenance tiers (rate, maximum leverage "
+                              "by position size): the symbol presets' (Binance's), or a venue's "
+                              "published ones where it has them (Hyperliquid: BTC 1.25% to 40x "
+                              "up to $150M; BitMEX: XBTUSD's risk-limit steps)",
+                              choices=("preset", "hyperliquid", "bitmex")),
         "tier_step_to": Field("choice", "next", "risk-tier step-down: to the next lower "
                               "maintenance bracket (Binance, Bybit) or straight to the lowest, "
                               "as OKX's older swap rules (15,000 swaps at tier 3: 13,000 closed "

@@ -17,6 +17,11 @@ their published examples):
 * ``liquidation_limit`` and its companions — dYdX fills a liquidation down to its "fillable
   price", past bankruptcy when the account is deep under water (the fund pays the gap), and
   takes at most a 1.5% penalty of a better fill (``waterfall._fillable``);
+* ``margin_tiers`` — Hyperliquid's published tiers (BTC 40x and 1.25% up to $150M, ETH 25x,
+  DOGE and the smaller coins 10x: the crowd's leverage is capped by them) and BitMEX's XBTUSD
+  risk-limit steps (0.5% to 200 XBT, +0.5% a step); the other venues' tier tables are live data
+  their sites do not publish as documents, so they keep the presets' (Binance's)
+  (``engine/instruments.py``, ``VENUE_TIERS``);
 * ``maintenance_basis`` — BitMEX takes maintenance margin on a position's entry value (its
   example: 1% of 20 × 1,000 = 200 USDT, liquidation at 510), Bybit on an isolated position's
   entry value (``Entry × (1 − IMR + MMR)``); the others on the value at the mark;
@@ -54,8 +59,9 @@ VENUES: dict[str, dict[str, object]] = {
     "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
             "mark_method": "median3", "adl_price": "mark"},
     "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3",
-               "maintenance_basis": "entry"},
+               "maintenance_basis": "entry", "margin_tiers": "bitmex"},
     "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3",
+                    "margin_tiers": "hyperliquid",
                     "adl_price": "mark",
                     "partial_slice_pct": 20.0, "partial_min_usd": 100_000,
                     "partial_cooldown_seconds": 30, "backstop_pct": 66.6667},

@@ -375,6 +375,47 @@ def test_okx_adl_after_a_30_pct_fall_of_its_fund_at_the_current_mark():
     assert ex.total_money() == money
 
 
+def test_hyperliquid_margin_tiers_and_deduction():
+    """Hyperliquid, "Margin tiers" (hyperliquid.gitbook.io/hyperliquid-docs/trading/margin-tiers):
+    BTC "0-150M" at 40x and above it 20x; "maintenance_margin_rate(tier n) = (Initial Margin Rate
+    at Maximum leverage at tier n) / 2" ("at 20x max leverage, maintenance_margin_rate = 2.5%");
+    "deduction(n) = deduction(n-1) + notional_position_lower_bound(n) * (mmr(n) - mmr(n-1))":
+    150,000,000 × (2.5% − 1.25%) = 1,875,000 USDC. A $200M position: 5,000,000 − 1,875,000."""
+    btc = Instrument.preset("BTC").with_tiers("hyperliquid", "BTC", 122_000)
+    first, second = btc.brackets
+    assert (first.mmr_ppm, first.max_leverage, second.mmr_ppm, second.max_leverage) == \
+        (12_500, 40, 25_000, 20)
+    assert _usd(second.maintenance_amount) == 1_875_000
+    assert _usd(btc.maintenance_margin(200_000_000 * MONEY_PER_USD)) == 3_125_000
+    assert _usd(btc.maintenance_margin(100_000_000 * MONEY_PER_USD)) == 1_250_000
+    eth = Instrument.preset("ETH").with_tiers("hyperliquid", "ETH", 4_350)
+    assert [b.max_leverage for b in eth.brackets] == [25, 15]
+
+
+def test_bitmex_tiers_in_usd_at_the_level_price():
+    """BitMEX's XBTUSD steps (above) on the linear BTC contract of a level whose BTC starts at
+    122,000: 180 XBT of position ($21.96M) keeps 0.50% (0.90 XBT: $109,800), 230 XBT ($28.06M)
+    is one step up, 1.00% and at most 66x."""
+    btc = Instrument.preset("BTC").with_tiers("bitmex", "BTC", 122_000)
+    small, big = 180 * 122_000 * MONEY_PER_USD, 230 * 122_000 * MONEY_PER_USD
+    assert _usd(btc.maintenance_margin(small)) == Decimal("109800")
+    assert (btc.bracket(big).mmr_ppm, btc.bracket(big).max_leverage) == (10_000, 66)
+    assert Instrument.preset("ETH").with_tiers("bitmex", "ETH", 4_350) == Instrument.preset("ETH")
+
+
+def test_a_hyperliquid_run_caps_the_crowds_leverage_at_its_tiers():
+    """venue = hyperliquid gives the crash Hyperliquid's tiers: no crowd position above 40x in
+    BTC, 25x in ETH, 10x in DOGE and ALT, and the player's 15x DOGE short is held at 10x."""
+    run = CrashRun(load_level(LEVEL, ["exchange.venue=hyperliquid", "crowd.accounts=400"]), seed=1)
+    ex = run.sim.exchange
+    n = ex.acc.n
+    for s, cap in enumerate((40, 25, 10, 10)):
+        assert ex.instruments[s].max_leverage == cap
+        held = ex.acc.qty[s, :n] != 0
+        assert int(ex.acc.leverage[s, :n][held].max()) <= cap
+    assert ex.position(run.player, "DOGE").leverage == 10
+
+
 # --- the venue switch ----------------------------------------------------------------------------
 def test_a_venue_sets_its_rule_book_and_a_later_setting_wins():
     bitmex = load_level(LEVEL, ["exchange.venue=bitmex"]).data["exchange"]
