@@ -129,6 +129,10 @@ class Instrument:
         if rows is None:
             return self
         in_coin, stepped, table = rows
+        if in_coin and (isinstance(price, bool) or not isinstance(price, (int, float))
+                        or not 0 < price < float("inf")):
+            raise InvalidInput(f"{self.symbol}: {venue}'s tiers are in the coin and need the "
+                               f"price to turn them into USD: a number > 0, got {price!r}")
         scale = price if in_coin else 1.0
         if stepped:  # the whole position at its step's rate: no maintenance amount
             brackets = tuple(Bracket(round(cap * scale * MONEY_PER_USD), round(mmr * 10_000), lev,

@@ -24,16 +24,18 @@ The crash levels' agents trade linear contracts: inverse contracts are for the h
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from math import isqrt
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..accounts import DEFAULT_LEVERAGE
 from ..book import BUY, SELL, Side
-from ..errors import InvalidInput
-from ..events import Event
+from ..errors import CrashfloorError, InvalidInput, OrderRejected
+from ..events import AdlFill, Event, InsuranceTakeover, LiquidationFill, LiquidationStarted
 from ..instruments import Bracket, Instrument, _brackets
 from ..units import MAX_MONEY, MAX_PRICE_TICKS, MONEY_PER_USD, Grid, to_decimal, to_steps
 from .front import Exchange
@@ -114,6 +116,12 @@ def _side(side: Side | str) -> Side:
     return Side(-Side.parse(side))
 
 
+_USD_AMOUNT = re.compile(r"(-?\d[\d,]*(?:\.\d+)?) USD")
+"""An amount in a core error message: micro-coins there, which the coin exchange says in coin."""
+_AT_BANKRUPTCY = {LiquidationStarted: 1, LiquidationFill: 1, InsuranceTakeover: 1, AdlFill: -1}
+"""Events whose bankruptcy price (and, for a takeover or an ADL fill, price) is shown rounded
+toward the liquidated position's entry: 1 when ``side`` is that position's side, −1 when it is
+the counterparty's."""
 _MONEY_RULES = ("partial_min_usd", "adl_breaker_usd_per_min")
 """``MarketRules.configure``'s amounts: USD on a linear exchange, the coin on a coin exchange."""
 _EVENT_SIDES = ("side", "taker_side")
@@ -206,33 +214,95 @@ class CoinExchange:
     def _core_price(self, s: int, usd: object, what: str) -> Decimal:
         return self.r_ticks(s, usd, what) * self.core.instruments[s].tick_size
 
+    @contextmanager
+    def _venue_units(self) -> Iterator[None]:
+        """Re-raise a core refusal in the venue's words: its "USD" amounts are micro-coins here
+        (said in the coin) and its lots are contracts. (Prices and sides are checked in USD and
+        contracts before a call reaches the core: ``_check_band``, ``_check_trigger``.)"""
+        try:
+            yield
+        except CrashfloorError as exc:
+            said = str(exc)
+            coin = _USD_AMOUNT.sub(lambda m: f"{self._coin_text(m.group(1))} {self.coin}", said)
+            coin = coin.replace(" lots", " contracts")
+            if coin == said:
+                raise
+            raise type(exc)(coin) from None
+
+    @staticmethod
+    def _coin_text(amount: str) -> str:
+        value = Decimal(amount.replace(",", "")) / _CORE_PER_COIN
+        return format(value.normalize(), "f")
+
+    def _check_band(self, s: int, usd: object, ticks: int) -> None:
+        """The linear contract's band in USD (a tenth of the mark to twice it), with its words."""
+        mark = self.core.marks.mark[s]
+        if mark is None:
+            return
+        m = self.usd_ticks(s, mark)
+        lo, hi = -(-m // 10), 2 * m  # the core's r from half the mark's r to ten times it
+        if not lo <= ticks <= hi:
+            grid = self._usd_grid[s]
+            raise OrderRejected(f"{self.contracts[s].symbol}: limit price {usd} is outside the "
+                                f"price band {grid.value(lo)}..{grid.value(hi)} around the mark "
+                                f"{grid.value(m)}")
+
+    def _check_trigger(self, s: int, side: Side | str, kind: str, ticks: int) -> None:
+        """A trigger that would fire at once, refused in contracts and USD (``triggers.py``)."""
+        watched = self.core.triggers.price(s)
+        if watched is None or kind not in ("stop", "take_profit"):
+            return  # no price yet; an unknown kind is the core's to refuse
+        now = self.usd_ticks(s, watched)
+        sd = Side.parse(side)
+        falling = (sd == BUY) != (kind == "stop")  # a sell stop, a buy take-profit
+        if (now <= ticks) if falling else (now >= ticks):
+            word = "below" if falling else "above"
+            raise InvalidInput(f"a {kind.replace('_', '-')} to {sd.word} would fire at once: its "
+                               f"trigger must be {word} the {self.core.rules.stop_trigger} price "
+                               f"now ({self._usd_grid[s].value(now)} USD)")
+
+    def _priced(self, s: int, usd: object, what: str) -> Decimal:
+        """A USD limit as the core's price, after the band check in USD."""
+        core = self._core_price(s, usd, what)
+        self._check_band(s, usd, self._usd_grid[s].steps(usd, f"{self.contracts[s].symbol} "
+                                                               f"{what}"))
+        return core
+
     # --- accounts and funds ----------------------------------------------------------------------
     def open_account(self, deposit: object = 0, *, leverage: int = DEFAULT_LEVERAGE) -> int:
         """Open an account with ``deposit`` coin; returns its id."""
         return self.core.open_account(self._core_amount(deposit, "deposit"), leverage=leverage)
 
     def deposit(self, account: int, coin: object) -> None:
-        self.core.deposit(account, self._core_amount(coin, "deposit", False))
+        with self._venue_units():
+            self.core.deposit(account, self._core_amount(coin, "deposit", False))
 
     def withdraw(self, account: int, coin: object) -> None:
-        self.core.withdraw(account, self._core_amount(coin, "withdrawal", False))
+        with self._venue_units():
+            self.core.withdraw(account, self._core_amount(coin, "withdrawal", False))
 
     def set_leverage(self, account: int, symbol: str, leverage: int) -> None:
-        self.core.set_leverage(account, symbol, leverage)
+        with self._venue_units():
+            self.core.set_leverage(account, symbol, leverage)
 
     def set_margin_mode(self, account: int, symbol: str, mode: str) -> None:
         self.core.set_margin_mode(account, symbol, mode)
 
     def add_margin(self, account: int, symbol: str, coin: object) -> None:
-        self.core.add_margin(account, symbol, self._core_amount(coin, "margin", False))
+        with self._venue_units():
+            self.core.add_margin(account, symbol, self._core_amount(coin, "margin", False))
 
     def remove_margin(self, account: int, symbol: str, coin: object) -> None:
-        self.core.remove_margin(account, symbol, self._core_amount(coin, "margin", False))
+        with self._venue_units():
+            self.core.remove_margin(account, symbol, self._core_amount(coin, "margin", False))
 
     def set_rules(self, **rules: object) -> None:
         """A rule book's fields, as ``Exchange.set_rules``; an amount a rule names in USD
         (``partial_min_usd``, ``adl_breaker_usd_per_min``) is in the coin here, and the
         partial-liquidation minimum defaults to 1 coin (the linear default is 100,000 USD)."""
+        if rules.get("halt_drop_pct"):
+            raise InvalidInput("halt_drop_pct: a trading halt watches the mark fall, which on a "
+                               "coin exchange is r rising; halts are for linear exchanges (set 0)")
         rules.setdefault("partial_min_usd", 1)
         for name in _MONEY_RULES:
             if name in rules:
@@ -289,9 +359,10 @@ class CoinExchange:
         """Buy or sell whole ``contracts`` at a USD limit ``price`` (None: a market order);
         checked as ``Exchange.place``. Returns the order id."""
         s = self.core.index_of(symbol)
-        core_price = None if price is None else self._core_price(s, price, "price")
-        return self.core.place(account, symbol, _side(side), None, core_price, tif, leverage,
-                               reduce_only, lots=contracts)
+        core_price = None if price is None else self._priced(s, price, "price")
+        with self._venue_units():
+            return self.core.place(account, symbol, _side(side), None, core_price, tif, leverage,
+                                   reduce_only, lots=contracts)
 
     def place_trigger(self, account: int, symbol: str, side: Side | str, kind: str,
                       trigger: object, contracts: int, price: object = None,
@@ -300,13 +371,16 @@ class CoinExchange:
         sell contracts fires when the price falls to it, which in r is a stop to buy r as r
         rises to it — the same kind, the other side."""
         s = self.core.index_of(symbol)
-        limit = None if price is None else self._core_price(s, price, "price")
-        return self.core.place_trigger(account, symbol, _side(side), kind,
-                                       self._core_price(s, trigger, "trigger"), price=limit,
-                                       reduce_only=reduce_only, lots=contracts)
+        limit = None if price is None else self._priced(s, price, "price")
+        core_trigger = self._priced(s, trigger, "trigger")
+        self._check_trigger(s, side, kind, self._usd_grid[s].steps(trigger))
+        with self._venue_units():
+            return self.core.place_trigger(account, symbol, _side(side), kind, core_trigger,
+                                           price=limit, reduce_only=reduce_only, lots=contracts)
 
     def close_position(self, account: int, symbol: str, fraction: object = 1) -> int | None:
-        return self.core.close_position(account, symbol, fraction)
+        with self._venue_units():
+            return self.core.close_position(account, symbol, fraction)
 
     def cancel(self, oid: int) -> Decimal:
         """Cancel an order; returns its size in contracts."""
@@ -322,8 +396,11 @@ class CoinExchange:
             self.core.amend(oid)  # raises UnknownOrder with the core's words
             return
         s = self.core.index_of(view.symbol)
-        core_price = None if price is None else self._core_price(s, price, "price")
-        self.core.amend(oid, core_price, None if contracts is None else Decimal(contracts))
+        core_price = None if price is None else self._priced(s, price, "price")
+        if contracts is not None and (type(contracts) is not int or contracts < 1):
+            raise InvalidInput(f"contracts must be a whole number from 1, got {contracts!r}")
+        with self._venue_units():
+            self.core.amend(oid, core_price, contracts)
 
     # --- the step --------------------------------------------------------------------------------
     @property
@@ -343,8 +420,10 @@ class CoinExchange:
 
     def event(self, e: Event) -> Event:
         """A core event as the venue tells it: sides of contracts (a fill that sold r bought
-        contracts), prices in USD ticks of the contract (to the nearest: an ADL or a liquidation
-        at a bankruptcy price lies between ticks); amounts stay money units of 1e-12 coin."""
+        contracts), prices in USD ticks of the contract — to the nearest, except a bankruptcy
+        price (and a takeover's or an ADL fill's price, which is one), which lies between ticks
+        and is rounded toward the liquidated position's entry as the position view shows it;
+        amounts stay money units of 1e-12 coin."""
         symbol = getattr(e, "symbol", None)
         if symbol is None:
             return e
@@ -354,10 +433,16 @@ class CoinExchange:
         for name in _EVENT_SIDES:
             if name in names:
                 changes[name] = -getattr(e, name)
+        toward = _AT_BANKRUPTCY.get(type(e))
         for name in _EVENT_PRICES:
             value = getattr(e, name, None) if name in names else None
             if type(value) is int and value > 0:
-                changes[name] = self.usd_ticks(s, value)
+                rounding = "nearest"
+                if toward is not None and (name == "bankruptcy_price" or (
+                        name == "price" and type(e) in (InsuranceTakeover, AdlFill))):
+                    long_ = changes["side"] * toward > 0  # the liquidated position's side
+                    rounding = "up" if long_ else "down"
+                changes[name] = self.usd_ticks(s, value, rounding)
         return replace(e, **changes) if changes else e
 
     def refresh_lights(self) -> None:
@@ -451,4 +536,29 @@ class CoinExchange:
 
     def index_of(self, symbol: str) -> int:
         return self.core.index_of(symbol)
+
+    def instrument(self, symbol: str) -> InverseContract:
+        return self.contracts[self.core.index_of(symbol)]
+
+    def halted(self, s: int) -> bool:
+        return self.core.halted(s)
+
+    def open_accounts(self, deposits: Any, *, leverage: int = DEFAULT_LEVERAGE) -> range:
+        """Open many accounts at once; ``deposits`` an int64 array of money units of 1e-12
+        coin (the core's money units: the same)."""
+        return self.core.open_accounts(deposits, leverage=leverage)
+
+    def equity_units(self, account: int) -> int:
+        """Equity in money units of 1e-12 coin."""
+        return self.core.equity_units(account)
+
+    def insurance_fund_units(self, symbol: str) -> int:
+        return self.core.insurance_fund_units(symbol)
+
+    def bad_debt_units(self) -> int:
+        return self.core.bad_debt_units()
+
+    def depth_units(self, s: int, pct_ppm: int = 10_000) -> int:
+        """Resting value (money units of 1e-12 coin, both sides) within ±pct of mid."""
+        return self.core.depth_units(s, pct_ppm)
 

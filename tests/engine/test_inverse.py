@@ -246,3 +246,57 @@ def test_a_rule_amount_is_in_the_coin():
         ex.set_rules(partial_min_usd="1e-13")
     ex.set_rules(partial_slice_pct=20)
     assert ex.core.rules.slice_min == 10**12  # the default: 1 BTC
+
+
+def test_refusals_speak_contracts_usd_and_the_coin():
+    """A core refusal reaches the user in the venue's units: amounts in BTC (not the core's
+    micro-coins called USD), sizes in contracts, the band and a trigger's side in USD and
+    contracts (checked before the core, which sees r and the other side)."""
+    ex = exchange()
+    ex.set_index("BTC", 10_000)
+    ex.settle()
+    a, mm = ex.open_account(1), ex.open_account(5)
+    ex.place(mm, "BTC", "sell", 1_000, 10_000)
+    ex.place(a, "BTC", "buy", 1_000)
+    with pytest.raises(InvalidInput, match=r"a stop to sell would fire at once: its trigger must "
+                                           r"be below the mark price now \(10000\.0 USD\)"):
+        ex.place_trigger(a, "BTC", "sell", "stop", 10_500, 1_000)
+    with pytest.raises(CrashfloorError, match=r"limit price 900 is outside the price band "
+                                              r"1000\.0\.\.20000\.0 around the mark 10000\.0"):
+        ex.place(a, "BTC", "buy", 10, 900)
+    with pytest.raises(CrashfloorError, match=r"cannot withdraw 5 BTC; at most 0\.995 BTC is free"):
+        ex.withdraw(a, 5)
+    with pytest.raises(CrashfloorError, match=r"order needs 1 BTC of initial margin at 20×; "
+                                              r"0\.995 BTC is available"):
+        ex.place(a, "BTC", "buy", 200_000, 10_000)  # 20 BTC at 20×
+    with pytest.raises(LeverageError, match=r"a notional of 200\.1 BTC; allowed 1× to 4×"):
+        ex.place(a, "BTC", "buy", 2_000_000, 10_000)
+    oid = ex.place(a, "BTC", "buy", 10, 9_000)
+    for bad in (True, 1.5, np.int64(5), 0):
+        with pytest.raises(InvalidInput, match="contracts must be a whole number"):
+            ex.amend(oid, contracts=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="halt_drop_pct"):
+        ex.set_rules(halt_drop_pct=10)
+    assert ex.total_money() == ex.net_deposits
+
+
+def test_an_event_shows_the_bankruptcy_price_the_position_view_shows():
+    """A 50× long of 100,000 contracts at 10,000 with 0.2103 BTC is bankrupt at 100,000 / 10.2103
+    = 9,794.03: the view and the liquidation's events both show 9,794.5 (a long's, up to the
+    0.5 tick), not the nearest tick."""
+    ex = exchange(fund="0.001")
+    ex.set_index("BTC", 10_000)
+    mm, a = ex.open_account(50), ex.open_account("0.2103")
+    ex.place(mm, "BTC", "sell", 100_000, 10_000)
+    ex.place(a, "BTC", "buy", 100_000, leverage=50)
+    ex.settle()
+    assert ex.position(a, "BTC").bankruptcy_price == D("9794.5")
+    short = ex.open_account(5)
+    ex.place(mm, "BTC", "buy", 100_000, 10_000)
+    ex.place(short, "BTC", "sell", 100_000, leverage=10)
+    ex.cancel_all(mm)
+    ex.set_index("BTC", 9_700)
+    events = ex.settle()
+    started = next(e for e in events if isinstance(e, LiquidationStarted))
+    assert started.bankruptcy_price * D("0.5") == D("9794.5")
+    assert {e.price for e in events if isinstance(e, AdlFill)} == {19_589}

@@ -716,8 +716,8 @@ def test_bitmex_adl_example_on_xbtusd_deleverages_and_lights_its_queue():
     """BitMEX's ADL example (above) played on an inverse XBTUSD exchange with BitMEX's rule book
     (``adl_policy = "bitmex"``, lights by contracts), its quantities in thousands of contracts:
     six longs entered at 600 whose effective leverage at the mark of 650 is their ranking (so the
-    queue is 2, 5, 4, 1, 6, 3); a short of 20,000 whose margin is gone at exactly 650 meets an
-    empty book and an empty fund. ADL closes account 2's 10,000 and 10,000 of account 5's 20,000
+    queue is 2, 5, 4, 1, 6, 3; at 645, before the liquidation, as at 650); a short of 20,000
+    whose margin is gone at 650 is liquidated at 650.5 into an empty book and an empty fund. ADL closes account 2's 10,000 and 10,000 of account 5's 20,000
     at 650, and the lights shown before are BitMEX's percentiles: 2 → 20% (five lights), 5 → 40%,
     4 → 60%, 1 and 6 → 80%, 3 → 100% (one light)."""
     xbt = InverseContract("XBTUSD", Decimal(1), Decimal("0.5"), BITMEX_XBTUSD, stepped=True,
@@ -737,16 +737,17 @@ def test_bitmex_adl_example_on_xbtusd_deleverages_and_lights_its_queue():
         longs[name] = ex.open_account((value / Decimal(rank) - profit).quantize(Decimal("1e-8")))
         ex.place(maker, "XBTUSD", "sell", contracts, 600, leverage=1)
         ex.place(longs[name], "XBTUSD", "buy", contracts, None, leverage=100)
-    short = ex.open_account((20_000 * (Decimal(1) / 600 - Decimal(1) / 650)).quantize(
-        Decimal("1e-10")))  # 2.5641025641: gone at 650
+    # 2.5641026: 20,000 × (1/600 − 1/650) = 2.56410256… rounded up, so that the bankruptcy
+    # price is 650 and not a hair under it (the entry's r-tick is 599.99999988)
+    short = ex.open_account("2.5641026")
     ex.place(maker, "XBTUSD", "buy", 20_000, 600, leverage=1)
     ex.place(short, "XBTUSD", "sell", 20_000, None, leverage=100)
-    ex.set_index("XBTUSD", "649.5")
+    ex.set_index("XBTUSD", 645)  # the short still stands (liquidation price 646.50)
     ex.settle()
     lights = {name: ex.position(a, "XBTUSD").adl_light for name, a in longs.items()}
     assert {name: 20 * (6 - light) for name, light in lights.items()} == \
         {2: 20, 5: 40, 4: 60, 1: 80, 6: 80, 3: 100}
-    ex.set_index("XBTUSD", 650)
+    ex.set_index("XBTUSD", "650.5")  # past its bankruptcy: the empty fund cannot take the loss
     fills = [e for e in ex.settle() if isinstance(e, AdlFill)]
     by_id = {a: name for name, a in longs.items()}
     assert [(by_id[f.counterparty], f.qty, f.side) for f in fills] == [(2, 10_000, 1),
