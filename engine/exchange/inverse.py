@@ -27,19 +27,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from math import isqrt
 from typing import TYPE_CHECKING, Any
 
 from ..accounts import DEFAULT_LEVERAGE
-from ..book import BUY, SELL, Side
+from ..book import BUY, Side
 from ..errors import CrashfloorError, InvalidInput, OrderRejected
-from ..events import AdlFill, Event, InsuranceTakeover, LiquidationFill, LiquidationStarted
+from ..events import Event
 from ..instruments import Bracket, Instrument, _brackets
 from ..units import MAX_MONEY, MAX_PRICE_TICKS, MONEY_PER_USD, Grid, to_decimal, to_steps
+from . import inverse_views
 from .front import Exchange
-from .views import AccountView, OrderView, PositionView, TriggerView
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -118,14 +118,8 @@ def _side(side: Side | str) -> Side:
 
 _USD_AMOUNT = re.compile(r"(-?\d[\d,]*(?:\.\d+)?) USD")
 """An amount in a core error message: micro-coins there, which the coin exchange says in coin."""
-_AT_BANKRUPTCY = {LiquidationStarted: 1, LiquidationFill: 1, InsuranceTakeover: 1, AdlFill: -1}
-"""Events whose bankruptcy price (and, for a takeover or an ADL fill, price) is shown rounded
-toward the liquidated position's entry: 1 when ``side`` is that position's side, −1 when it is
-the counterparty's."""
 _MONEY_RULES = ("partial_min_usd", "adl_breaker_usd_per_min")
 """``MarketRules.configure``'s amounts: USD on a linear exchange, the coin on a coin exchange."""
-_EVENT_SIDES = ("side", "taker_side")
-_EVENT_PRICES = ("price", "bankruptcy_price", "mark", "trigger", "limit")
 
 
 class CoinExchange:
@@ -419,31 +413,8 @@ class CoinExchange:
         return [self.event(e) for e in self.core.drain_events()]
 
     def event(self, e: Event) -> Event:
-        """A core event as the venue tells it: sides of contracts (a fill that sold r bought
-        contracts), prices in USD ticks of the contract — to the nearest, except a bankruptcy
-        price (and a takeover's or an ADL fill's price, which is one), which lies between ticks
-        and is rounded toward the liquidated position's entry as the position view shows it;
-        amounts stay money units of 1e-12 coin."""
-        symbol = getattr(e, "symbol", None)
-        if symbol is None:
-            return e
-        s = self.core.index_of(symbol)
-        changes: dict[str, Any] = {}
-        names = {f.name for f in fields(e)}
-        for name in _EVENT_SIDES:
-            if name in names:
-                changes[name] = -getattr(e, name)
-        toward = _AT_BANKRUPTCY.get(type(e))
-        for name in _EVENT_PRICES:
-            value = getattr(e, name, None) if name in names else None
-            if type(value) is int and value > 0:
-                rounding = "nearest"
-                if toward is not None and (name == "bankruptcy_price" or (
-                        name == "price" and type(e) in (InsuranceTakeover, AdlFill))):
-                    long_ = changes["side"] * toward > 0  # the liquidated position's side
-                    rounding = "up" if long_ else "down"
-                changes[name] = self.usd_ticks(s, value, rounding)
-        return replace(e, **changes) if changes else e
+        """A core event in the venue's units (``inverse_views.event``)."""
+        return inverse_views.event(self, e)
 
     def refresh_lights(self) -> None:
         self.core.refresh_lights()
@@ -451,84 +422,24 @@ class CoinExchange:
     def checksum(self) -> str:
         return self.core.checksum()
 
-    # --- views -----------------------------------------------------------------------------------
-    def position(self, account: int, symbol: str) -> PositionView:
-        """The position in the venue's units: ``lots`` and ``qty`` in contracts (long > 0),
-        ``entry`` (the contracts' harmonic mean price), ``liq_price`` exact in USD, ``mark`` and
-        ``bankruptcy_price`` on the tick (the bankruptcy price rounded toward the entry, as the
-        venues show it), ``notional``, ``upnl``, margins and ``maintenance`` in the coin."""
-        view = self.core.position(account, symbol)
-        s = self.core.index_of(symbol)
-        lots = -view.lots
-        coin = self.coin_of
-        bank = None
-        if view.bankruptcy_price is not None:
-            r = int(view.bankruptcy_price / self.core.instruments[s].tick_size)
-            bank = self.usd(s, r, "up" if lots > 0 else "down")
-        mark = self.core.marks.mark[s]
-        return replace(
-            view, qty=Decimal(lots), lots=lots,
-            entry=None if view.entry is None else self.exact_usd(s, view.entry),
-            mark=None if mark is None else self.usd(s, mark), notional=coin(view.notional),
-            upnl=coin(view.upnl), isolated_margin=coin(view.isolated_margin),
-            margin_addable=coin(view.margin_addable),
-            margin_removable=coin(view.margin_removable), maintenance=coin(view.maintenance),
-            liq_price=None if view.liq_price is None else self.exact_usd(s, view.liq_price),
-            bankruptcy_price=bank)
+    # --- views (inverse_views.py) ---------------------------------------------------------------
+    position = inverse_views.position
+    """The position in the venue's units: ``lots`` and ``qty`` in contracts (long > 0), ``entry``
+    the contracts' harmonic mean price, ``liq_price`` exact in USD, ``mark`` and
+    ``bankruptcy_price`` on the tick (the bankruptcy price toward the entry, as the venues show
+    it), ``notional``, ``upnl``, margins and ``maintenance`` in the coin."""
+    liquidation_price = inverse_views.liquidation_price
+    """The liquidation price on the tick, toward the entry (Bybit's 7,773.4778 shows 7,773.50)."""
+    account = inverse_views.account
+    """``Exchange.account`` with every amount in the coin."""
+    order = inverse_views.order
+    open_orders = inverse_views.open_orders
+    open_triggers = inverse_views.open_triggers
+    l2 = inverse_views.l2
+    """Top ``n`` levels each side in USD and contracts, best first."""
 
-    def liquidation_price(self, account: int, symbol: str) -> Decimal | None:
-        """The liquidation price on the tick, rounded toward the entry (a long's up, a short's
-        down), as Bybit shows it: the exact 7,773.4778 of its 50× example shows as 7,773.50."""
-        view = self.position(account, symbol)
-        if view.liq_price is None:
-            return None
-        s = self.core.index_of(symbol)
-        exact = Decimal(repr(view.liq_price)) / self.contracts[s].tick_size
-        ticks = int(exact.to_integral_value(rounding="ROUND_CEILING" if view.lots > 0
-                                            else "ROUND_FLOOR"))
-        return self._usd_grid[s].value(ticks)
-
-    def account(self, account: int) -> AccountView:
-        """``Exchange.account`` with every amount in the coin."""
-        view = self.core.account(account)
-        amounts: dict[str, Any] = {f.name: self.coin_of(getattr(view, f.name))
-                                   for f in fields(view)
-                                   if isinstance(getattr(view, f.name), Decimal)}
-        return replace(view, **amounts)
-
-    def order(self, oid: int) -> OrderView | None:
-        """A resting order: its side and size in contracts, its USD price."""
-        view = self.core.order(oid)
-        if view is None:
-            return None
-        s = self.core.index_of(view.symbol)
-        info = self.core.ledger.orders[oid]
-        return replace(view, side=Side(-view.side), price=self.usd(s, info.price),
-                       qty=Decimal(int(view.qty)))
-
-    def open_orders(self, account: int) -> list[OrderView]:
-        return [v for v in (self.order(o.oid) for o in self.core.open_orders(account))
-                if v is not None]
-
-    def open_triggers(self, account: int) -> list[TriggerView]:
-        out = []
-        for view in self.core.open_triggers(account):
-            s = self.core.index_of(view.symbol)
-            tick = self.core.instruments[s].tick_size
-            out.append(replace(
-                view, side=Side(-view.side), trigger=self.usd(s, int(view.trigger / tick)),
-                price=None if view.price is None else self.usd(s, int(view.price / tick))))
-        return out
-
-    def l2(self, symbol: str, n: int = 10) -> dict[str, list[tuple[Decimal, Decimal]]]:
-        """Top ``n`` levels each side in USD and contracts, best first: the core's offers of r
-        are the bids for contracts."""
-        s = self.core.index_of(symbol)
-        if type(n) is not int or not 1 <= n <= 10_000:
-            raise InvalidInput(f"l2 depth n must be a whole number 1..10000, got {n!r}")
-        book = self.core.books[s]
-        return {side: [(self.usd(s, p), Decimal(q)) for p, q in book.levels(sd, n)]
-                for side, sd in (("bids", SELL), ("asks", BUY))}
+    def usd_grid(self, s: int) -> Grid:
+        return self._usd_grid[s]
 
     def depth_coin(self, symbol: str, pct: float = 1.0) -> Decimal:
         """Resting value in the coin within ±pct % of mid, both sides."""
