@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from .errors import InvalidInput, LeverageError, UnknownSymbol
@@ -25,6 +25,13 @@ class Bracket:
     mmr_ppm: int
     max_leverage: int
     maintenance_amount: int
+
+
+def _stepped(rows: list[tuple[float, float, int]]) -> tuple[Bracket, ...]:
+    """Brackets from (cap USD, MMR %, max leverage) rows taken as steps: the whole position at its
+    row's rate, no maintenance amount (BitMEX's risk limits)."""
+    return tuple(Bracket(round(cap * MONEY_PER_USD), round(mmr * 10_000), lev, 0)
+                 for cap, mmr, lev in rows)
 
 
 def _brackets(rows: list[tuple[float, float, int]]) -> tuple[Bracket, ...]:
@@ -134,14 +141,8 @@ class Instrument:
             raise InvalidInput(f"{self.symbol}: {venue}'s tiers are in the coin and need the "
                                f"price to turn them into USD: a number > 0, got {price!r}")
         scale = price if in_coin else 1.0
-        if stepped:  # the whole position at its step's rate: no maintenance amount
-            brackets = tuple(Bracket(round(cap * scale * MONEY_PER_USD), round(mmr * 10_000), lev,
-                                     0) for cap, mmr, lev in table)
-        else:
-            brackets = _brackets([(cap * scale, mmr, lev) for cap, mmr, lev in table])
-        return Instrument(self.symbol, self.tick_size, self.lot_size, brackets, self.maker_fee_ppm,
-                          self.taker_fee_ppm, self.liquidation_fee_ppm, self.band_up_ppm,
-                          self.band_down_ppm)
+        usd_rows = [(cap * scale, mmr, lev) for cap, mmr, lev in table]
+        return replace(self, brackets=(_stepped if stepped else _brackets)(usd_rows))
 
     @staticmethod
     def preset(symbol: str) -> Instrument:

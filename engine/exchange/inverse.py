@@ -36,7 +36,7 @@ from ..accounts import DEFAULT_LEVERAGE
 from ..book import BUY, Side
 from ..errors import CrashfloorError, InvalidInput, OrderRejected
 from ..events import Event
-from ..instruments import Bracket, Instrument, _brackets
+from ..instruments import Instrument, _brackets, _stepped
 from ..units import MAX_MONEY, MAX_PRICE_TICKS, MONEY_PER_USD, Grid, to_decimal, to_steps
 from . import inverse_views
 from .front import Exchange
@@ -99,13 +99,9 @@ class InverseContract:
         10^−d coin (in the core's micro-coins), brackets in the core's units, and the linear
         contract's price band turned over (a USD limit from a tenth of the mark to twice it is
         an r from half the mark's r to ten times it)."""
-        rows = [(to_decimal(cap, f"{self.symbol} bracket cap") * _CORE_PER_COIN, mmr, lev)
-                for cap, mmr, lev in self.brackets]
-        if self.stepped:
-            brackets = tuple(Bracket(round(cap * MONEY_PER_USD), round(mmr * 10_000), lev, 0)
-                             for cap, mmr, lev in rows)
-        else:
-            brackets = _brackets(rows)  # type: ignore[arg-type]
+        rows: Any = [(to_decimal(cap, f"{self.symbol} bracket cap") * _CORE_PER_COIN, mmr, lev)
+                     for cap, mmr, lev in self.brackets]
+        brackets = _stepped(rows) if self.stepped else _brackets(rows)
         return Instrument(self.symbol, Decimal(10) ** (6 - self.coin_decimals), Decimal(1),
                           brackets, self.maker_fee_ppm, self.taker_fee_ppm,
                           self.liquidation_fee_ppm, band_up_ppm=9_000_000, band_down_ppm=500_000)
@@ -177,9 +173,18 @@ class CoinExchange:
         """A core amount (micro-coins) in the coin."""
         return core_amount / _CORE_PER_COIN
 
+    @staticmethod
+    def _coin(units: int) -> Decimal:
+        """Money units (1e-12 coin) in the coin."""
+        return Decimal(units) / COIN_UNITS
+
     def r_ticks(self, s: int, usd: object, what: str = "price") -> int:
         """A USD price on contract s's tick as the core's r-ticks, round(K / p)."""
-        p = self._usd_grid[s].steps(usd, f"{self.contracts[s].symbol} {what}")
+        return self._r_of(s, self._usd_grid[s].steps(usd, f"{self.contracts[s].symbol} {what}"),
+                          usd, what)
+
+    def _r_of(self, s: int, p: int, usd: object, what: str) -> int:
+        """USD ticks ``p`` (the human ``usd``) as r-ticks, refused where the grid cannot."""
         k = self._k[s]
         r = (2 * k + p) // (2 * p)
         if not self._lo[s] <= p <= self._hi[s] or (2 * k + r) // (2 * r) != p:
@@ -205,8 +210,6 @@ class CoinExchange:
         """A core price (micro-coins a contract, not on the grid) as USD, unrounded."""
         return float(self.contracts[s].contract_usd) * _CORE_PER_COIN / core_price
 
-    def _core_price(self, s: int, usd: object, what: str) -> Decimal:
-        return self.r_ticks(s, usd, what) * self.core.instruments[s].tick_size
 
     @contextmanager
     def _venue_units(self) -> Iterator[None]:
@@ -223,10 +226,8 @@ class CoinExchange:
                 raise
             raise type(exc)(coin) from None
 
-    @staticmethod
-    def _coin_text(amount: str) -> str:
-        value = Decimal(amount.replace(",", "")) / _CORE_PER_COIN
-        return format(value.normalize(), "f")
+    def _coin_text(self, amount: str) -> str:
+        return format(self.coin_of(Decimal(amount.replace(",", ""))).normalize(), "f")
 
     def _check_band(self, s: int, usd: object, ticks: int) -> None:
         """The linear contract's band in USD (a tenth of the mark to twice it), with its words."""
@@ -255,12 +256,12 @@ class CoinExchange:
                                f"trigger must be {word} the {self.core.rules.stop_trigger} price "
                                f"now ({self._usd_grid[s].value(now)} USD)")
 
-    def _priced(self, s: int, usd: object, what: str) -> Decimal:
-        """A USD limit as the core's price, after the band check in USD."""
-        core = self._core_price(s, usd, what)
-        self._check_band(s, usd, self._usd_grid[s].steps(usd, f"{self.contracts[s].symbol} "
-                                                               f"{what}"))
-        return core
+    def _priced(self, s: int, usd: object, what: str) -> tuple[Decimal, int]:
+        """A USD limit as the core's price and as USD ticks, after the band check in USD."""
+        p = self._usd_grid[s].steps(usd, f"{self.contracts[s].symbol} {what}")
+        core = self._r_of(s, p, usd, what) * self.core.instruments[s].tick_size
+        self._check_band(s, usd, p)
+        return core, p
 
     # --- accounts and funds ----------------------------------------------------------------------
     def open_account(self, deposit: object = 0, *, leverage: int = DEFAULT_LEVERAGE) -> int:
@@ -311,11 +312,11 @@ class CoinExchange:
 
     def insurance_fund_balance(self, symbol: str) -> Decimal:
         """Cash of the fund covering ``symbol``, in the coin."""
-        return Decimal(self.core.insurance_fund_units(symbol)) / COIN_UNITS
+        return self._coin(self.core.insurance_fund_units(symbol))
 
     def equity(self, account: int) -> Decimal:
         """Total equity in the coin."""
-        return Decimal(self.core.equity_units(account)) / COIN_UNITS
+        return self._coin(self.core.equity_units(account))
 
     def total_money(self) -> int:
         """``Exchange.total_money`` in money units of 1e-12 coin."""
@@ -327,7 +328,7 @@ class CoinExchange:
 
     def bad_debt(self) -> Decimal:
         """``Exchange.bad_debt_units`` in the coin."""
-        return Decimal(self.core.bad_debt_units()) / COIN_UNITS
+        return self._coin(self.core.bad_debt_units())
 
     # --- prices ----------------------------------------------------------------------------------
     def set_index(self, symbol: str, usd: object) -> None:
@@ -353,7 +354,7 @@ class CoinExchange:
         """Buy or sell whole ``contracts`` at a USD limit ``price`` (None: a market order);
         checked as ``Exchange.place``. Returns the order id."""
         s = self.core.index_of(symbol)
-        core_price = None if price is None else self._priced(s, price, "price")
+        core_price = None if price is None else self._priced(s, price, "price")[0]
         with self._venue_units():
             return self.core.place(account, symbol, _side(side), None, core_price, tif, leverage,
                                    reduce_only, lots=contracts)
@@ -365,9 +366,9 @@ class CoinExchange:
         sell contracts fires when the price falls to it, which in r is a stop to buy r as r
         rises to it — the same kind, the other side."""
         s = self.core.index_of(symbol)
-        limit = None if price is None else self._priced(s, price, "price")
-        core_trigger = self._priced(s, trigger, "trigger")
-        self._check_trigger(s, side, kind, self._usd_grid[s].steps(trigger))
+        limit = None if price is None else self._priced(s, price, "price")[0]
+        core_trigger, ticks = self._priced(s, trigger, "trigger")
+        self._check_trigger(s, side, kind, ticks)
         with self._venue_units():
             return self.core.place_trigger(account, symbol, _side(side), kind, core_trigger,
                                            price=limit, reduce_only=reduce_only, lots=contracts)
@@ -390,7 +391,7 @@ class CoinExchange:
             self.core.amend(oid)  # raises UnknownOrder with the core's words
             return
         s = self.core.index_of(view.symbol)
-        core_price = None if price is None else self._priced(s, price, "price")
+        core_price = None if price is None else self._priced(s, price, "price")[0]
         if contracts is not None and (type(contracts) is not int or contracts < 1):
             raise InvalidInput(f"contracts must be a whole number from 1, got {contracts!r}")
         with self._venue_units():
@@ -422,24 +423,14 @@ class CoinExchange:
     def checksum(self) -> str:
         return self.core.checksum()
 
-    # --- views (inverse_views.py) ---------------------------------------------------------------
+    # --- views (inverse_views.py: the venue's units) -------------------------------------------
     position = inverse_views.position
-    """The position in the venue's units: ``lots`` and ``qty`` in contracts (long > 0), ``entry``
-    the contracts' harmonic mean price, ``liq_price`` exact in USD, ``mark`` and
-    ``bankruptcy_price`` on the tick (the bankruptcy price toward the entry, as the venues show
-    it), ``notional``, ``upnl``, margins and ``maintenance`` in the coin."""
     liquidation_price = inverse_views.liquidation_price
-    """The liquidation price on the tick, toward the entry (Bybit's 7,773.4778 shows 7,773.50)."""
     account = inverse_views.account
-    """``Exchange.account`` with every amount in the coin."""
     order = inverse_views.order
     open_orders = inverse_views.open_orders
     open_triggers = inverse_views.open_triggers
     l2 = inverse_views.l2
-    """Top ``n`` levels each side in USD and contracts, best first."""
-
-    def usd_grid(self, s: int) -> Grid:
-        return self._usd_grid[s]
 
     def depth_coin(self, symbol: str, pct: float = 1.0) -> Decimal:
         """Resting value in the coin within ±pct % of mid, both sides."""

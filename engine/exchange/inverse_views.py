@@ -51,6 +51,7 @@ def event(cx: CoinExchange, e: Event) -> Event:
             changes[name] = cx.usd_ticks(s, value, rounding)
     return replace(e, **changes) if changes else e
 
+
 def position(cx: CoinExchange, account: int, symbol: str) -> PositionView:
     """The position in the venue's units: ``lots`` and ``qty`` in contracts (long > 0),
     ``entry`` (the contracts' harmonic mean price), ``liq_price`` exact in USD, ``mark`` and
@@ -75,6 +76,7 @@ def position(cx: CoinExchange, account: int, symbol: str) -> PositionView:
         liq_price=None if view.liq_price is None else cx.exact_usd(s, view.liq_price),
         bankruptcy_price=bank)
 
+
 def liquidation_price(cx: CoinExchange, account: int, symbol: str) -> Decimal | None:
     """The liquidation price on the tick, rounded toward the entry (a long's up, a short's
     down), as Bybit shows it: the exact 7,773.4778 of its 50× example shows as 7,773.50."""
@@ -85,7 +87,8 @@ def liquidation_price(cx: CoinExchange, account: int, symbol: str) -> Decimal | 
     exact = Decimal(repr(view.liq_price)) / cx.contracts[s].tick_size
     ticks = int(exact.to_integral_value(rounding="ROUND_CEILING" if view.lots > 0
                                         else "ROUND_FLOOR"))
-    return cx.usd_grid(s).value(ticks)
+    return ticks * cx.contracts[s].tick_size
+
 
 def account(cx: CoinExchange, account: int) -> AccountView:
     """``Exchange.account`` with every amount in the coin."""
@@ -94,6 +97,7 @@ def account(cx: CoinExchange, account: int) -> AccountView:
                                for f in fields(view)
                                if isinstance(getattr(view, f.name), Decimal)}
     return replace(view, **amounts)
+
 
 def order(cx: CoinExchange, oid: int) -> OrderView | None:
     """A resting order: its side and size in contracts, its USD price."""
@@ -105,9 +109,11 @@ def order(cx: CoinExchange, oid: int) -> OrderView | None:
     return replace(view, side=Side(-view.side), price=cx.usd(s, info.price),
                    qty=Decimal(int(view.qty)))
 
+
 def open_orders(cx: CoinExchange, account: int) -> list[OrderView]:
     return [v for v in (order(cx, o.oid) for o in cx.core.open_orders(account))
             if v is not None]
+
 
 def open_triggers(cx: CoinExchange, account: int) -> list[TriggerView]:
     out = []
@@ -118,6 +124,7 @@ def open_triggers(cx: CoinExchange, account: int) -> list[TriggerView]:
             view, side=Side(-view.side), trigger=cx.usd(s, int(view.trigger / tick)),
             price=None if view.price is None else cx.usd(s, int(view.price / tick))))
     return out
+
 
 def l2(cx: CoinExchange, symbol: str, n: int = 10) -> dict[str, list[tuple[Decimal, Decimal]]]:
     """Top ``n`` levels each side in USD and contracts, best first: the core's offers of r
