@@ -15,9 +15,11 @@ returns, the inventory what the firms bought from forced sellers and have not ye
 The skew term is the firms' information edge: they see the crowd's 87% long positioning, so the
 same drawdown weighs 1.74× as much as with a balanced crowd.
 
-Firm ``f`` (thresholds jittered per firm) targets ``φ* = clip((pull_f − risk)/(pull_f − thin_f),
-0, 1)`` of its calm depth and only ratchets down towards it — at ``thin_rate`` per second while
-thinning, ``pull_rate`` once risk passes its pull threshold; at 0 it has **pulled**. It **returns**
+Firm ``f`` (thresholds jittered per firm) targets ``φ* = floor + (1 − floor)·clip((pull_f −
+risk)/(pull_f − thin_f), 0, 1)`` of its calm depth below its pull threshold (``floor`` is
+``thin_floor``: the depth a firm keeps while it is only thinning) and 0 past it, and only ratchets
+down towards it — at ``thin_rate`` per second while thinning, ``pull_rate`` once risk passes its
+pull threshold; at 0 it has **pulled**. It **returns**
 once re-entry is attractive — the index ``rebound_pct`` off its low and market-wide liquidations
 under ``calm_liq_usd`` a minute — for ``reentry_hold_s`` plus its own stagger, ramping back to full
 over ``ramp_s``. A firm that only thinned recovers slowly once risk falls well below its thinning
@@ -120,6 +122,8 @@ class FirmStance(AgentState):
             self.attractive_since = None
         waited = -math.inf if self.attractive_since is None else t - self.attractive_since
         target = np.clip((self.pull_at - risk) / (self.pull_at - self.thin_at), 0.0, 1.0)
+        if p.thin_floor:
+            target = np.where(risk >= self.pull_at, 0.0, p.thin_floor + (1 - p.thin_floor) * target)
         returning = (waited >= p.reentry_hold_s + self.delay) & (phi < 1)
         calm = (risk < p.recover_below * self.thin_at) & ~self.pulled
         cut = np.where(risk >= self.pull_at, p.pull_rate, p.thin_rate)

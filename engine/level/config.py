@@ -305,6 +305,10 @@ class MarketMakersConfig:
     """a thinning firm cuts at most this share of its depth a second"""
     pull_rate: float
     """a firm past its pull threshold cuts this share a second"""
+    thin_floor: float
+    """the share of its depth a thinning firm keeps until risk reaches its pull threshold (then it
+    pulls at pull_rate)
+    """
     recover_below: float
     """a firm that only thinned recovers once risk is under this share of its thinning threshold"""
     recover_rate: float

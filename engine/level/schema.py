@@ -309,6 +309,8 @@ SCHEMA = Table({
                            "depth a second", min=1e-6, max=1),
         "pull_rate": Field("float", 1 / 120, "a firm past its pull threshold cuts this share a "
                            "second", min=1e-6, max=1),
+        "thin_floor": Field("fraction", 0.0, "the share of its depth a thinning firm keeps until "
+                            "risk reaches its pull threshold (then it pulls at pull_rate)"),
         "recover_below": Field("fraction", 0.6, "a firm that only thinned recovers once risk is "
                                "under this share of its thinning threshold"),
         "recover_rate": Field("float", 1 / 900, "… at this share of its depth a second",
