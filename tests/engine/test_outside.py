@@ -68,27 +68,27 @@ def test_firms_thin_then_pull_as_risk_rises_and_return_after_the_market_calms():
     assert (st.phi > 0).all() and not st.pulled.any()
 
 
+def _hold(st, rel: float, seconds: int = 400):
+    for _ in range(seconds):
+        st.step(np.array([rel]), math.log(rel), 0.0, 0.0)
+
+
 def test_a_thinning_firm_keeps_its_floor_until_its_pull_threshold():
     """``thin_floor``: between the thresholds a firm targets floor + (1 − floor) of the linear
     share; past its pull threshold it goes to 0 at ``pull_rate``."""
-    st = _stance(risk_half_life_s=1.0, thin_floor=0.5, thin_rate=0.05, pull_rate=0.05, vol_weight=0.0)
+    calm = dict(risk_half_life_s=1.0, thin_rate=0.05, pull_rate=0.05, vol_weight=0.0)
+    st, plain = _stance(thin_floor=0.5, **calm), _stance(thin_floor=0.0, **calm)
     lo, hi = st.thin_at.max(), st.pull_at.min()
     assert lo < hi  # a risk inside every firm's band
     dd = (lo + hi) / 2 / (1 + st.p.skew_weight * st.skew) * st.p.dd_ref_pct / 100
-    st.step(np.array([1.0]), 0.0, 0.0, 0.0)
-    for _ in range(400):
-        st.step(np.array([1 - dd]), math.log(1 - dd), 0.0, 0.0)
+    for firm in (st, plain):
+        firm.step(np.array([1.0]), 0.0, 0.0, 0.0)
+        _hold(firm, 1 - dd)
     assert lo < st.risk < hi
     linear = np.clip((st.pull_at - st.risk) / (st.pull_at - st.thin_at), 0, 1)
     assert np.allclose(st.phi, 0.5 + 0.5 * linear) and (st.phi > 0.5).all()
-    plain = _stance(risk_half_life_s=1.0, thin_floor=0.0, thin_rate=0.05, pull_rate=0.05,
-                   vol_weight=0.0)
-    plain.step(np.array([1.0]), 0.0, 0.0, 0.0)
-    for _ in range(400):
-        plain.step(np.array([1 - dd]), math.log(1 - dd), 0.0, 0.0)
     assert np.allclose(plain.phi, linear) and (plain.phi < st.phi).all()
-    for _ in range(400):   # a 15% drawdown: past every pull threshold
-        st.step(np.array([0.85]), math.log(0.85), 0.0, 0.0)
+    _hold(st, 0.85)   # a 15% drawdown: past every pull threshold
     assert st.pulled.all() and (st.phi == 0).all()
 
 
