@@ -121,8 +121,9 @@ class FirmStance(AgentState):
         else:
             self.attractive_since = None
         waited = -math.inf if self.attractive_since is None else t - self.attractive_since
-        share = np.clip((self.pull_at - risk) / (self.pull_at - self.thin_at), 0.0, 1.0)
-        target = np.where(risk >= self.pull_at, 0.0, p.thin_floor + (1 - p.thin_floor) * share)
+        target = np.clip((self.pull_at - risk) / (self.pull_at - self.thin_at), 0.0, 1.0)
+        if p.thin_floor:
+            target = np.where(risk >= self.pull_at, 0.0, p.thin_floor + (1 - p.thin_floor) * target)
         returning = (waited >= p.reentry_hold_s + self.delay) & (phi < 1)
         calm = (risk < p.recover_below * self.thin_at) & ~self.pulled
         cut = np.where(risk >= self.pull_at, p.pull_rate, p.thin_rate)
