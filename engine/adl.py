@@ -21,6 +21,7 @@ import enum
 
 import numpy as np
 
+from .allocation import allocate as allocate, pro_rata as pro_rata  # re-exported
 from .errors import InvalidInput
 from .units import MONEY_PER_USD
 
@@ -391,72 +392,3 @@ def _reject_nan(scores: np.ndarray) -> None:
     nan = np.flatnonzero(np.isnan(scores))
     if nan.size:
         raise InvalidInput(f"ADL scores must not be NaN, got NaN at index {int(nan[0])}")
-
-
-# ------------------------------------------------------------------------------------ pro rata
-
-
-def pro_rata(sizes: np.ndarray, total: int) -> np.ndarray:
-    """Split ``total`` lots over positions in proportion to ``sizes``, in exact integers (Drift).
-
-    Each share is first ``floor(total × size / S)`` (``S = sum(sizes)``); the lots left over, fewer
-    than the number of positions, go one each to the largest remainders ``total × size mod S``,
-    ties to the lower index. Shares sum to ``total`` and none exceeds its size.
-    """
-    sizes = _int_column("sizes", sizes)
-    if sizes.size and int(sizes.min()) <= 0:
-        raise InvalidInput(f"pro_rata sizes must all be > 0, got {int(sizes.min())}")
-    whole = sum(sizes.tolist())  # Python int: no overflow
-    total = int(total)
-    if not 0 <= total <= whole:
-        raise InvalidInput(f"pro_rata total must be in 0..{whole} (the sum of sizes), got {total}")
-    if sizes.size == 0:
-        return sizes.copy()
-    if whole * int(sizes.max()) < 2**63:
-        products = sizes * total  # ≤ max(sizes) × whole: fits in int64
-        shares, remainders = np.divmod(products, whole)
-    else:  # exact Python ints when size × total would overflow int64
-        products = sizes.astype(object) * total
-        shares, remainders = (products // whole).astype(np.int64), products % whole
-    left = total - int(shares.sum())
-    if left:
-        # A stable sort keeps equal remainders in index order: ties go to the lower index.
-        shares[np.argsort(-remainders, kind="stable")[:left]] += 1
-    return shares
-
-
-def allocate(weights: np.ndarray, caps: np.ndarray, total: int) -> np.ndarray:
-    """Split ``total`` lots in proportion to ``weights`` (≥ 0), none above its ``caps`` (≥ 0),
-    in exact integers: shares are floored, the capped are taken out and the rest shared again;
-    single lots left over go to the largest weights with room (ties to the lower index). When
-    every positive weight is capped, the rest goes pro rata over the room left (``pro_rata``).
-    Requires ``total ≤ Σ caps``."""
-    w = [max(0, int(x)) for x in np.asarray(weights).tolist()]
-    cap = [max(0, int(x)) for x in np.asarray(caps).tolist()]
-    total = int(total)
-    if not 0 <= total <= sum(cap):
-        raise InvalidInput(f"allocate total must be in 0..{sum(cap)} (the sum of caps), "
-                           f"got {total}")
-    shares = [0] * len(w)
-    left = total
-    active = [i for i in range(len(w)) if w[i] > 0 and cap[i] > 0]
-    while left and active:
-        weight = sum(w[i] for i in active)
-        gave = 0
-        for i in active:
-            x = min(left * w[i] // weight, cap[i] - shares[i])
-            shares[i] += x
-            gave += x
-        left -= gave
-        if left and not gave:  # fewer lots than it takes to give each a whole one
-            for i in sorted(active, key=lambda i: (-w[i], i)):
-                if left and shares[i] < cap[i]:
-                    shares[i] += 1
-                    left -= 1
-        active = [i for i in active if shares[i] < cap[i]]
-    out = np.asarray(shares, dtype=np.int64)
-    if left:
-        room = np.asarray(cap, dtype=np.int64) - out
-        open_ = np.flatnonzero(room > 0)
-        out[open_] += pro_rata(room[open_], left)
-    return out

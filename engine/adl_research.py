@@ -70,22 +70,56 @@ def concentration(amounts: list[int]) -> tuple[float, float, float]:
 
 
 class AdlLedger:
-    """Collects the haircuts of a run (``add`` per ``AdlFill``) and watches re-opens (``step``
-    after every step)."""
+    """Collects the haircuts of a run (``add`` per ``AdlFill``, ``add_many`` per step's fills)
+    and watches re-opens (``step`` after every step). The haircuts are kept as columns: a run
+    under a pro-rata policy makes about a million."""
+
+    _COLUMNS = ("t", "symbol", "account", "lots", "pnl", "vs_mark", "leverage", "closed_all")
 
     def __init__(self) -> None:
-        self.cuts: list[Haircut] = []
+        self.chunks: list[tuple[np.ndarray, ...]] = []
+        """Per ``add_many``: the ``_COLUMNS`` of its haircuts, in the order they happened."""
         self.watch: dict[tuple[int, int], int] = {}
         """(account, symbol) closed entirely by ADL → when."""
         self.reopened: set[int] = set()
 
     def add(self, e, t: int, s: int, unit: int, left: int) -> None:
         """An ``AdlFill`` ``e`` in symbol s at time t; ``left``: the counterparty's lots after."""
-        vs_mark = abs(e.mark - e.price) * e.qty * unit if e.mark else 0
-        self.cuts.append(Haircut(t, s, e.counterparty, e.qty, e.pnl, vs_mark, e.leverage,
-                                 left == 0))
-        if left == 0:
-            self.watch[(e.counterparty, s)] = t
+        self.add_many([e], t, [s], [unit], [left])
+
+    def add_many(self, fills: list, t: int, symbols: list[int], units: list[int],
+                 left: list[int]) -> None:
+        """``AdlFill``s at time t, in order; per fill its symbol's index and unit and the
+        counterparty's lots after."""
+        if not fills:
+            return
+        account, lots, price, mark, pnl, leverage = (np.array(col) for col in zip(
+            *[(e.counterparty, e.qty, e.price, e.mark, e.pnl, e.leverage) for e in fills],
+            strict=True))
+        lots, price, mark, pnl = (np.asarray(x, dtype=np.int64) for x in (lots, price, mark, pnl))
+        symbol = np.asarray(symbols, dtype=np.int64)
+        vs_mark = np.where(mark != 0, np.abs(mark - price) * lots * np.asarray(units), 0)
+        closed = np.asarray(left) == 0
+        self.chunks.append((np.full(len(fills), t, dtype=np.int64), symbol,
+                            account.astype(np.int64), lots, pnl, vs_mark.astype(np.int64),
+                            leverage.astype(np.float64), closed))
+        for c, s in zip(account[closed].tolist(), symbol[closed].tolist(), strict=True):
+            self.watch[(c, s)] = t
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every haircut so far, column by column."""
+        if not self.chunks:
+            return {name: np.zeros(0, dtype=np.float64 if name == "leverage" else np.int64)
+                    for name in self._COLUMNS}
+        if len(self.chunks) > 1:
+            self.chunks = [tuple(np.concatenate(col) for col in zip(*self.chunks, strict=True))]
+        return dict(zip(self._COLUMNS, self.chunks[0], strict=True))
+
+    @property
+    def cuts(self) -> list[Haircut]:
+        """Every haircut so far, one record each."""
+        cols = self.columns()
+        return [Haircut(*row) for row in zip(*(cols[n].tolist() for n in self._COLUMNS), strict=True)]
 
     def step(self, qty: np.ndarray, t: int) -> None:
         """Re-opens within ``REOPEN_WINDOW`` of a full close (``qty``: the [symbols, accounts]
@@ -104,13 +138,14 @@ class AdlLedger:
         """The run's figures (USD), its waves, and — given ``needed`` (money units) — the
         overshoot; given ``series`` ((clock, budget needed up to then), ``needed_series``),
         each wave's need: what the need grew by from the second before the wave to its end."""
-        out = _figures(self.cuts)
+        cols = self.columns()
+        out = _figures(cols)
         out["reopened_1m"] = len(self.reopened)
         out["needed_usd"] = None if needed is None else round(needed / MONEY_PER_USD, 2)
         out["overshoot_usd"] = None if needed is None else \
-            round((_taken(self.cuts) - needed) / MONEY_PER_USD, 2)
-        out["waves"] = [{"start": w[0].t, "end": w[-1].t, "fills": len(w), **_figures(w)}
-                        for w in _waves(self.cuts)]
+            round((_taken(cols) - needed) / MONEY_PER_USD, 2)
+        out["waves"] = [{"start": int(w["t"][0]), "end": int(w["t"][-1]), "fills": len(w["t"]),
+                         **_figures(w)} for w in _waves(cols)]
         if series:
             for w in out["waves"]:
                 grew = _need_at(series, w["end"]) - _need_at(series, w["start"] - 1)
@@ -142,38 +177,41 @@ def needed_series(fund_start: list[int], series: list[tuple[int, tuple[int, ...]
     return out
 
 
-def _waves(cuts: list[Haircut]) -> list[list[Haircut]]:
-    waves: list[list[Haircut]] = []
-    for c in cuts:
-        if waves and c.t - waves[-1][-1].t <= WAVE_GAP:
-            waves[-1].append(c)
-        else:
-            waves.append([c])
-    return waves
+def _waves(cols: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """The haircuts split where more than ``WAVE_GAP`` seconds pass without one."""
+    t = cols["t"]
+    if not len(t):
+        return []
+    cuts = (np.flatnonzero(np.diff(t) > WAVE_GAP) + 1).tolist()
+    return [{name: col[a:b] for name, col in cols.items()}
+            for a, b in zip([0, *cuts], [*cuts, len(t)], strict=True)]
 
 
-def _taken(cuts: list[Haircut]) -> int:
+def _taken(cols: dict[str, np.ndarray]) -> int:
     """The profit the fills took (money units; a loss closed counts as zero)."""
-    return sum(max(0, c.pnl) for c in cuts)
+    return int(np.maximum(cols["pnl"], 0).sum())
 
 
-def _figures(cuts: list[Haircut]) -> dict:
-    per_account: dict[int, int] = {}
-    lev: dict[int, float] = {}
-    profitable: set[int] = set()
-    for c in cuts:
-        per_account[c.account] = per_account.get(c.account, 0) + max(0, c.pnl)
-        lev.setdefault(c.account, c.leverage)
-        if c.pnl > 0:
-            profitable.add(c.account)
-    top, hhi, gini = concentration(list(per_account.values()))
-    hit = len(per_account)
-    return {"taken_usd": round(_taken(cuts) / MONEY_PER_USD, 2),
-            "taken_vs_mark_usd": round(sum(c.vs_mark for c in cuts) / MONEY_PER_USD, 2),
+def _figures(cols: dict[str, np.ndarray]) -> dict:
+    account, pnl = cols["account"], cols["pnl"]
+    accounts, first, which = np.unique(account, return_index=True, return_inverse=True)
+    hit = len(accounts)
+    leverage = cols["leverage"][first]  # each account's leverage at its first haircut
+    if hit:
+        per_account = np.zeros(len(accounts), dtype=np.int64)
+        np.add.at(per_account, which, np.maximum(pnl, 0))
+        # in the order the accounts were first hit, as the figures always summed them
+        top, hhi, gini = concentration(per_account[np.argsort(first, kind="stable")].tolist())
+        profitable = len(np.unique(account[pnl > 0]))
+    else:
+        top = hhi = gini = 0.0
+        profitable = 0
+    return {"taken_usd": round(_taken(cols) / MONEY_PER_USD, 2),
+            "taken_vs_mark_usd": round(int(cols["vs_mark"].sum()) / MONEY_PER_USD, 2),
             "max_share": round(top, 6), "hhi": round(hhi, 6), "gini": round(gini, 6),
             "accounts_hit": hit,
-            "profitable_share": round(len(profitable) / hit, 6) if hit else None,
-            "median_leverage": round(float(np.median(list(lev.values()))), 4) if hit else None}
+            "profitable_share": round(profitable / hit, 6) if hit else None,
+            "median_leverage": round(float(np.median(leverage)), 4) if hit else None}
 
 
 def needed_budget(fund_start: list[int], fund_min_equity: list[int], budgets: list[int]) -> int:

@@ -101,7 +101,8 @@ class Recorder:
         q = ex.acc.qty[:, crowd_ids]
         held = q != 0
         self.long_share_start = float((q > 0).sum() / max(held.sum(), 1))
-        self.hedger_adl_at = self.hedger_liq_at = None
+        self.hedger_adl_at: int | None = None
+        self.hedger_liq_at: int | None = None
         self.hedger_equity_start = ex.equity_units(hedger) if hedger is not None else None
         self.equity_curve: list[tuple[int, int]] = []
         self.maker_events: list[tuple[int, str, str]] = []
@@ -134,12 +135,13 @@ class Recorder:
                 self.low[s], self.low_at[s] = last, clock
             self.peak[s] = max(self.peak[s], last)
             self.max_dd[s] = max(self.max_dd[s], 1 - last / self.peak[s])
+        adl: list[AdlFill] = []
         for e in events:
             kind = type(e)
             if kind is LiquidationStarted:
                 self._liquidation(ex, e, clock)
             elif kind is AdlFill:
-                self._adl(ex, e, clock)
+                adl.append(e)
             elif kind is InsuranceTakeover:
                 pass
             elif kind is LossSocialized:  # Drift: every open position paid, nobody closed
@@ -148,6 +150,8 @@ class Recorder:
                 self.maker_events.append((clock, e.name, e.state))
             elif kind is News:
                 self.news.append((clock, e.headline))
+        if adl:
+            self._adl(ex, adl, clock)
         equities = tuple(ex.funds.equity(f) for f in ex.funds.ids)
         for k, f in enumerate(ex.funds.ids):
             self.fund_min[k] = min(self.fund_min[k], int(ex.acc.w[f]))
@@ -183,29 +187,45 @@ class Recorder:
             if self.hedger_liq_at is None:
                 self.hedger_liq_at = clock
 
-    def _adl(self, ex, e, clock) -> None:
-        s = ex.index_of(e.symbol)
-        unit, c = ex.units[s], e.counterparty
-        self.adl_ledger.add(e, clock, s, unit, ex.acc.q[s, c])
-        value = e.qty * e.price * unit
-        self.adl_count += 1
-        self.adl_notional += value
-        self.adl_per_symbol[s] += 1
-        self.adl_notional_per_symbol[s] += value
-        self.adl_per_second[clock] += value
-        self.first_adl_at.setdefault(c, clock)
-        self.adl_accounts.add(c)
-        self.socialized += abs(ex.marks.mark[s] - e.price) * e.qty * unit
+    def _adl(self, ex, fills: list[AdlFill], clock: int) -> None:
+        """A step's ADL fills, all at once (a pro-rata policy makes thousands a step): every
+        figure here is a sum, a count or a first time, so their order within the step does not
+        matter."""
+        symbols = [ex.index_of(e.symbol) for e in fills]
+        counterparties = [e.counterparty for e in fills]
+        s_ = np.asarray(symbols, dtype=np.int64)
+        c_ = np.asarray(counterparties, dtype=np.int64)
+        units = np.asarray(ex.units, dtype=np.int64)[s_]
+        qty = np.asarray([e.qty for e in fills], dtype=np.int64)
+        price = np.asarray([e.price for e in fills], dtype=np.int64)
+        value = qty * price * units
+        marks = np.asarray([ex.marks.mark[s] or 0 for s in range(self.S)], dtype=np.int64)[s_]
+        self.adl_ledger.add_many(fills, clock, symbols, units.tolist(),
+                                 ex.acc.qty[s_, c_].tolist())
+        total = int(value.sum())
+        self.adl_count += len(fills)
+        self.adl_notional += total
+        self.adl_per_second[clock] += total
+        self.socialized += int((np.abs(marks - price) * qty * units).sum())
+        for s in sorted(set(symbols)):
+            mine = s_ == s
+            self.adl_per_symbol[s] += int(mine.sum())
+            self.adl_notional_per_symbol[s] += int(value[mine].sum())
+            k = ex.funds.ids.index(ex.funds.fund_of[s])
+            if self.fund_exhausted[k] is None:  # tier 3 reached: the fund could not carry it
+                self.fund_exhausted[k] = clock
+        for c in dict.fromkeys(counterparties):
+            self.first_adl_at.setdefault(c, clock)
+        self.adl_accounts.update(counterparties)
         if self.adl_first is None:
             self.adl_first = clock
-        if c == self.hedger:
-            self.player_adl_hits += 1
-            self.player_adl_notional += value
-            if self.hedger_adl_at is None:
-                self.hedger_adl_at = clock
-        k = ex.funds.ids.index(ex.funds.fund_of[s])
-        if self.fund_exhausted[k] is None:  # tier 3 reached: the fund could not carry it
-            self.fund_exhausted[k] = clock
+        if self.hedger is not None and self.hedger in self.first_adl_at:
+            mine = c_ == self.hedger
+            if mine.any():
+                self.player_adl_hits += int(mine.sum())
+                self.player_adl_notional += int(value[mine].sum())
+                if self.hedger_adl_at is None:
+                    self.hedger_adl_at = clock
 
     def _minute(self, ex, clock) -> None:
         """Close a minute: the tracked depth is the minute's average over every step (a single

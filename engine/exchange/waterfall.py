@@ -57,7 +57,7 @@ from ..events import (AdlFill, InsuranceFundChange, InsuranceTakeover, Liquidati
                       LiquidationFinished, LiquidationStarted, LossSocialized)
 from ..margin import Valuation, bankruptcy_price, share_equity, value_all
 from ..units import exact_sum
-from . import partial
+from . import partial, prorata
 from .lights import scores_and_pools, walk_start
 
 if TYPE_CHECKING:
@@ -422,6 +422,9 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
     need = abs(lots)
     if ex.adl_policy in PRO_RATA_POLICIES:
         take = _shares(ex.adl_policy, np.abs(acc.qty[s, idx]), scores, need)
+        if prorata.vectorizable(ex, a, s, idx, lots):
+            return prorata.walk(ex, a, s, lots, price, idx, take, scores, notional, upnl,
+                                equity, checked)
         queue: list[tuple[int, int | None]] = [
             (i, int(x)) for i, x in enumerate(take.tolist()) if x]
         # thousands of slices: read the columns as lists once

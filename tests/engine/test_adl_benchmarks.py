@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.adl import AdlPolicy, adl_order, adl_scores, allocate
+from engine.allocation import _floor_share, allocate_loop
 from engine.exchange.waterfall import _shares
 
 
@@ -23,6 +24,35 @@ def test_allocate_by_hand():
     with pytest.raises(Exception, match="sum of caps"):
         allocate(np.array([1]), np.array([1]), 2)
 
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 50), st.integers(0, 10 ** 15)),
+                          st.one_of(st.integers(0, 40), st.integers(0, 10 ** 7))),
+                min_size=1, max_size=60),
+       st.floats(0, 1), st.booleans())
+def test_allocate_in_numpy_is_the_loop(pairs, fraction, equal):
+    """The vectorized water-filling (``engine.allocation``: a floating-point quotient, exact
+    floors re-taken near whole numbers) gives the one-at-a-time loop's shares, with weights of
+    money units (profit up to $1B) and positions of millions of lots, equal weights included
+    (every quotient then sits on a whole number or a tie)."""
+    weights = np.array([w for w, _ in pairs], dtype=np.int64)
+    if equal:
+        weights[:] = weights[0]
+    caps = np.array([c for _, c in pairs], dtype=np.int64)
+    total = int(int(caps.sum()) * fraction)
+    assert allocate(weights, caps, total).tolist() == allocate_loop(weights, caps, total).tolist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 2 ** 31 - 1), st.integers(2 ** 40, 2 ** 62), st.data())
+def test_the_floating_point_quotient_is_floored_exactly(left, weight, data):
+    """⌊left × w ÷ weight⌋ where the product passes int64, w chosen on and next to the weights
+    whose quotient is a whole number (where a floating-point floor falls a lot short)."""
+    k = data.draw(st.integers(0, left))
+    w = min(weight, max(0, k * weight // left + data.draw(st.sampled_from([-1, 0, 1]))))
+    got = _floor_share(left, np.array([w, 0, weight], dtype=np.int64), weight)
+    assert got.tolist() == [left * w // weight, 0, left]
 
 SIZES = np.array([100, 100, 100, 100])
 PROFIT = np.array([4_000, 1_000, 0, -500])   # money units; the last position loses
