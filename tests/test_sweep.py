@@ -70,6 +70,53 @@ def test_an_interrupted_sweep_resumes_without_running_again(pool_rows, tmp_path)
     assert (more.ran, more.skipped) == (2, 8)
 
 
+
+def _plan(needed: bool, ahead: int = 4):
+    from game.sweep.runner import Plan
+    groups = {((), seed): [(Variant(name, ()), seed) for name in ("base", "a", "b")]
+              for seed in (1, 2, 3, 4, 5)}
+    return Plan(groups, needed, ahead)
+
+
+def _start(plan) -> list[tuple]:
+    tasks = []
+    while (task := plan.next()) is not None:
+        tasks.append(task)
+    return tasks
+
+
+def test_the_pool_goes_seed_by_seed():
+    """Four tasks out at most: the first four seeds' no-ADL passes; a pass that comes back
+    readies its seed's runs, which go before any later seed's pass, the earliest seed first; each
+    run carries its own seed's pass; every run is started once."""
+    plan = _plan(needed=True)
+    first = _start(plan)
+    assert [(t[0], t[2]) for t in first] == [("pass", 1), ("pass", 2), ("pass", 3), ("pass", 4)]
+    plan.finished(first[1], "pass 2")
+    plan.finished(first[0], "pass 1")
+    nxt = _start(plan)  # two slots: seed 1's runs before seed 2's
+    assert [(t[0], t[1].name, t[2], t[3]) for t in nxt] == [
+        ("run", "base", 1, "pass 1"), ("run", "a", 1, "pass 1")]
+    started = first + nxt
+    out = nxt + first[2:]
+    while out:
+        task = out.pop(0)
+        plan.finished(task, f"pass {task[2]}" if task[0] == "pass" else None)
+        more = _start(plan)
+        started += more
+        out += more
+    runs = [(t[1].name, t[2], t[3]) for t in started if t[0] == "run"]
+    assert sorted(runs) == sorted((n, s, f"pass {s}") for n in ("base", "a", "b")
+                                  for s in range(1, 6))
+    assert [t[2] for t in started if t[0] == "pass"] == [1, 2, 3, 4, 5]
+    assert plan.next() is None and plan.out == 0
+
+
+def test_without_the_pass_the_runs_go_in_seed_order():
+    plan = _plan(needed=False, ahead=100)
+    assert [(t[1].name, t[2]) for t in _start(plan)] == [
+        (n, s) for s in range(1, 6) for n in ("base", "a", "b")]
+
 def test_rows_that_would_not_compare_are_refused(tmp_path):
     sweep(MINI_LEVEL, VARIANT, [1], tmp_path, workers=1, needed=False)
     with pytest.raises(InvalidInput, match="variant 'optimal' was"):
