@@ -112,6 +112,16 @@ def test_the_pool_goes_seed_by_seed():
     assert plan.next() is None and plan.out == 0
 
 
+def test_rule_sets_with_passes_of_their_own_go_seed_by_seed_too():
+    """A variant that changes the fund needs a no-ADL pass of its own: the passes still go
+    seed by seed, not one rule set's every seed first (found in review)."""
+    from game.sweep.runner import _jobs_by_pass
+    base, fund = Variant("base", ()), Variant("fund", ("exchange.fund_multiplier=2",))
+    jobs = [(v, seed) for v in (base, fund) for seed in (1, 2, 3)]
+    assert [(key, seed) for key, seed in _jobs_by_pass(jobs)] == [
+        ((), 1), (fund.overrides, 1), ((), 2), (fund.overrides, 2), ((), 3), (fund.overrides, 3)]
+
+
 def test_without_the_pass_the_runs_go_in_seed_order():
     plan = _plan(needed=False, ahead=100)
     assert [(t[1].name, t[2]) for t in _start(plan)] == [

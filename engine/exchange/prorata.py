@@ -11,12 +11,13 @@ walk is one numpy operation over the counterparties, with the same integers in t
 * a counterparty only ever reduces (its share is at most its position), so its new cost basis is
   ``cost × new ÷ old`` rounded down, as ``Accounts.apply_fill`` takes it, and an isolated one's
   margin releases the same way; the products are split (``_scaled``) so that they stay inside
-  int64;
+  int64 (for positions up to ``SPLIT_SAFE_LOTS``);
 * the bankrupt pool's fills run in order on Python ints (its cost basis is rounded down at every
   fill, so the order matters), and every ``AdlFill`` is emitted in the order the loop emitted it,
   with a counterparty's reduce-only orders trimmed right after its own fill.
 
-A walk over the funds, or one that would flip the bankrupt position, keeps the one-at-a-time path;
+A walk over the funds, one that would flip the bankrupt position, or one against a position of more
+than ``SPLIT_SAFE_LOTS`` keeps the one-at-a-time path;
 ``tests/engine/test_prorata_walk.py`` checks that both paths give the same state and events.
 """
 
@@ -34,18 +35,25 @@ if TYPE_CHECKING:
 
 def _scaled(value: np.ndarray, num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``value × num // den`` (floor, as Python ints take it) without the product leaving int64,
-    for |num| ≤ |den|: value = k·den + r with 0 ≤ |r| < |den|, so the result is k·num + r·num // den
-    (k·num·den divides exactly)."""
+    for |num| ≤ |den| ≤ ``SPLIT_SAFE_LOTS``: value = k·den + r with 0 ≤ |r| < |den|, so the result
+    is k·num + r·num // den (k·num·den divides exactly, and |r·num| < den²)."""
     k = value // den
     r = value - k * den
     return k * num + (r * num) // den
 
 
+SPLIT_SAFE_LOTS = 3_037_000_499
+"""⌊√(2⁶³ − 1)⌋: ``_scaled``'s remainder times a position's lots stays inside int64 up to this
+many lots (3 billion DOGE); a walk past it keeps the one-at-a-time path, on Python ints."""
+
+
 def vectorizable(ex: Exchange, a: int, s: int, idx: np.ndarray, lots: int) -> bool:
     """Can ``walk`` close ``lots`` (signed, the bankrupt side) of (s, a) against ``idx``: traders
-    only, and a bankrupt position at least that large (so that it only reduces)?"""
+    only, none holding more than ``SPLIT_SAFE_LOTS``, and a bankrupt position at least that
+    large (so that it only reduces)?"""
     q = int(ex.acc.q[s, a])
-    return q * lots > 0 and abs(lots) <= abs(q) and not ex.acc.is_fund[idx].any()
+    return (q * lots > 0 and abs(lots) <= abs(q) and not ex.acc.is_fund[idx].any()
+            and int(np.abs(ex.acc.qty[s, idx]).max(initial=0)) <= SPLIT_SAFE_LOTS)
 
 
 def walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
@@ -85,14 +93,14 @@ def walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
     _bankrupt_fills(ex, a, s, sign, xs, price, unit)
     acc.touched.append(a)
     acc.touched.extend(cs)
-    pool_equity = equity[ranks]
-    leverage = np.where(pool_equity > 0, notional[ranks] / np.where(pool_equity > 0,
-                                                                     pool_equity, 1), 0.0)
+    # notional ÷ equity as Python divides ints (correctly rounded, past 2⁵³ too)
+    leverage = [n / e if e > 0 else 0.0
+                for n, e in zip(notional[ranks].tolist(), equity[ranks].tolist(), strict=True)]
     t, symbol, policy = ex.t, ex.symbols[s], ex.adl_policy.value
     events = ex.journal.events
     fills = [AdlFill(t, a, cp, symbol, -sign, q, price, r, sc, policy, mark, p, lev)
              for cp, q, r, sc, p, lev in zip(cs, xs, rank.tolist(), scores[ranks].tolist(),
-                                             pnl.tolist(), leverage.tolist(), strict=True)]
+                                             pnl.tolist(), leverage, strict=True)]
     reduce_only = ex.ledger.reduce_only
     trimmed = [k for k, cp in enumerate(cs) if cp in reduce_only]
     done = 0

@@ -111,10 +111,12 @@ def sweep(level_path: str | Path, variants: list[Variant], seeds: Iterable[int],
 
 
 def _jobs_by_pass(jobs: list[tuple[Variant, int]]) -> dict[tuple, list[tuple[Variant, int]]]:
+    """The jobs grouped by the no-ADL pass they share, seed by seed (a seed's rule sets in the
+    order their variants came)."""
     groups: dict[tuple, list[tuple[Variant, int]]] = {}
     for v, seed in jobs:
         groups.setdefault((pass_key(v.overrides), seed), []).append((v, seed))
-    return groups
+    return dict(sorted(groups.items(), key=lambda group: group[0][1]))
 
 
 def _identity(identity: dict, v: Variant) -> dict:
