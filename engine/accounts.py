@@ -147,7 +147,10 @@ class Accounts:
     def apply_fill(self, a: int, s: int, dq: int, price: int, unit: int, fee: int) -> int:
         """Apply a signed fill of ``dq`` lots at ``price`` ticks to position (s, a), paying ``fee``
         money units (negative = rebate). Returns the realized PnL; both go to the position's pool
-        (the isolated margin if the position is isolated, else the cross wallet)."""
+        (the isolated margin if the position is isolated, else the cross wallet). The pro-rata
+        ADL walk does a reducing fill's arithmetic for many positions at once
+        (``exchange/prorata.py``): a change here is a change there
+        (``tests/engine/test_prorata_walk.py`` compares the two)."""
         q, c = self.q, self.c
         self.touched.append(a)
         old_q = q[s, a]

@@ -26,7 +26,7 @@ Per run and per wave (a wave: ADL fills no more than ``WAVE_GAP`` seconds apart)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -41,7 +41,8 @@ REOPEN_WINDOW = 60
 
 @dataclass(frozen=True, slots=True)
 class Haircut:
-    """One ADL fill as the research sees it (money units)."""
+    """One ADL fill as the research sees it (money units): ``AdlLedger`` keeps these fields as
+    its columns."""
     t: int
     symbol: int
     account: int
@@ -69,12 +70,23 @@ def concentration(amounts: list[int]) -> tuple[float, float, float]:
     return float(share.max()), float((share ** 2).sum()), gini
 
 
+def fill_columns(fills: list) -> dict[str, np.ndarray]:
+    """The fields of ``AdlFill`` events that the research and the recorder read, as columns
+    (``account`` is the counterparty, ``lots`` the quantity), in one pass over the events."""
+    account, lots, price, mark, pnl, leverage = zip(
+        *[(e.counterparty, e.qty, e.price, e.mark, e.pnl, e.leverage) for e in fills],
+        strict=True)
+    return {"account": np.array(account, dtype=np.int64), "lots": np.array(lots, dtype=np.int64),
+            "price": np.array(price, dtype=np.int64), "mark": np.array(mark, dtype=np.int64),
+            "pnl": np.array(pnl, dtype=np.int64), "leverage": np.array(leverage, dtype=np.float64)}
+
+
 class AdlLedger:
     """Collects the haircuts of a run (``add`` per ``AdlFill``, ``add_many`` per step's fills)
     and watches re-opens (``step`` after every step). The haircuts are kept as columns: a run
     under a pro-rata policy makes about a million."""
 
-    _COLUMNS = ("t", "symbol", "account", "lots", "pnl", "vs_mark", "leverage", "closed_all")
+    _COLUMNS = tuple(f.name for f in fields(Haircut))
 
     def __init__(self) -> None:
         self.chunks: list[tuple[np.ndarray, ...]] = []
@@ -85,24 +97,21 @@ class AdlLedger:
 
     def add(self, e, t: int, s: int, unit: int, left: int) -> None:
         """An ``AdlFill`` ``e`` in symbol s at time t; ``left``: the counterparty's lots after."""
-        self.add_many([e], t, [s], [unit], [left])
+        self.add_many(t, fill_columns([e]), np.array([s]), np.array([unit]), np.array([left]))
 
-    def add_many(self, fills: list, t: int, symbols: list[int], units: list[int],
-                 left: list[int]) -> None:
-        """``AdlFill``s at time t, in order; per fill its symbol's index and unit and the
-        counterparty's lots after."""
-        if not fills:
+    def add_many(self, t: int, fills: dict[str, np.ndarray], symbol: np.ndarray,
+                 unit: np.ndarray, left: np.ndarray) -> None:
+        """ADL fills at time t, in order (``fill_columns``); per fill its symbol's index and
+        unit and the counterparty's lots after."""
+        if not len(symbol):
             return
-        account, lots, price, mark, pnl, leverage = (np.array(col) for col in zip(
-            *[(e.counterparty, e.qty, e.price, e.mark, e.pnl, e.leverage) for e in fills],
-            strict=True))
-        lots, price, mark, pnl = (np.asarray(x, dtype=np.int64) for x in (lots, price, mark, pnl))
-        symbol = np.asarray(symbols, dtype=np.int64)
-        vs_mark = np.where(mark != 0, np.abs(mark - price) * lots * np.asarray(units), 0)
-        closed = np.asarray(left) == 0
-        self.chunks.append((np.full(len(fills), t, dtype=np.int64), symbol,
-                            account.astype(np.int64), lots, pnl, vs_mark.astype(np.int64),
-                            leverage.astype(np.float64), closed))
+        lots, price, mark = fills["lots"], fills["price"], fills["mark"]
+        vs_mark = np.where(mark != 0, np.abs(mark - price) * lots * unit, 0)
+        closed = left == 0
+        account = fills["account"]
+        self.chunks.append((np.full(len(symbol), t, dtype=np.int64), symbol.astype(np.int64),
+                            account, lots, fills["pnl"], vs_mark.astype(np.int64),
+                            fills["leverage"], closed))
         for c, s in zip(account[closed].tolist(), symbol[closed].tolist(), strict=True):
             self.watch[(c, s)] = t
 
@@ -114,12 +123,6 @@ class AdlLedger:
         if len(self.chunks) > 1:
             self.chunks = [tuple(np.concatenate(col) for col in zip(*self.chunks, strict=True))]
         return dict(zip(self._COLUMNS, self.chunks[0], strict=True))
-
-    @property
-    def cuts(self) -> list[Haircut]:
-        """Every haircut so far, one record each."""
-        cols = self.columns()
-        return [Haircut(*row) for row in zip(*(cols[n].tolist() for n in self._COLUMNS), strict=True)]
 
     def step(self, qty: np.ndarray, t: int) -> None:
         """Re-opens within ``REOPEN_WINDOW`` of a full close (``qty``: the [symbols, accounts]

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .adl_research import AdlLedger
+from .adl_research import AdlLedger, fill_columns
 from .clock import fmt_hhmm
 from .events import (AdlFill, InsuranceTakeover, LiquidationStarted, LossSocialized,
                      MakerStateChange, News)
@@ -191,17 +191,14 @@ class Recorder:
         """A step's ADL fills, all at once (a pro-rata policy makes thousands a step): every
         figure here is a sum, a count or a first time, so their order within the step does not
         matter."""
+        cols = fill_columns(fills)
         symbols = [ex.index_of(e.symbol) for e in fills]
-        counterparties = [e.counterparty for e in fills]
         s_ = np.asarray(symbols, dtype=np.int64)
-        c_ = np.asarray(counterparties, dtype=np.int64)
+        c_, qty, price = cols["account"], cols["lots"], cols["price"]
         units = np.asarray(ex.units, dtype=np.int64)[s_]
-        qty = np.asarray([e.qty for e in fills], dtype=np.int64)
-        price = np.asarray([e.price for e in fills], dtype=np.int64)
         value = qty * price * units
         marks = np.asarray([ex.marks.mark[s] or 0 for s in range(self.S)], dtype=np.int64)[s_]
-        self.adl_ledger.add_many(fills, clock, symbols, units.tolist(),
-                                 ex.acc.qty[s_, c_].tolist())
+        self.adl_ledger.add_many(clock, cols, s_, units, ex.acc.qty[s_, c_])
         total = int(value.sum())
         self.adl_count += len(fills)
         self.adl_notional += total
@@ -214,12 +211,13 @@ class Recorder:
             k = ex.funds.ids.index(ex.funds.fund_of[s])
             if self.fund_exhausted[k] is None:  # tier 3 reached: the fund could not carry it
                 self.fund_exhausted[k] = clock
+        counterparties = c_.tolist()
         for c in dict.fromkeys(counterparties):
             self.first_adl_at.setdefault(c, clock)
         self.adl_accounts.update(counterparties)
         if self.adl_first is None:
             self.adl_first = clock
-        if self.hedger is not None and self.hedger in self.first_adl_at:
+        if self.hedger is not None:
             mine = c_ == self.hedger
             if mine.any():
                 self.player_adl_hits += int(mine.sum())
