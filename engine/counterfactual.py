@@ -45,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import portable
 from .agents.market_makers import Stance
 from .agents.player_maker import QuoteSettings
 from .clock import fmt_hhmm
@@ -236,7 +237,7 @@ def widening(run) -> float:
     makers = run.makers
     if not makers.F:
         return 1.0
-    depth = float(makers.quoted_factor[:, run.desk.s].mean())
+    depth = portable.mean(makers.quoted_factor[:, run.desk.s])
     return MAX_WIDENING if depth * MAX_WIDENING <= 1 else max(1.0, 1 / depth)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import portable
 from .agents.arbitrage import Arbitrageurs
 from .agents.crowd import Crowd
 from .agents.market_makers import MarketMakers
@@ -86,7 +87,7 @@ class CrashRun:
         depth = np.asarray([mm.depth_usd[s] for s in symbols], dtype=float)
         self.stance = FirmStance(mm, sim.rng.uniform(0.0, 1.0, mm.firms),
                                  long_share=cfg.crowd.long_share,
-                                 weights=depth / depth.sum() if depth.sum() else depth,
+                                 weights=depth / portable.fsum(depth) if portable.fsum(depth) else depth,
                                  never=mm.withdrawal == "never")
         self.outside = OutsideMarket(
             cfg, sim.rng, self.stance, prices=[cfg.symbols[s].price for s in symbols],

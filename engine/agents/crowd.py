@@ -42,12 +42,12 @@ the level.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import portable
 from .base import AgentState
 from ..level.config import CrowdConfig
 from ..book import BUY, SELL, Tif
@@ -80,12 +80,11 @@ class Crowd(AgentState):
         n = int(cfg.accounts)
         self.n = n
         weights = np.sqrt(np.asarray(notional_usd, dtype=float))
-        if not weights.sum() > 0:  # every symbol's crowd notional is 0: spread the accounts evenly
+        if not portable.fsum(weights) > 0:  # every symbol's crowd notional is 0: spread the accounts evenly
             weights = np.ones(self.S)
-        sym = rng.choice(self.S, size=n, p=weights / weights.sum()) if n else np.zeros(0, int)
-        tail = -1.0 / cfg.leverage_tail  # math.pow per element: the same bits on every CPU
-        lev = cfg.leverage_min * np.array([math.pow(u, tail)
-                                              for u in rng.uniform(1e-9, 1.0, n).tolist()])
+        sym = rng.choice(self.S, size=n, p=weights / portable.fsum(weights)) if n else np.zeros(0, int)
+        # pow element by element (engine.portable): the same bits on every CPU
+        lev = cfg.leverage_min * portable.power(rng.uniform(1e-9, 1.0, n), -1.0 / cfg.leverage_tail)
         lev = np.minimum(lev, cfg.leverage_max)
         size = np.minimum(rng.lognormal(0.0, 1.0, n), 40.0)
         iso = rng.random(n) < cfg.isolated_share
@@ -171,19 +170,17 @@ class Crowd(AgentState):
             target = notional_usd[s] * MONEY_PER_USD
             longs, shorts = sd > 0, sd < 0
             usd_size = np.zeros(len(idx))
-            usd_size[longs] = sz[longs] / max(sz[longs].sum(), 1e-12) * target
+            usd_size[longs] = sz[longs] / max(portable.fsum(sz[longs]), 1e-12) * target
             hedges = shorts & ~np.isnan(fixed)
             plain = shorts & ~hedges
-            total = fixed[hedges].sum()
+            total = portable.fsum(fixed[hedges])
             if total > 0:  # hedge legs at their USD size, at most 90% of the short side
                 cap = 0.9 * target if plain.any() else target
                 usd_size[hedges] = fixed[hedges] * (min(1.0, cap / total) if plain.any()
                                                     else cap / total)
-            usd_size[plain] = sz[plain] / max(sz[plain].sum(), 1e-12) \
-                * (target - usd_size[hedges].sum())
-            # exp via the standard library, element by element: numpy's vectorized exp may
-            # differ in the last bit between CPUs, and entries must not
-            growth = np.array([math.exp(x) for x in dev.tolist()])
+            usd_size[plain] = sz[plain] / max(portable.fsum(sz[plain]), 1e-12) \
+                * (target - portable.fsum(usd_size[hedges]))
+            growth = portable.exp(dev)  # numpy's exp may differ in the last bit between CPUs
             entry = np.maximum(1, np.round(p0 * growth)).astype(np.int64)
             lots = np.maximum(1, (usd_size / (entry * unit)).astype(np.int64)) * sd
             if (not shorts.any() or not longs.any()) and not mine:
@@ -250,7 +247,7 @@ class Crowd(AgentState):
             offsets = np.minimum(first + sim.rng.exponential((deepest - first) / 3, STINK_ORDERS),
                                  0.89)
             sizes = sim.rng.lognormal(0.0, 0.8, STINK_ORDERS)
-            usd = sizes / sizes.sum() * stink_usd[s] * MONEY_PER_USD
+            usd = sizes / portable.fsum(sizes) * stink_usd[s] * MONEY_PER_USD
             for off, order_usd in zip(offsets.tolist(), usd.tolist(), strict=True):
                 price = max(1, round(p0 * (1 - off)))
                 lots = int(order_usd / (price * unit))
@@ -313,7 +310,7 @@ class Crowd(AgentState):
         ex = sim.exchange
         rate = minutes
         if self.cfg.sees_withdrawals and self.makers is not None and self.makers.F:
-            withdrawn = 1.0 - min(1.0, float(self.makers.factor.mean()))
+            withdrawn = 1.0 - min(1.0, portable.mean(self.makers.factor))
             rate *= 1.0 + self.cfg.withdrawal_reaction * withdrawn
         panic, profit = self.cfg.panic_rate * rate, self.cfg.take_profit_rate * rate
         top = min(1.0, max(panic, profit) * 100)  # the highest chance: a 100% move

@@ -38,6 +38,7 @@ import math
 
 import numpy as np
 
+from .. import portable
 from .base import AgentState
 
 
@@ -80,7 +81,7 @@ class FirmStance(AgentState):
         self.floor[:min(self.F, p.obligated_firms)] = p.obligation_depth
 
     def liquidations_last_minute(self) -> float:
-        return float(self.liq_ring.sum())
+        return portable.fsum(self.liq_ring)
 
     def step(self, rel: np.ndarray, tracked_log: float, liquidated_usd: float,
              absorbed_usd: float) -> None:
@@ -90,7 +91,7 @@ class FirmStance(AgentState):
         p = self.p
         t = self.t
         self.liq_ring[t % 60] = liquidated_usd
-        liq_min = float(self.liq_ring.sum())
+        liq_min = portable.fsum(self.liq_ring)
         self.inventory += absorbed_usd - self.inventory * math.log(2) / p.inventory_half_life_s
         if self.high is None or self.low is None:
             self.high, self.low = rel.copy(), rel.copy()
@@ -142,5 +143,5 @@ class FirmStance(AgentState):
     def mean_factor(self, token: float) -> float:
         """The firms' mean depth factor on the outside venues, each keeping at least ``token``
         while pulled (and a designated maker its obligation)."""
-        return float(np.maximum(np.maximum(self.phi, token), self.floor).mean()) if self.F \
+        return portable.mean(np.maximum(np.maximum(self.phi, token), self.floor)) if self.F \
             else 0.0

@@ -42,6 +42,7 @@ import math
 
 import numpy as np
 
+from .. import portable
 from ..agents.base import AgentState
 from ..agents.stance import FirmStance
 from ..events import LiquidationFill, MarketLiquidations, News
@@ -77,7 +78,7 @@ class OutsideMarket(AgentState):
         self.start = start
         self.tracked = tracked
         self.ticks = np.asarray(ticks, dtype=float)
-        self.logp0 = np.log(np.asarray(prices, dtype=float))
+        self.logp0 = portable.log(prices)
         self.beta = np.asarray([cfg.symbols[s].beta for s in symbols], dtype=float)
         self.sigma = np.asarray([cfg.symbols[s].noise_bps for s in symbols]) * 1e-4
         self.shock_at, self.open_at = ix.shock_at, ix.open_at
@@ -162,7 +163,7 @@ class OutsideMarket(AgentState):
         shocks = self.sigma * (math.sqrt(c) * z[0] + math.sqrt(1 - c) * z[1:])
         self.noise += shocks - self.noise / (ix.noise_reversion_minutes * 60)
         if self.mode == "scripted":
-            base = np.log([float(np.interp(clock, t, p)) for t, p in self.waypoints])
+            base = portable.log([float(np.interp(clock, t, p)) for t, p in self.waypoints])
             return base + self.noise
         move = 0.0
         if clock >= self.shock_at:
@@ -172,14 +173,14 @@ class OutsideMarket(AgentState):
             move += ix.open_pct / 100 * -math.expm1(-(clock - self.open_at)
                                                     / (ix.open_minutes * 60))
         moved = np.minimum(move * self.shock_size * self.beta, 0.95)
-        return self.logp0 + np.log1p(-moved) + self.noise
+        return self.logp0 + portable.log1p(-moved) + self.noise
 
     def _second(self, rng: np.random.Generator, clock: int) -> np.ndarray:
         """Advance one second; the new log index per symbol."""
         out, crowd = self.p.outside, self.p.crowd
         logi = self._fundamental(rng, clock) - self.x
         phi = self.stance.mean_factor(self.p.market_makers.token_presence)
-        rel = np.exp(logi - self.logp0)
+        rel = portable.exp(logi - self.logp0)
         sell = buy = np.zeros(self.S)
         if self.mode == "emergent":
             new_long, new_short = self._cross(logi, rel)
@@ -203,10 +204,10 @@ class OutsideMarket(AgentState):
                 * (out.resilience_floor + phi)
             self.eaten += np.abs(flow) - self.eaten * math.log(2) / out.refill_half_life_seconds \
                 * (out.resilience_floor + phi)
-            absorbed = float(flow.sum()) * phi
+            absorbed = portable.fsum(flow) * phi
         else:
             absorbed = 0.0
-        liquidated = float((sell + buy).sum())
+        liquidated = portable.fsum(sell + buy)
         minute = (clock - 1 - self.start) // 60
         self.liq_minutes[minute] = self.liq_minutes.get(minute, 0.0) + liquidated
         self.stance.step(rel, float(logi[self.tracked]), liquidated + self.local_liq, absorbed)
