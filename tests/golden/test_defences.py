@@ -48,7 +48,7 @@ def test_the_defended_hedger_survives_and_the_passive_one_does_not():
     # what is left is the isolated DOGE short, after ADL closed part of it at a profit
     assert -2_000_000 < passive["doge_qty"] < 0 and passive["adl_hits"] > 0
     assert round(passive["doge_equity"], 2) == round(Decimal(str(passive["equity_end"])), 2)
-    assert passive["equity_end"] < 0.2 * 650_000  # under a fifth of its futures money ($97,581)
+    assert passive["equity_end"] < 0.2 * 650_000  # under a fifth of its futures money ($100,970)
     assert defended["survived"] is True and defended["equity_end"] > 0
     assert defended["spot_end_usd"] == 0  # it moved all of it in
     assert {(sym, kind) for sym, kind, error in defended["fired"] if not error} == \
