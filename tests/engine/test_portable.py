@@ -74,7 +74,7 @@ def test_the_engine_calls_no_machine_dependent_numpy_function():
 EXACT_SUMS = {
     # where a numpy .sum()/.mean() is not wrapped in int(): integer or boolean arrays (exact), a
     # sequential axis-0 sum over a handful of symbols, or a report figure outside the run's state
-    "exchange/scan.py": 3,      # int64 PnL and maintenance, and an axis-0 sum of 0/1 × slack
+    "exchange/scan.py": 3,      # int64 PnL, maintenance and rounding slack (exact)
     "recorder.py": 2,           # counts of booleans (the crowd's long share at the start)
     "adl_research.py": 2,       # research figures of a finished run (not state, not checksummed)
     "saves/checks.py": 3,       # validating a save's magnitudes before loading it
