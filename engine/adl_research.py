@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from . import portable
 from .units import MONEY_PER_USD
 from .events import quick_init
 
@@ -60,14 +61,14 @@ def concentration(amounts: list[int]) -> tuple[float, float, float]:
     """(largest share, Herfindahl–Hirschman index, Gini coefficient) of non-negative amounts
     (per account); (0, 0, 0) when they add up to nothing."""
     x = np.asarray(amounts, dtype=np.float64)
-    total = float(x.sum())
+    total = portable.fsum(x)  # the same bits on every machine of a Dask cluster
     if total <= 0:
         return 0.0, 0.0, 0.0
     share = x / total
     s = np.sort(x)
     n = len(s)
-    gini = float((2 * np.arange(1, n + 1) - n - 1) @ s / (n * total)) if n > 1 else 0.0
-    return float(share.max()), float((share ** 2).sum()), gini
+    gini = portable.fsum((2 * np.arange(1, n + 1) - n - 1) * s) / (n * total) if n > 1 else 0.0
+    return float(share.max()), portable.fsum(share * share), gini
 
 
 def fill_columns(fills: list) -> dict[str, np.ndarray]:

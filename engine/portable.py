@@ -12,7 +12,8 @@ these functions from the C library one element at a time (``math``), as the crow
 always did. A float array's ``sum()`` and ``mean()`` are the same kind of hazard: numpy adds
 pairwise in blocks whose shape changed in 2.3 (the liquidation map's notionals, 20,000 sizes
 divided by their sum, differed in the last bit between numpy 2.2 and 2.4), so the engine sums
-floats with ``math.fsum`` (correctly rounded: the same on any machine, in any order). Sums of
+floats with ``math.fsum`` (correctly rounded: the same on any machine, in any order), dot
+products too (``fsum(a * w)``: BLAS orders and fuses a dot's products by CPU). Sums of
 integers are exact and stay numpy's; the basic operations (+, −, ×, ÷, sqrt) are correctly
 rounded everywhere and stay vectorized.
 

@@ -97,7 +97,7 @@ class FirmStance(AgentState):
             self.high, self.low = rel.copy(), rel.copy()
         self.high = np.maximum(self.high, rel)
         self.low = np.minimum(self.low, rel)
-        dd = float((1 - rel / self.high) @ self.weights)
+        dd = portable.fsum((1 - rel / self.high) * self.weights)
         if self.last_log is not None:
             r = tracked_log - self.last_log
             self.var += math.log(2) / p.vol_half_life_s * (r * r - self.var)
@@ -115,7 +115,7 @@ class FirmStance(AgentState):
         assert self.low is not None and self.high is not None
         if self.never:
             return
-        rebound = float((rel / self.low - 1) @ self.weights)
+        rebound = portable.fsum((rel / self.low - 1) * self.weights)
         if rebound * 100 >= p.rebound_pct and liq_min < p.calm_liq_usd:
             if self.attractive_since is None:
                 self.attractive_since = t
