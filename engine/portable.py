@@ -1,24 +1,25 @@
-"""Float sums and elementwise exp, log, log1p, expm1 and power that give the same bits on every
-machine.
+"""Float sums and elementwise exp, log, log1p, expm1 and power that do not depend on the CPU or
+the numpy release.
 
-numpy's own ``np.exp``, ``np.log``, ``np.log1p``, ``np.expm1`` and float ``**`` on arrays pick a
-SIMD implementation at run time by CPU (AVX2, AVX-512) and change it between releases: the last
-bit of a result differs between machines and numpy versions (seen here: the outside market's
-liquidation map, drawn with them, gave seed 1 of the default level one checksum under numpy 2.2,
-another under 2.3 and 2.4, and a third on the machine that recorded the goldens before, with the
-same trades and the same hedger's outcome: the bits of the map differed). A
-checksum that depends on the machine breaks replays and golden outcomes, so the engine takes
-these functions from the C library one element at a time (``math``), as the crowd's entries
-always did. A float array's ``sum()`` and ``mean()`` are the same kind of hazard: numpy adds
-pairwise in blocks whose shape changed in 2.3 (the liquidation map's notionals, 20,000 sizes
-divided by their sum, differed in the last bit between numpy 2.2 and 2.4), so the engine sums
-floats with ``math.fsum`` (correctly rounded: the same on any machine, in any order), dot
-products too (``fsum(a * w)``: BLAS orders and fuses a dot's products by CPU). Sums of
-integers are exact and stay numpy's; the basic operations (+, −, ×, ÷, sqrt) are correctly
-rounded everywhere and stay vectorized.
+Seen here: seed 1 of the default level gave one checksum under numpy 2.2.6, another under 2.4.6
+(same machine) and a third on the machine that had recorded the goldens, with the same trades and
+the same hedger's outcome. The 2.2/2.4 difference was the outside market's liquidation map, whose
+20,000 sizes were divided by their float ``sum()``: numpy changed how it adds floats in 2.3. Its
+``np.exp``, ``np.log``, ``np.log1p``, ``np.expm1`` and float ``**`` pick SIMD code by CPU at run
+time (AVX2, AVX-512), and BLAS orders and fuses a dot product's terms by CPU — the same hazard.
+A checksum that depends on the machine breaks replays, golden outcomes and a sweep's rows on a
+Dask cluster of mixed machines, so the engine:
 
-The cost is a Python call per element: fine for what the engine needs them for (maps drawn once,
-a handful of symbols a second)."""
+* sums floats (and dot products, ``fsum(a * w)``) with ``math.fsum``: correctly rounded, so the
+  same in any order on any machine;
+* takes exp, log, log1p, expm1 and pow from the C library one element at a time (``math``), as
+  the crowd's entries always did: the C library's answer does not change with numpy's release or
+  its SIMD dispatch (a different C library could still differ in a last bit; not seen).
+
+Sums of integers are exact and stay numpy's; the basic operations (+, −, ×, ÷, sqrt) are correctly
+rounded everywhere and stay vectorized. The cost is a Python call per element: fine for what the
+engine needs them for (a map drawn once, a handful of symbols a second).
+``tests/engine/test_portable.py`` keeps numpy's machine-dependent functions out of the engine."""
 
 from __future__ import annotations
 
