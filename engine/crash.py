@@ -85,9 +85,10 @@ class CrashRun:
         mm = cfg.market_makers
         tracked = cfg.tracked_symbol or symbols[0]
         depth = np.asarray([mm.depth_usd[s] for s in symbols], dtype=float)
+        total = portable.fsum(depth)
         self.stance = FirmStance(mm, sim.rng.uniform(0.0, 1.0, mm.firms),
                                  long_share=cfg.crowd.long_share,
-                                 weights=depth / portable.fsum(depth) if portable.fsum(depth) else depth,
+                                 weights=depth / total if total else depth,
                                  never=mm.withdrawal == "never")
         self.outside = OutsideMarket(
             cfg, sim.rng, self.stance, prices=[cfg.symbols[s].price for s in symbols],

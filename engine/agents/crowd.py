@@ -80,11 +80,12 @@ class Crowd(AgentState):
         n = int(cfg.accounts)
         self.n = n
         weights = np.sqrt(np.asarray(notional_usd, dtype=float))
-        if not portable.fsum(weights) > 0:  # every symbol's crowd notional is 0: spread the accounts evenly
+        if not portable.fsum(weights) > 0:  # no symbol has a crowd: spread the accounts evenly
             weights = np.ones(self.S)
-        sym = rng.choice(self.S, size=n, p=weights / portable.fsum(weights)) if n else np.zeros(0, int)
-        # pow element by element (engine.portable): the same bits on every CPU
-        lev = cfg.leverage_min * portable.power(rng.uniform(1e-9, 1.0, n), -1.0 / cfg.leverage_tail)
+        sym = rng.choice(self.S, size=n, p=weights / portable.fsum(weights)) if n \
+            else np.zeros(0, int)
+        lev = cfg.leverage_min * portable.power(rng.uniform(1e-9, 1.0, n),
+                                                -1.0 / cfg.leverage_tail)
         lev = np.minimum(lev, cfg.leverage_max)
         size = np.minimum(rng.lognormal(0.0, 1.0, n), 40.0)
         iso = rng.random(n) < cfg.isolated_share
@@ -180,7 +181,7 @@ class Crowd(AgentState):
                                                     else cap / total)
             usd_size[plain] = sz[plain] / max(portable.fsum(sz[plain]), 1e-12) \
                 * (target - portable.fsum(usd_size[hedges]))
-            growth = portable.exp(dev)  # numpy's exp may differ in the last bit between CPUs
+            growth = portable.exp(dev)
             entry = np.maximum(1, np.round(p0 * growth)).astype(np.int64)
             lots = np.maximum(1, (usd_size / (entry * unit)).astype(np.int64)) * sd
             if (not shorts.any() or not longs.any()) and not mine:

@@ -66,18 +66,20 @@ class LiquidationMap:
               n) -> np.ndarray:
         if usd <= 0:
             return np.zeros(len(self.grid))
-        lev = np.minimum(lev_min * portable.power(rng.uniform(1e-9, 1.0, n), -1.0 / tail), lev_max)
+        lev = np.minimum(lev_min * portable.power(rng.uniform(1e-9, 1.0, n), -1.0 / tail),
+                         lev_max)
         size = np.minimum(rng.lognormal(0.0, 1.0, n), 40.0)
         buf = rng.exponential(buffer, n)
-        entry = portable.exp(rng.normal(0.0, spread_pct / 100, n))          # × start price
+        entry = portable.exp(rng.normal(0.0, spread_pct / 100, n))    # × start price
         survive = rng.uniform(0.0, 1.0, n)
-        notional = size / portable.fsum(size) * usd                             # USD at entry
-        qty = notional / entry                                          # coins × start price
+        notional = size / portable.fsum(size) * usd                   # USD at entry
+        qty = notional / entry                                        # coins × start price
         # the margin covers at least initial margin at the start price (it is open now)
         margin = np.maximum(notional / lev * (1 + buf), qty / lev + side * (notional - qty))
         liq = (side * notional - margin) / (qty * (side - m))
         gap = side * (1.0 - liq)
-        kept = (liq > 0) & (survive < -portable.expm1(-np.maximum(gap, 0.0) / (survived_pct / 100)))
+        kept = (liq > 0) & (survive < -portable.expm1(-np.maximum(gap, 0.0)
+                                                      / (survived_pct / 100)))
         b = self.bucket(portable.log(np.where(kept, liq, 1.0)))
         return np.bincount(b[kept], weights=qty[kept], minlength=len(self.grid))
 
