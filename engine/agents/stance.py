@@ -10,7 +10,9 @@ second the desk reads what a firm can see and turns it into a **risk** number:
           + inventory the firms absorbed / inventory_ref
 
 smoothed (half-life ``risk_half_life_s``). ``drawdown`` is the depth-weighted fall of the index
-from its high (re-anchored when firms come back), ``σ`` an EWMA of the tracked index's 1-second
+from its high (re-anchored when firms come back), the index as the desk reads it: smoothed over
+``dd_smoothing_s`` (half-life; 0 reads every tick), so that a desk's limits answer the market's
+move rather than a minute's noise; ``σ`` an EWMA of the tracked index's 1-second
 returns, the inventory what the firms bought from forced sellers and have not yet hedged away.
 The skew term is the firms' information edge: they see the crowd's 87% long positioning, so the
 same drawdown weighs 1.74× as much as with a balanced crowd.
@@ -46,7 +48,7 @@ class FirmStance(AgentState):
     """Risk and depth factor φ (0..1 of calm depth) of every firm."""
 
     __slots__ = ("p", "F", "thin_at", "pull_at", "delay", "phi", "pulled", "risk", "var",
-                 "high", "low", "attractive_since", "inventory", "liq_ring", "skew", "weights",
+                 "high", "low", "seen", "attractive_since", "inventory", "liq_ring", "skew", "weights",
                  "last_log", "t", "never", "floor")
     _wiring = ("p",)
 
@@ -66,6 +68,8 @@ class FirmStance(AgentState):
         self.var = (p.calm_vol_bps * 1e-4) ** 2
         self.high: np.ndarray | None = None
         self.low: np.ndarray | None = None
+        self.seen: np.ndarray | None = None
+        """The index relative to its start as the desk reads it (smoothed)."""
         self.attractive_since: int | None = None
         self.inventory = 0.0
         self.liq_ring = np.zeros(60)
@@ -93,6 +97,11 @@ class FirmStance(AgentState):
         self.liq_ring[t % 60] = liquidated_usd
         liq_min = portable.fsum(self.liq_ring)
         self.inventory += absorbed_usd - self.inventory * math.log(2) / p.inventory_half_life_s
+        if self.seen is None or p.dd_smoothing_s <= 0:
+            self.seen = rel.copy()
+        else:
+            self.seen += (1 - 0.5 ** (1 / p.dd_smoothing_s)) * (rel - self.seen)
+        rel = self.seen
         if self.high is None or self.low is None:
             self.high, self.low = rel.copy(), rel.copy()
         self.high = np.maximum(self.high, rel)

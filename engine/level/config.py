@@ -279,6 +279,8 @@ class MarketMakersConfig:
     """firms' thresholds spread ± half this"""
     dd_ref_pct: float
     """risk: a depth-weighted drawdown of this many per cent counts 1"""
+    dd_smoothing_s: float
+    """risk: the desk reads the drawdown from the index smoothed over this half-life (0: every tick)"""
     skew_weight: float
     """risk: the information edge, drawdown × (1 + this × |2 × crowd.long_share − 1|)"""
     liq_ref_usd: float

@@ -282,6 +282,9 @@ SCHEMA = Table({
         "threshold_jitter": Field("fraction", 0.15, "firms' thresholds spread ± half this"),
         "dd_ref_pct": Field("float", 3.0, "risk: a depth-weighted drawdown of this many per cent "
                             "counts 1", min=0.01, max=100),
+        "dd_smoothing_s": Field("float", 0.0, "risk: the desk reads the drawdown from the index "
+                                "smoothed over this half-life (0: every tick)", min=0,
+                                max=86_400),
         "skew_weight": Field("float", 1.0, "risk: the information edge, drawdown × (1 + this × "
                              "|2 × crowd.long_share − 1|)", min=0, max=100),
         "liq_ref_usd": Field("usd", 400_000_000, "risk: liquidations per minute (local and "

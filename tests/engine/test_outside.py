@@ -53,7 +53,8 @@ def _stance(never=False, **changes):
 
 
 def test_firms_thin_then_pull_as_risk_rises_and_return_after_the_market_calms():
-    st = _stance(risk_half_life_s=1.0, reentry_hold_s=60.0, stagger_seconds=0, ramp_s=60.0)
+    st = _stance(risk_half_life_s=1.0, reentry_hold_s=60.0, stagger_seconds=0, ramp_s=60.0,
+                 dd_smoothing_s=0.0)
     rel = np.array([1.0])
     for _ in range(30):
         st.step(rel, 0.0, 0.0, 0.0)
@@ -66,6 +67,24 @@ def test_firms_thin_then_pull_as_risk_rises_and_return_after_the_market_calms():
     for _ in range(200):
         st.step(back, math.log(0.8925), 0.0, 0.0)
     assert (st.phi > 0).all() and not st.pulled.any()
+
+
+def test_the_desk_reads_the_index_smoothed_so_a_brief_dip_is_not_a_drawdown():
+    """``dd_smoothing_s``: the drawdown is read from the index's EWMA (half-life 120 s in the
+    default level), so five seconds 3% down move the desk's index by 0.09% (3% × (1 − ½^(5/120)))
+    and leave the firms quoting; read from every tick (0) the same dip is the whole 3% at once."""
+    calm = dict(risk_half_life_s=1.0, vol_weight=0.0)
+    smooth, raw = _stance(dd_smoothing_s=120.0, **calm), _stance(dd_smoothing_s=0.0, **calm)
+    for st in (smooth, raw):
+        for _ in range(30):
+            st.step(np.array([1.0]), 0.0, 0.0, 0.0)
+        for _ in range(5):
+            st.step(np.array([0.97]), math.log(0.97), 0.0, 0.0)
+    assert smooth.seen[0] == pytest.approx(1 - 0.03 * (1 - 0.5 ** (5 / 120)), rel=1e-9)
+    assert raw.seen[0] == 0.97 and smooth.risk < raw.risk / 10
+    for _ in range(600):   # held for five half-lives it is read in full (3% of the gap left)
+        smooth.step(np.array([0.97]), math.log(0.97), 0.0, 0.0)
+    assert smooth.seen[0] == pytest.approx(0.97 + 0.03 * 0.5 ** (605 / 120), rel=1e-9)
 
 
 def _hold(st, rel: float, seconds: int = 400):

@@ -21,18 +21,12 @@ LEVEL = Path(__file__).resolve().parents[2] / "levels" / "1011.toml"
 SEEDS = (1, 2, 3, 4, 5)
 
 KNOWN_MISSES: dict[tuple[int, str], str] = {
-    (1, "F5"): "DOGE falls 29.6% (30–55%)",
-    (3, "F6"): "the first ADL fill (05:11) comes in the minute before the peak minute (05:12)",
-    (1, "F7"): "98% of the liquidated notional is long (80–92%): few shorts are liquidated",
-    (3, "F7"): "95% of the liquidated notional is long (80–92%): few shorts are liquidated",
-    (5, "F9"): "the hedger's longs are liquidated 17 s before its DOGE short is ADL'd",
-    (3, "F11"): "the first firm thins at 04:29, six minutes early (04:35–04:50)",
-    (5, "F11"): "the first firm thins at 04:52, two minutes late (04:35–04:50)",
-    (1, "F12"): "the last firm pulls at 05:14 (04:55–05:10)",
-    (3, "F12"): "the last firm pulls at 05:11 (04:55–05:10)",
-    (2, "F13"): "depth bottoms at 05:08, two minutes early (05:10–05:25)",
-    (1, "F20"): "the market-wide peak minute is $0.99B (≥ $1B)",
-    (4, "F20"): "the market-wide peak minute is $0.99B (≥ $1B)",
+    (1, "F6"): "the first ADL fill (05:09:50) comes ten seconds before the peak minute (05:10)",
+    (2, "F6"): "the first ADL fill (05:06:59) comes a second before the peak minute (05:07)",
+    (4, "F6"): "the first ADL fill (05:09:47) comes 13 s before the peak minute (05:10)",
+    (5, "F6"): "the first ADL fill (05:09:38) comes 22 s before the peak minute (05:10)",
+    (1, "F7"): "94% of the liquidated notional is long (80–92%): few shorts are liquidated",
+    (2, "F9"): "the hedger's longs are liquidated 8 s before its DOGE short is ADL'd",
 }
 
 
