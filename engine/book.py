@@ -241,6 +241,7 @@ class OrderBook:
     def cancel_many(self, oids: list[int]) -> list[int]:
         """``cancel`` each of ``oids`` in turn; the lots removed, one per oid (0: not resting)."""
         orders, bid_t, ask_t = self._orders, self._bid_t, self._ask_t
+        slack, dead = self._SWEEP_SLACK, self._dead
         removed = []
         for oid in oids:
             rec = orders.pop(oid, None)
@@ -249,16 +250,14 @@ class OrderBook:
                 continue
             qty = rec[0]
             rec[0] = 0  # dead in its queue until matching or a sweep drops it (``cancel``)
-            if rec[3] == BUY:
-                totals, key = bid_t, -rec[4]
-            else:
-                totals, key = ask_t, rec[4]
+            buy = rec[3] == BUY
+            totals, key = (bid_t, -rec[4]) if buy else (ask_t, rec[4])
             total = totals[key] - qty
             if total:
                 totals[key] = total
             else:
                 del totals[key]
-                if rec[3] == BUY:
+                if buy:
                     heap = self._bid_heap
                     del self._bid_q[key]
                 else:
@@ -268,10 +267,12 @@ class OrderBook:
                     heappop(heap)
                     while heap and heap[0] not in totals:
                         heappop(heap)
-            self._dead += 1
-            if self._dead > len(orders) + self._SWEEP_SLACK:
+            dead += 1
+            if dead > len(orders) + slack:
                 self._sweep()
+                dead = 0
             removed.append(qty)
+        self._dead = dead
         return removed
 
     def amend(self, oid: int, price: int, qty: int) -> list[Fill]:

@@ -354,26 +354,37 @@ class OrderLedger:
 
     def cancel_many(self, s: int, oids: list[int], reason: str) -> None:
         """``cancel`` each of ``oids`` (orders in symbol s; those no longer resting are skipped):
-        the makers' re-quote, one call for a ladder."""
+        the makers' re-quote, one call for a ladder. The margin released is summed per account
+        and taken off once (integers: the same as order by order)."""
         orders = self.orders
-        live = [oid for oid in dict.fromkeys(oids) if oid in orders]  # each once, in order
+        live, infos = [], []
+        for oid in dict.fromkeys(oids):  # each once, in order
+            info = orders.get(oid)
+            if info is not None:
+                live.append(oid)
+                infos.append(info)
         if not live:
             return
-        infos = [orders[oid] for oid in live]
-        stray = [oid for oid, info in zip(live, infos, strict=True) if info.s != s]
-        if stray:
+        if any(info.s != s for info in infos):
+            stray = [oid for oid, info in zip(live, infos, strict=True) if info.s != s]
             raise InvalidInput(f"orders {stray} are not in {self.symbols[s]}")
         for oid in live:
             del orders[oid]
-        om, reduce_only, symbol = self.acc.om, self.reduce_only, self.symbols[s]
+        reduce_only, symbol = self.reduce_only, self.symbols[s]
         journal = self.journal
         t, emit = journal.t, journal.events.append
+        released: dict[int, int] = {}
         for oid, info, lots in zip(live, infos, self.books[s].cancel_many(live), strict=True):
-            om[info.account] -= info.margin
-            ro = reduce_only.get(info.account)
-            if ro is not None:
-                ro.pop(oid, None)
-            emit(OrderCancelled(t, oid, info.account, symbol, lots, reason))
+            a = info.account
+            released[a] = released.get(a, 0) + info.margin
+            if reduce_only:
+                ro = reduce_only.get(a)
+                if ro is not None:
+                    ro.pop(oid, None)
+            emit(OrderCancelled(t, oid, a, symbol, lots, reason))
+        om = self.acc.om
+        for a, margin in released.items():
+            om[a] -= margin
 
     def cancel_account(self, a: int, symbols: range | list[int], reason: str) -> int:
         """Cancel every resting order of account a in ``symbols``; returns the count."""
