@@ -218,18 +218,16 @@ class MarketMakers(AgentState):
         moved = np.abs(fair - self.center[:, live]) > c.requote_bps * 1e-4 * fair
         factor = np.maximum(np.round(self.factor * 20) / 20, c.token_presence)
         resized = factor[:, None] != self.quoted_factor[:, live]
-        settled = sim.t - self.last_quote[:, live] >= 2
-        placed = self.placed[:, live]
+        changed = (moved | resized).tolist()
+        waiting = ((sim.t - self.last_quote[:, live] < 2) | (self.placed[:, live] == 0)).tolist()
         fairs, inventories, indexes = fair.tolist(), inventory.tolist(), index.tolist()
         books = [ex.books[s].records() for s in live]
         for f in range(self.F):
+            quotes = self.quotes[f]
             for j, s in enumerate(live):
-                if not (moved[f, j] or resized[f, j]):
-                    if not settled[f, j] or not placed[f, j]:
-                        continue
-                    resting = books[j]
-                    if all(oid in resting for oid in self.quotes[f][s]):
-                        continue  # nothing filled: the ladder stands
+                if not changed[f][j]:
+                    if waiting[f][j] or all(map(books[j].__contains__, quotes[s])):
+                        continue  # not yet settled, or nothing filled: the ladder stands
                 due[f].append((s, fairs[f][j], inventories[f][j], indexes[j]))
         return due, factor.tolist()
 
