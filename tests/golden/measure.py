@@ -14,13 +14,15 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from engine.compare import parse_seeds
 from engine.facts import (CAUSAL_SWITCHES, check_causal, check_f10, check_facts, check_lows,
                           check_recovery, check_structure)
 
 LEVEL = Path(__file__).resolve().parents[2] / "levels" / "1011.toml"
 
 
-def _run(job: tuple[int, list[str]]) -> dict:
+def run_summary(job: tuple[int, list[str]]) -> dict:
+    """The summary of one full-size run of the default level: ``(seed, overrides)``."""
     seed, overrides = job
     from engine.crash import CrashRun
     from engine.level import load_level
@@ -29,18 +31,13 @@ def _run(job: tuple[int, list[str]]) -> dict:
     return run.summary()
 
 
-def _seeds(text: str) -> list[int]:
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
-
-
 def measure(seeds: list[int], extra: list[str], workers: int) -> dict[str, dict[int, tuple]]:
     """fact name → seed → (ok, measured)."""
     jobs = [(s, extra + v) for s in seeds
             for v in ([], *CAUSAL_SWITCHES.values(), ["clock.epilogue=06:15"])]
     jobs.append((seeds[0], extra + ["exchange.fund_multiplier=20"]))
     with ProcessPoolExecutor(workers) as pool:
-        results = list(pool.map(_run, jobs))
+        results = list(pool.map(run_summary, jobs))
     per = 2 + len(CAUSAL_SWITCHES)
     table: dict[str, dict[int, tuple]] = {}
     bases = []
@@ -64,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    table = measure(_seeds(args.seeds), args.overrides, args.workers)
+    table = measure(parse_seeds(args.seeds), args.overrides, args.workers)
     misses = 0
     for name in sorted(table, key=lambda n: int(n.split()[0][1:]) + (100 if n[0] == "C" else 0)):
         cells = []

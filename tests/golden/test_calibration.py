@@ -16,8 +16,8 @@ import pytest
 from engine.clock import parse_hhmm
 from engine.facts import (CAUSAL_SWITCHES, check_causal, check_f10, check_facts, check_lows,
                           check_recovery, check_structure)
+from tests.golden.measure import run_summary
 
-LEVEL = Path(__file__).resolve().parents[2] / "levels" / "1011.toml"
 SEEDS = (1, 2, 3, 4, 5)
 
 KNOWN_MISSES: dict[tuple[int, str], str] = {
@@ -30,22 +30,13 @@ KNOWN_MISSES: dict[tuple[int, str], str] = {
 }
 
 
-def _run(job):
-    seed, overrides = job
-    from engine.crash import CrashRun
-    from engine.level import load_level
-    run = CrashRun(load_level(LEVEL, overrides), seed=seed)
-    run.run()
-    return run.summary()
-
-
 @pytest.fixture(scope="session")
 def summaries():
     jobs = [(seed, []) for seed in SEEDS] + [(1, ["exchange.fund_multiplier=20"])] \
         + [(1, switch) for switch in CAUSAL_SWITCHES.values()] \
         + [(1, ["exchange.adl_exempt_player=true"]), (1, ["clock.epilogue=06:15"])]
     with ProcessPoolExecutor(2) as pool:
-        results = list(pool.map(_run, jobs))
+        results = list(pool.map(run_summary, jobs))
     n, c = len(SEEDS), len(CAUSAL_SWITCHES)
     return (dict(zip(SEEDS, results[:n], strict=True)), results[n],
             dict(zip(CAUSAL_SWITCHES, results[n + 1:n + 1 + c], strict=True)), results[-2],
