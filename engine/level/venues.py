@@ -29,7 +29,8 @@ their published examples):
   every open position in the market, pro rata by base amount, none closed
   (``waterfall._socialize``);
 * ``tier_step_down`` — Binance and Bybit first sell, fill-or-kill, what a position holds above the
-  next lower maintenance bracket (``engine/exchange/partial.py``);
+  next lower maintenance bracket (``engine/exchange/partial.py``); the other rule books say
+  ``False``, so a venue set on a level that steps down (the default level) does not inherit it;
 * ``tier_step_to`` — how far one step goes: the next lower bracket (Binance, Bybit) or the lowest
   (OKX's older swap rules; its current preset has no step-down);
 * ``clearance_fee`` — Binance charges "a liquidation fee ... on the amount liquidated only" to its
@@ -57,19 +58,19 @@ VENUES: dict[str, dict[str, object]] = {
               "mark_method": "median3", "tier_step_down": True,
               "maintenance_basis": "entry_isolated"},
     "okx": {"adl_policy": "bitmex", "adl_lights": "count", "adl_drawdown_pct": 30.0,
-            "mark_method": "median3", "adl_price": "mark"},
+            "mark_method": "median3", "adl_price": "mark", "tier_step_down": False},
     "bitmex": {"adl_policy": "bitmex", "adl_lights": "quantity", "mark_method": "median3",
-               "maintenance_basis": "entry", "margin_tiers": "bitmex"},
+               "maintenance_basis": "entry", "margin_tiers": "bitmex", "tier_step_down": False},
     "hyperliquid": {"adl_policy": "hyperliquid", "adl_lights": "count", "mark_method": "median3",
-                    "margin_tiers": "hyperliquid",
+                    "margin_tiers": "hyperliquid", "tier_step_down": False,
                     "adl_price": "mark",
                     "partial_slice_pct": 20.0, "partial_min_usd": 100_000,
                     "partial_cooldown_seconds": 30, "backstop_pct": 66.6667},
     "dydx": {"adl_policy": "dydx", "adl_lights": "count", "mark_method": "index",
              "liquidation_limit": "fillable", "fillable_spread_x_mmr": 1.5,
-             "liquidation_fee_pct": 1.5},
+             "liquidation_fee_pct": 1.5, "tier_step_down": False},
     "drift": {"adl_policy": "drift", "adl_lights": "count", "mark_method": "index",
-              "tier3": "socialize"},
+              "tier3": "socialize", "tier_step_down": False},
 }
 """Each venue's rule book: exchange field → value."""
 
