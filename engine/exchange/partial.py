@@ -11,7 +11,14 @@ cancelled and a fill-or-kill order at no worse than the bankruptcy price sells t
 next lower bracket's cap (``exchange.tier_step_to = "lowest"``: above the lowest bracket's cap, in
 one order, as OKX's older swap rules did). Filled, the pool is looked at again in the next round (another step, or
 the whole waterfall); not filled, the whole waterfall takes it now. Each step lowers the notional,
-so it ends.
+so it ends. An isolated position keeps its margin through the sale (``keep_in_pool``).
+
+Where this differs from the venues' words: Bybit sends one order down to the lower tier "which
+satisfies the margin requirement", here one bracket a round (a first step can fill and a later
+one fail: then the rest goes whole, after more was sold into the book); Binance's liquidation
+protocol sends "one large Immediate or Cancel order" and liquidates whole if the account is still
+short of its margin, here the same fill-or-kill as Bybit's; and only the pool's largest position
+is stepped (one in its lowest bracket ends the step-down even if a smaller one could step).
 
 **Slices**:
 
@@ -83,9 +90,11 @@ def step_down(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[i
     ex.ledger.cancel_account(a, symbols, "liquidation")
     ex.triggers.cancel_account(a, symbols)
     sign, sym = (1 if lots > 0 else -1), ex.symbols[s]
+    wallet = acc.w[a]
     fills = ex.ledger.take_fok(a, s, -sign, size, pb)
     if not fills:
         return False
+    keep_in_pool(ex, a, iso_s, wallet)
     ex.journal.emit(LiquidationStarted(ex.t, a, sym, sign, size, marks[s], pb, equity,
                                        sum(mms), iso_s is not None))
     for _, _, price, q in fills:
@@ -117,7 +126,9 @@ def sell_slice(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[
         sym = ex.symbols[s]
         ex.journal.emit(LiquidationStarted(ex.t, a, sym, sign, size, marks[s], pb, equity,
                                            sum(mms), iso_s is not None))
+        wallet = acc.w[a]
         fills = ex.ledger.take_ioc(a, s, -sign, size, pb)
+        keep_in_pool(ex, a, iso_s, wallet)
         for _, _, price, q in fills:
             ex.journal.emit(LiquidationFill(ex.t, a, sym, sign, q, price, pb))
         ex.journal.emit(LiquidationFinished(ex.t, a, sym, sum(f[3] for f in fills), 0, 0))
@@ -125,6 +136,26 @@ def sell_slice(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[
             clearance_fee(ex, a, iso_s, s, fills)
         sold = sold or bool(fills)
     return sold
+
+
+def keep_in_pool(ex: Exchange, a: int, iso_s: int | None, wallet: int) -> None:
+    """A liquidation's partial sale of an isolated position leaves its margin in the position.
+    The fill books as a trader's own reduction would (``Accounts._isolated_fill``): the realized
+    loss from the isolated margin, then the sold share of what is left back to the wallet. Under
+    water, that share is the collateral the rest still needs: released, it would leave the rest
+    bankrupt, the fund taking it over at a loss while the trader keeps the cash. So what the
+    fills moved to the wallet (from ``wallet``, its balance before them) goes back to the
+    isolated margin. Sold at no worse than bankruptcy, the realized loss of a fraction f of the
+    position is at most f of its margin, so the fills never leave the margin below zero and
+    never take from the wallet. A cross pool's margin is the wallet: nothing to do."""
+    if iso_s is None:
+        return
+    acc = ex.acc
+    freed = int(acc.w[a] - wallet)
+    if freed > 0:
+        acc.w[a] -= freed
+        acc.im[iso_s, a] += freed
+        acc.touch(a)
 
 
 def clearance_fee(ex: Exchange, a: int, iso_s: int | None, s: int,

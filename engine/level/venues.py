@@ -29,7 +29,9 @@ their published examples):
   every open position in the market, pro rata by base amount, none closed
   (``waterfall._socialize``);
 * ``tier_step_down`` — Binance and Bybit first sell, fill-or-kill, what a position holds above the
-  next lower maintenance bracket (``engine/exchange/partial.py``); the other rule books say
+  next lower maintenance bracket (``engine/exchange/partial.py``, which says where that differs
+  from their words: Binance's order is an IOC, Bybit's goes down to the tier that satisfies the
+  margin requirement in one order); the other rule books say
   ``False``, so a venue set on a level that steps down (the default level) does not inherit it;
 * ``tier_step_to`` — how far one step goes: the next lower bracket (Binance, Bybit) or the lowest
   (OKX's older swap rules; its current preset has no step-down);

@@ -65,6 +65,32 @@ def test_a_large_pool_sells_a_fifth_then_waits_then_goes_whole_below_the_backsto
     assert ex.total_money() == money
 
 
+def test_an_isolated_slice_leaves_the_margin_in_the_position(make_exchange):
+    """The same first slice of an isolated position (2 BTC at 20×: 10,000 USD of isolated margin,
+    the wallet empty): the realized −1,880 leaves 8,120 of margin, and all of it stays with the
+    1.6 BTC still open (equity 8,120 − 1.6 × 4,600 = 760). Booked as a trader's own reduction,
+    a fifth of it (1,624) would go to the wallet and leave the rest bankrupt (review of session
+    17's step-down: engine/exchange/partial.py, ``keep_in_pool``)."""
+    ex = make_exchange()
+    ex.set_rules(**SLICES)
+    ex.set_index("BTC", 100_000)
+    ex.place(ex.open_account(1_000_000), "BTC", "sell", 2, 100_000, leverage=20)
+    a = ex.open_account(10_000)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    ex.place(a, "BTC", "buy", 2, None, leverage=20)
+    ex.settle()
+    ex.place(ex.open_account(1_000_000), "BTC", "buy", 1, 95_300, leverage=20)
+    assert ex.position(a, "BTC").isolated_margin == Decimal("10000")
+    money = ex.total_money()
+    ex.set_index("BTC", 95_400)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [400]
+    position = ex.position(a, "BTC")
+    assert position.qty == Decimal("1.600") and position.isolated_margin == Decimal("8120")
+    assert ex.account(a).wallet == 0 and ex.equity(a) == Decimal("760")
+    assert ex.total_money() == money
+
+
 def test_a_pool_under_the_minimum_is_liquidated_whole(make_exchange):
     """0.5 BTC (50,000 USD, maintenance 0.4%) with 5,000 USD: at 90,300 its equity 150 is under
     its maintenance 180.6 but above two thirds of it (120.4) — a slice, were it not under 100,000
@@ -118,6 +144,37 @@ def test_a_risk_tier_step_down_sells_what_sits_above_the_next_bracket(make_excha
     assert ex.equity(a) == Decimal("3071.5") and ex.position(a, "BTC").maintenance == \
         Decimal("2949.595")
     assert ex.total_money() == money
+
+
+def test_an_isolated_step_down_leaves_the_margin_in_the_position(make_exchange):
+    """The same step of an isolated position (35,000 USD of isolated margin at 20×, 15,000 added:
+    50,000, the wallet empty) ends where the cross pool does: 46,152.50 of margin after the
+    realized −3,847.50, all of it kept by the 6.43 BTC left (equity 3,071.50 against 2,949.595:
+    safe), nothing to the wallet and nothing for the fund. Booked as a trader's own reduction, 570
+    / 7,000 of the margin (3,758) would go to the wallet, the rest's equity below zero and the
+    fund would take 6.43 BTC over at a loss (review of session 17's step-down)."""
+    ex = make_exchange()
+    ex.set_rules(tier_step_down=True)
+    ex.set_index("BTC", 100_000)
+    ex.place(ex.open_account(10_000_000), "BTC", "sell", 7, 100_000, leverage=20)
+    a = ex.open_account(50_000)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    ex.place(a, "BTC", "buy", 7, None, leverage=20)
+    ex.settle()
+    ex.add_margin(a, "BTC", 15_000)
+    ex.place(ex.open_account(10_000_000), "BTC", "buy", 1, 93_250, leverage=20)
+    assert ex.position(a, "BTC").isolated_margin == Decimal("50000")
+    fund = ex.insurance_fund_balance("BTC")
+    money = ex.total_money()
+    ex.set_index("BTC", 93_300)
+    events = ex.settle()
+    assert [e.qty for e in events if isinstance(e, LiquidationStarted)] == [570]
+    assert not [e for e in events if isinstance(e, InsuranceTakeover)]
+    position = ex.position(a, "BTC")
+    assert position.qty == Decimal("6.430") and position.isolated_margin == Decimal("46152.5")
+    assert ex.account(a).wallet == 0 and ex.equity(a) == Decimal("3071.5")
+    assert position.maintenance == Decimal("2949.595")
+    assert ex.insurance_fund_balance("BTC") == fund and ex.total_money() == money
 
 
 def test_a_step_the_book_cannot_fill_whole_goes_through_the_waterfall(make_exchange):
