@@ -16,12 +16,14 @@ SLICES = dict(partial_slice_pct=20, partial_min_usd=100_000, partial_cooldown_se
               backstop_pct=66.6667)
 
 
-def _setup(ex, deposit=10_000, qty=2):
+def _setup(ex, deposit=10_000, qty=2, isolated=False):
     ex.set_rules(**SLICES)
     ex.set_index("BTC", 100_000)
     seller = ex.open_account(1_000_000)
     ex.place(seller, "BTC", "sell", qty, 100_000, leverage=20)
     a = ex.open_account(deposit)
+    if isolated:
+        ex.set_margin_mode(a, "BTC", "isolated")
     ex.place(a, "BTC", "buy", qty, None, leverage=20)
     ex.settle()
     bidder = ex.open_account(1_000_000)
@@ -72,14 +74,7 @@ def test_an_isolated_slice_leaves_the_margin_in_the_position(make_exchange):
     a fifth of it (1,624) would go to the wallet and leave the rest bankrupt (review of session
     17's step-down: engine/exchange/partial.py, ``keep_in_pool``)."""
     ex = make_exchange()
-    ex.set_rules(**SLICES)
-    ex.set_index("BTC", 100_000)
-    ex.place(ex.open_account(1_000_000), "BTC", "sell", 2, 100_000, leverage=20)
-    a = ex.open_account(10_000)
-    ex.set_margin_mode(a, "BTC", "isolated")
-    ex.place(a, "BTC", "buy", 2, None, leverage=20)
-    ex.settle()
-    ex.place(ex.open_account(1_000_000), "BTC", "buy", 1, 95_300, leverage=20)
+    a = _setup(ex, isolated=True)
     assert ex.position(a, "BTC").isolated_margin == Decimal("10000")
     money = ex.total_money()
     ex.set_index("BTC", 95_400)
@@ -113,16 +108,21 @@ def test_without_slices_the_same_pool_is_liquidated_whole(make_exchange):
     assert ex.position(a, "BTC").lots == 0
 
 
-def _seven_btc(ex, bid_qty):
-    """A long of 7 BTC at 100,000 (700,000 USD: the third bracket, 0.65% − 950) with 50,000 USD;
-    a bid of ``bid_qty`` at 93,250."""
+def _seven_btc(ex, bid_qty, isolated=False):
+    """A long of 7 BTC at 100,000 (700,000 USD: the third bracket, 0.65% − 950) with 50,000 USD
+    (isolated: 35,000 of initial margin at 20×, the other 15,000 added to it); a bid of
+    ``bid_qty`` at 93,250."""
     ex.set_rules(tier_step_down=True)
     ex.set_index("BTC", 100_000)
     seller = ex.open_account(10_000_000)
     ex.place(seller, "BTC", "sell", 7, 100_000, leverage=20)
     a = ex.open_account(50_000)
+    if isolated:
+        ex.set_margin_mode(a, "BTC", "isolated")
     ex.place(a, "BTC", "buy", 7, None, leverage=20)
     ex.settle()
+    if isolated:
+        ex.add_margin(a, "BTC", 15_000)
     bidder = ex.open_account(10_000_000)
     ex.place(bidder, "BTC", "buy", bid_qty, 93_250, leverage=20)
     return a
@@ -154,15 +154,7 @@ def test_an_isolated_step_down_leaves_the_margin_in_the_position(make_exchange):
     / 7,000 of the margin (3,758) would go to the wallet, the rest's equity below zero and the
     fund would take 6.43 BTC over at a loss (review of session 17's step-down)."""
     ex = make_exchange()
-    ex.set_rules(tier_step_down=True)
-    ex.set_index("BTC", 100_000)
-    ex.place(ex.open_account(10_000_000), "BTC", "sell", 7, 100_000, leverage=20)
-    a = ex.open_account(50_000)
-    ex.set_margin_mode(a, "BTC", "isolated")
-    ex.place(a, "BTC", "buy", 7, None, leverage=20)
-    ex.settle()
-    ex.add_margin(a, "BTC", 15_000)
-    ex.place(ex.open_account(10_000_000), "BTC", "buy", 1, 93_250, leverage=20)
+    a = _seven_btc(ex, bid_qty=1, isolated=True)
     assert ex.position(a, "BTC").isolated_margin == Decimal("50000")
     fund = ex.insurance_fund_balance("BTC")
     money = ex.total_money()
