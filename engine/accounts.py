@@ -176,21 +176,33 @@ class Accounts:
     def _isolated_fill(self, a: int, s: int, old_q: int, new_q: int, price: int, unit: int,
                        delta: int) -> None:
         """Book an isolated fill: PnL and fee into the isolated margin; opening fills move initial
-        margin in from the wallet; reductions release margin back in proportion."""
+        margin in from the wallet. A reduction frees the closed lots' share of the margin with
+        their PnL (``delta``): to the wallet when that is above zero, else out of the margin the
+        rest keeps — each lot carries its share of the pool, so what stays open is no worse off
+        (charging the loss to the whole margin first and then releasing a share of what is left
+        would leave a losing rest bankrupt, for the fund to take over, with the cash in the
+        wallet). ``exchange/prorata.py`` does the same for many ADL fills at once."""
         im, w = self.im, self.w
-        im[s, a] += delta
-        opened = abs(new_q) - abs(old_q) if (old_q == 0 or (old_q > 0) == (new_q > 0)) else abs(new_q)
-        if new_q == 0:
-            w[a] += im[s, a]
-            im[s, a] = 0
-        elif opened > 0:
-            margin = initial_margin(opened * price * unit, self.lev[s, a])
-            w[a] -= margin
-            im[s, a] += margin
-        elif abs(new_q) < abs(old_q) and (old_q > 0) == (new_q > 0):
-            keep = im[s, a] * abs(new_q) // abs(old_q)
-            w[a] += im[s, a] - keep
-            im[s, a] = keep
+        if new_q and old_q and (old_q > 0) == (new_q > 0) and abs(new_q) < abs(old_q):
+            margin = int(im[s, a])
+            keep = margin * abs(new_q) // abs(old_q)
+            freed = margin - keep + delta
+            if freed >= 0:
+                w[a] += freed
+                im[s, a] = keep
+            else:
+                im[s, a] = keep + freed
+        else:
+            im[s, a] += delta
+            opened = abs(new_q) - abs(old_q) if (old_q == 0 or (old_q > 0) == (new_q > 0)) \
+                else abs(new_q)
+            if new_q == 0:
+                w[a] += im[s, a]
+                im[s, a] = 0
+            elif opened > 0:
+                margin = initial_margin(opened * price * unit, self.lev[s, a])
+                w[a] -= margin
+                im[s, a] += margin
         if im[s, a] < 0:
             # a close (or flip) at a loss beyond the isolated margin: the position stays open on
             # no margin and the shortfall falls to the wallet, as a full close's would; a wallet

@@ -147,10 +147,12 @@ def keep_in_pool(ex: Exchange, a: int, iso_s: int | None, wallet: int) -> None:
     fills moved to the wallet (from ``wallet``, its balance before them) goes back to the
     isolated margin. Sold at no worse than bankruptcy, the realized loss of a fraction f of the
     position is at most f of its margin, so the fills never leave the margin below zero and
-    never take from the wallet. A cross pool's margin is the wallet: nothing to do."""
-    if iso_s is None:
-        return
+    never take from the wallet. A cross pool's margin is the wallet: nothing to do; nor for a
+    slice that sold a position of a few lots whole (what is left of it is the trader's, as after
+    a close)."""
     acc = ex.acc
+    if iso_s is None or not acc.q[iso_s, a]:
+        return  # a cross pool's margin is the wallet; a slice that closed it all leaves none
     freed = int(acc.w[a] - wallet)
     if freed > 0:
         acc.w[a] -= freed

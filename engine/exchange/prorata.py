@@ -134,20 +134,22 @@ def _isolated_caps(ex: Exchange, s: int, c: np.ndarray, x: np.ndarray, price: in
 def _counterparty_pools(acc, s: int, c: np.ndarray, old_q: np.ndarray, new_q: np.ndarray,
                         realized: np.ndarray) -> None:
     """Book each counterparty's realized PnL in its pool, as ``Accounts.apply_fill`` does for a
-    reducing fill: a cross one's wallet; an isolated one's margin, which then releases to the
-    wallet what the smaller position no longer needs (all of it when closed), any shortfall
-    falling to the wallet."""
+    reducing fill: a cross one's wallet; an isolated one frees the closed lots' share of its
+    margin with their PnL, to the wallet when that is above zero, else out of the margin the rest
+    keeps (all of it when closed), any shortfall falling to the wallet."""
     iso = acc.iso[s, c]
     cross = c[~iso]
     acc.wallet[cross] += realized[~iso]
     if not iso.any():
         return
     c, old_q, new_q = c[iso], old_q[iso], new_q[iso]
-    margin = acc.iso_margin[s, c] + realized[iso]
+    margin = acc.iso_margin[s, c]
     keep = np.where(new_q == 0, 0, _scaled(margin, np.abs(new_q), np.abs(old_q)))
-    short = np.minimum(keep, 0)
-    acc.wallet[c] += margin - keep + short
-    acc.iso_margin[s, c] = keep - short
+    freed = margin - keep + realized[iso]
+    kept = keep + np.minimum(freed, 0)
+    short = np.minimum(kept, 0)
+    acc.wallet[c] += np.maximum(freed, 0) + short
+    acc.iso_margin[s, c] = kept - short
 
 
 def _bankrupt_fills(ex: Exchange, a: int, s: int, sign: int, xs: list[int], price: int,
@@ -157,16 +159,19 @@ def _bankrupt_fills(ex: Exchange, a: int, s: int, sign: int, xs: list[int], pric
     acc = ex.acc
     q, cost, wallet = acc.q[s, a], acc.c[s, a], 0
     iso = bool(acc.isov[s, a])
-    margin = acc.im[s, a]
+    margin = int(acc.im[s, a])
     for x in xs:
         new_q = q - sign * x
         new_c = cost * new_q // q if new_q else 0
         realized = new_c - (cost - sign * x * price * unit)
-        if iso:
-            margin += realized
+        if iso:  # as Accounts._isolated_fill
             keep = margin * abs(new_q) // abs(q) if new_q else 0
-            wallet += margin - keep
-            margin = keep
+            freed = margin - keep + realized
+            if freed >= 0:
+                wallet += freed
+                margin = keep
+            else:
+                margin = keep + freed
             if margin < 0:
                 wallet += margin
                 margin = 0

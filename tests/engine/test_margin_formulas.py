@@ -59,6 +59,56 @@ def test_short_isolated(make_exchange):
     assert p.liq_price == pytest.approx(9_000 / 2.01)
 
 
+def test_an_isolated_reduction_frees_only_the_closed_lots_share(make_exchange):
+    """A losing isolated short of 2 ETH at 4,000 (8×: 1,000 of margin) buys back 1.8 ETH at
+    4,450: the 1.8 ETH lose 810 and carry 900 of the margin, so 90 goes to the wallet and the
+    0.2 ETH left keep their 100 (equity 100 − 90 = 10 over a maintenance of 4.45: safe). Nothing
+    is liquidated and the trader is no richer: 49,000 + 90 + 100 − 90 = 49,100, as before the
+    trade. (Charging the 810 to the whole margin and then releasing nine tenths of the 190 left
+    paid 171 to the wallet and left the 0.2 ETH at −71, for the fund to take over: review of
+    session 18.)"""
+    from engine.events import InsuranceTakeover, LiquidationStarted
+    ex = make_exchange(symbols=("ETH",))
+    a = trade(ex, "buy", 2, 4_000, 50_000, leverage=8, isolated=True)
+    ex.set_index("ETH", 4_450)
+    assert not [e for e in ex.settle() if isinstance(e, LiquidationStarted)]
+    assert ex.equity(a) == Decimal("49100")
+    ex.place(ex.open_account(1_000_000), "ETH", "sell", 1.8, 4_450)
+    ex.place(a, "ETH", "buy", 1.8, None)
+    p = ex.position(a, "ETH")
+    assert p.lots == -200 and p.isolated_margin == Decimal("100")
+    assert ex.account(a).wallet == Decimal("49090") and ex.equity(a) == Decimal("49100")
+    fund = ex.insurance_fund_balance("ETH")
+    events = ex.settle()
+    assert not [e for e in events if isinstance(e, (LiquidationStarted, InsuranceTakeover))]
+    assert ex.insurance_fund_balance("ETH") == fund
+
+
+def test_an_isolated_fill_past_the_closed_lots_share_is_paid_by_the_rest(make_exchange):
+    """The ADL path (``Accounts.apply_fill``, and ``exchange/prorata.py`` for many at once): an
+    isolated short of 2 ETH at 4,000 (1,000 of margin) has 0.28 ETH closed at 4,600, above the
+    mark (an ADL at a liquidated long's bankruptcy price). Those lots lose 168 and carry 140 of
+    the margin, so the wallet gets nothing and the 1.72 ETH left pay the other 28: their margin
+    is 860 − 28 = 832. (Charging the 168 to the whole margin and releasing 14% of the 832 left
+    paid 116.48 to the wallet and left 715.52.) The vectorized booking gives the same split."""
+    import numpy as np
+
+    from engine.exchange.prorata import _counterparty_pools
+    ex = make_exchange(symbols=("ETH",))
+    a = trade(ex, "buy", 2, 4_000, 50_000, leverage=8, isolated=True)
+    b = trade(ex, "buy", 2, 4_000, 50_000, leverage=8, isolated=True)
+    unit = ex.units[0]
+    wallet = int(ex.acc.w[a])
+    realized = ex.acc.apply_fill(a, 0, 280, 460_000, unit, 0)  # buys back 0.28 ETH at 4,600
+    assert realized == -168_000_000
+    assert ex.acc.im[0, a] == 832_000_000 and ex.acc.w[a] == wallet
+    c = np.array([b], dtype=np.int64)
+    old_q = ex.acc.qty[0, c].copy()
+    ex.acc.qty[0, c] = old_q + 280
+    _counterparty_pools(ex.acc, 0, c, old_q, old_q + 280, np.array([realized], dtype=np.int64))
+    assert ex.acc.im[0, b] == 832_000_000 and ex.acc.w[b] == wallet
+
+
 def test_bankruptcy_rounding_favours_the_trader():
     # long 3 lots, 100 units per tick·lot: a share of 1,001 units is 3.34 ticks → the long's
     # bankruptcy rounds up (mark − 3), the short's down (mark + 3)
