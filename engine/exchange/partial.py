@@ -140,15 +140,13 @@ def sell_slice(ex: Exchange, a: int, iso_s: int | None, equity: int, syms: list[
 
 def keep_in_pool(ex: Exchange, a: int, iso_s: int | None, wallet: int) -> None:
     """A liquidation's partial sale of an isolated position leaves its margin in the position.
-    The fill books as a trader's own reduction would (``Accounts._isolated_fill``): the realized
-    loss from the isolated margin, then the sold share of what is left back to the wallet. Under
-    water, that share is the collateral the rest still needs: released, it would leave the rest
-    bankrupt, the fund taking it over at a loss while the trader keeps the cash. So what the
-    fills moved to the wallet (from ``wallet``, its balance before them) goes back to the
-    isolated margin. Sold at no worse than bankruptcy, the realized loss of a fraction f of the
-    position is at most f of its margin, so the fills never leave the margin below zero and
-    never take from the wallet. A cross pool's margin is the wallet: nothing to do; nor for a
-    slice that sold a position of a few lots whole (what is left of it is the trader's, as after
+    The fill books as a trader's own reduction would (``Accounts._isolated_fill``): the sold lots'
+    share of the margin, with their realized PnL, goes to the wallet. A liquidation sells to lift
+    what stays open back above maintenance, so that collateral stays with it: what the fills moved
+    to the wallet (from ``wallet``, its balance before them) goes back to the isolated margin.
+    Sold at no worse than bankruptcy, the sold lots lose at most their share of the margin, so
+    the fills never take from the wallet. A cross pool's margin is the wallet: nothing to do; nor
+    for a slice that sold a position of a few lots whole (what is left is the trader's, as after
     a close)."""
     acc = ex.acc
     if iso_s is None or not acc.q[iso_s, a]:

@@ -136,15 +136,21 @@ def test_adl_partial_close_of_the_first_in_line(make_exchange):
     assert ex.position(s1, "BTC").lots == -200
 
 
+def _isolated_long(ex) -> int:
+    """An account long 0.1 BTC at 100,000, isolated at 10×: 1,000 of margin moves out of its
+    10,000 wallet."""
+    ex.set_index("BTC", 100_000)
+    ex.place(ex.open_account(100_000), "BTC", "sell", 0.1, 100_000, leverage=10)
+    a = ex.open_account(10_000)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    ex.place(a, "BTC", "buy", 0.1, None, leverage=10)
+    return a
+
+
 def test_isolated_liquidation_leaves_the_cross_wallet_alone(make_exchange):
     ex = make_exchange(symbols=("BTC", "ETH"))
     ex.set_index("ETH", 4_000)
-    a = ex.open_account(10_000)
-    ex.set_margin_mode(a, "BTC", "isolated")
-    s = ex.open_account(100_000)
-    ex.place(s, "BTC", "sell", 0.1, 100_000, leverage=10)
-    ex.set_index("BTC", 100_000)
-    ex.place(a, "BTC", "buy", 0.1, None, leverage=10)   # isolated margin 1,000 moves out
+    a = _isolated_long(ex)
     assert ex.acc.w[a] == usd(9_000) and ex.acc.im[0, a] == usd(1_000)
     money = ex.total_money()
     ex.set_index("BTC", 89_000)  # the isolated pool is bankrupt (−100); the wallet holds 9,000
@@ -167,11 +173,7 @@ def test_isolated_pool_closed_past_bankruptcy_leaves_the_cross_wallet_alone(make
     8,900). Strict: when fixed, this passes and the mark comes off."""
     ex = make_exchange(fund=50)
     ex.set_rules(adl_price="mark")
-    ex.set_index("BTC", 100_000)
-    ex.place(ex.open_account(100_000), "BTC", "sell", 0.1, 100_000, leverage=10)
-    a = ex.open_account(10_000)
-    ex.set_margin_mode(a, "BTC", "isolated")
-    ex.place(a, "BTC", "buy", 0.1, None, leverage=10)
+    a = _isolated_long(ex)
     ex.settle()
     money = ex.total_money()
     ex.set_index("BTC", 89_000)
