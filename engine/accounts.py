@@ -206,7 +206,8 @@ class Accounts:
         if im[s, a] < 0:
             # a close (or flip) at a loss beyond the isolated margin: the position stays open on
             # no margin and the shortfall falls to the wallet, as a full close's would; a wallet
-            # left below zero with nothing open is a deficit the waterfall covers (exchange/funds.py)
+            # left below zero with nothing open is a deficit the waterfall covers, and a
+            # liquidation pays the wallet back what it lost past bankruptcy (exchange/funds.py)
             w[a] += im[s, a]
             im[s, a] = 0
 

@@ -215,14 +215,16 @@ class Exchange:
         return self.pools.net_deposits
 
     def total_money(self) -> int:
-        """Σ wallets + Σ isolated margin − Σ cost basis + fee pool, in money units: the cash plus
-        unrealized PnL of everyone at any common mark. Only deposits and withdrawals change it."""
-        return self.pools.total_money() + self.ledger.fee_pool
+        """Σ wallets + Σ isolated margin − Σ cost basis + fee pool − what the exchange wrote off,
+        in money units: the cash plus unrealized PnL of everyone at any common mark. Only
+        deposits and withdrawals change it."""
+        return self.pools.total_money() + self.ledger.fee_pool - self.funds.written_off
 
     def bad_debt_units(self) -> int:
         """Money the exchange is owed and will not be paid (money units): trader deficits the funds
-        could not cover, and any fund's equity below zero (only an ADL breaker allows it)."""
-        return self.pools.trader_deficits() + self.funds.deficits()
+        could not cover, any fund's equity below zero (only an ADL breaker allows it), and the
+        isolated losses past bankruptcy the exchange wrote off (``Funds.cover_isolated``)."""
+        return self.pools.trader_deficits() + self.funds.deficits() + self.funds.written_off
 
     # --- prices ----------------------------------------------------------------------------------
     def set_index(self, symbol: str, usd: object) -> None:

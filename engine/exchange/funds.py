@@ -36,7 +36,7 @@ class InsuranceFunds:
 
     __slots__ = ("symbols", "acc", "pools", "ledger", "rules", "journal", "floor", "names", "ids",
                  "fund_of", "workout_slippage_ppm", "takeover_stress_ppm", "adl_drawdown_ppm",
-                 "highs")
+                 "highs", "written_off")
 
     def __init__(self, symbols: list[str], pools: MarginPools, ledger: OrderLedger,
                  rules: MarketRules, journal: Journal, amount: object, shared: bool,
@@ -86,6 +86,10 @@ class InsuranceFunds:
         """Per symbol, the account id of the fund that covers it."""
         self.highs = [int(sizes[name]) for name in names]
         """Per fund, the highest equity (cash + its positions' PnL at mark) seen at a settle."""
+        self.written_off = 0
+        """Money units the exchange itself has lost: isolated pools closed past their bankruptcy
+        price beyond what the funds could pay (``cover_isolated``). Counted in ``total_money``
+        as the exchange's debt and in ``Exchange.bad_debt_units``."""
 
     # --- lookups ---------------------------------------------------------------------------------
     def name(self, f: int) -> str:
@@ -231,21 +235,40 @@ class InsuranceFunds:
         need = -acc.w[a]
         if need <= 0:
             return
+        pay = self._pay_out(a, need, f"covered the deficit of account {a}")
+        acc.w[a] += pay  # no touch: a wallet with nothing cross open moves no margin pool
+        if pay < need:
+            self.journal.emit(BadDebt(self.journal.t, a, need - pay, pay))
+
+    def cover_isolated(self, a: int, need: int) -> None:
+        """An isolated pool of account a was closed ``need`` money units past its bankruptcy
+        price (ADL or a close at the mark, dYdX's fillable price), and its wallet paid the gap.
+        An isolated position's margin is the most its owner can lose, so the wallet is paid
+        back: by the funds as far as they can spare (as ``cover_deficit``), the rest by the
+        exchange itself (``written_off``: bad debt, with a ``BadDebt`` event)."""
+        pay = self._pay_out(a, need, f"covered the isolated loss of account {a}")
+        self.acc.w[a] += need
+        self.acc.touch(a)
+        if pay < need:
+            self.written_off += need - pay
+            self.journal.emit(BadDebt(self.journal.t, a, need - pay, pay))
+
+    def _pay_out(self, a: int, need: int, why: str) -> int:
+        """Pay up to ``need`` out of the funds, in proportion to what each can spare above its
+        floor (the floor division's remainder a unit at a time where it fits); what was paid."""
         spare = [max(0, self.spare(f)) for f in self.ids]
         total = sum(spare)
         pay = min(need, total)
         parts = [pay * x // total if total else 0 for x in spare]
         rest = pay - sum(parts)
-        for k in range(len(parts)):  # the floor division's remainder, a unit at a time where it fits
+        for k in range(len(parts)):
             extra = min(rest, spare[k] - parts[k])
             parts[k] += extra
             rest -= extra
         for f, part in zip(self.ids, parts, strict=True):
             if part:
-                self.pay(f, -part, f"covered the deficit of account {a}")
-        acc.w[a] += pay  # no touch: a wallet with nothing cross open moves no margin pool
-        if pay < need:
-            self.journal.emit(BadDebt(self.journal.t, a, need - pay, pay))
+                self.pay(f, -part, why)
+        return pay
 
     def deficits(self) -> int:
         """Σ of every fund's equity below zero (only an ADL breaker allows it), money units."""

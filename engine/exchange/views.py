@@ -244,5 +244,7 @@ def checksum(ex: Exchange) -> str:
         h.update(repr(ex.rules.digest()).encode())
     if ex.triggers.pending:
         h.update(repr(ex.triggers.digest()).encode())
+    if ex.funds.written_off:
+        h.update(repr(("written_off", ex.funds.written_off)).encode())
     h.update(repr(ex.rng.bit_generator.state).encode())
     return h.hexdigest()

@@ -26,6 +26,10 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
    beyond its margin, a pool bankrupt past what its counterparties could carry) is made whole by
    the insurance funds, in proportion to what each can spare above its floor; what they cannot
    pay stays on the account as **bad debt** (``Exchange.bad_debt_units``, a ``BadDebt`` event).
+   An isolated pool closed past its bankruptcy price is settled at once instead: its wallet paid
+   the gap on the close, and is paid back — by the funds as far as they can spare, the rest
+   written off by the exchange (``Funds.cover_isolated``): an isolated margin is the most its
+   owner can lose.
 4. Repeat from 1 (ADL can push a counterparty below maintenance) until nothing is underwater.
 
 ADL never takes from a counterparty more than its pool can carry: a position closed at a
@@ -176,8 +180,11 @@ def _liquidate(ex: Exchange, a: int, iso_s: int | None) -> bool:
     residual = acc.w[a] - (wallet_before if iso_s is not None else 0)
     if fillable:  # dYdX: the fund gets the penalty on what filled; the rest stays with the trader
         residual = min(residual, filled * ex.rules.liquidation_fee_cap_ppm // 1_000_000)
-    if residual > 0:  # below zero: a deficit, covered (or left as bad debt) by the next scan
+    if residual > 0:
         _pay_residual(ex, syms, surplus, residual, a)
+    elif residual < 0 and iso_s is not None:  # closed past bankruptcy: not the wallet's loss
+        ex.funds.cover_isolated(a, -residual)
+    # a cross pool below zero is a deficit, covered (or left as bad debt) by the next scan
     return True
 
 

@@ -221,9 +221,10 @@ def test_dydx_deleverages_b_at_its_bankruptcy_price_of_1_2():
     assert ex.equity(a) == 200 and ex.equity(b) == 0
     assert ex.position(a, "ABC").lots == ex.position(b, "ABC").lots == 0
 
-def _abc_exchange(fillable: bool):
+def _abc_exchange(fillable: bool, isolated: bool = False):
     """dYdX's example market ABC: price 1 USD, maintenance 3%, no fees; A deposits 100 USD and is
-    long 500 ABC at 1; a buyer bids 0.77 for 500; the fund holds 1,000 USD."""
+    long 500 ABC at 1; a buyer bids 0.77 for 500; the fund holds 1,000 USD. ``isolated``: A
+    deposits 1,100 and holds the long isolated on its 100 of margin."""
     from engine import Exchange
     abc = Instrument("ABC", Decimal("0.001"), Decimal("1"), _brackets([(1e9, 3.0, 20)]),
                      maker_fee_ppm=0, taker_fee_ppm=0, liquidation_fee_ppm=0)
@@ -234,7 +235,9 @@ def _abc_exchange(fillable: bool):
     ex.set_index("ABC", 1)
     seller = ex.open_account(10_000)
     ex.place(seller, "ABC", "sell", 500, 1, leverage=5)
-    a = ex.open_account(100)
+    a = ex.open_account(1_100 if isolated else 100)
+    if isolated:
+        ex.set_margin_mode(a, "ABC", "isolated")
     ex.place(a, "ABC", "buy", 500, None, leverage=5)
     ex.settle()
     buyer = ex.open_account(10_000)
@@ -263,6 +266,20 @@ def test_dydx_liquidates_at_its_fillable_price_and_the_fund_pays_15():
     ex.settle()
     assert ex.position(buyer, "ABC").lots == 0
     assert ex.acc.q[0, ex.fund_account("ABC")] == 500
+
+
+def test_dydx_fillable_price_past_an_isolated_bankruptcy_is_the_funds_not_the_wallets():
+    """The same liquidation of A's long held isolated, with 1,000 USD more in its wallet: the
+    fund pays the same $15 and the wallet keeps its 1,000 (an isolated position's margin is the
+    most its owner can lose; before session 19 the wallet paid the $15 and the fund nothing)."""
+    ex, a, buyer = _abc_exchange(fillable=True, isolated=True)
+    money = ex.total_money()
+    ex.set_index("ABC", "0.801")
+    ex.settle()
+    assert ex.position(buyer, "ABC").qty == 500
+    assert ex.position(a, "ABC").lots == 0 and ex.equity(a) == 1_000
+    assert ex.insurance_fund_balance("ABC") == Decimal("985")
+    assert ex.total_money() == money
 
 
 # --- BitMEX --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import InvalidInput
-from engine.events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationStarted)
+from engine.events import (AdlFill, BadDebt, InsuranceTakeover, LiquidationFill, LiquidationStarted)
 
 from .conftest import usd
 
@@ -161,25 +161,37 @@ def test_isolated_liquidation_leaves_the_cross_wallet_alone(make_exchange):
     assert ex.total_money() == money
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (review, session 18): a close of an isolated "
-                   "pool past its bankruptcy price (ADL at the mark, dYdX's fillable price, the "
-                   "last-resort close) charges the shortfall to the cross wallet")
-def test_isolated_pool_closed_past_bankruptcy_leaves_the_cross_wallet_alone(make_exchange):
+@pytest.mark.parametrize("funds, paid, written_off", [
+    # BTC's fund cannot take it over; both pay the gap (money units, 1e-6 USD)
+    ({"BTC": 50, "ETH": 1_000}, (4_761_905, 95_238_095), 0),
+    ({"BTC": 50, "ETH": 0}, (50_000_000, 0), 50),  # they can pay only 50: the exchange writes off 50
+])
+def test_isolated_pool_closed_past_bankruptcy_leaves_the_cross_wallet_alone(make_exchange, funds,
+                                                                            paid, written_off):
     """The same bankrupt isolated pool (−100 at 89,000) under OKX's and Hyperliquid's rule, ADL at
-    the mark, with a fund of 50: the counterparty is closed at 89,000, not at the 90,000
-    bankruptcy price, so the pool's loss runs 100 past its margin. That gap is the fund's (and
-    what it cannot pay, bad debt), as with the fund's takeover above — an isolated position's
-    margin is the most its owner can lose — but today it comes out of the cross wallet (9,000 →
-    8,900). Strict: when fixed, this passes and the mark comes off."""
-    ex = make_exchange(fund=50)
+    the mark: the counterparty is closed at 89,000, not at the 90,000 bankruptcy price, so the
+    pool's loss runs 100 past its margin. An isolated position's margin is the most its owner can
+    lose (Binance: "the maximum loss is limited to the position margin", Bybit: "isolated
+    margin ... the maximum loss is the initial margin"), so the gap is not the cross wallet's
+    (it was, before session 19: 9,000 → 8,900): the fund pays it as far as it can, and what it
+    cannot the exchange writes off as bad debt (``Funds.cover_isolated``). The funds pay in
+    proportion to what each can spare: 100,000,000 units × 50 ÷ 1,050 = 4,761,904 and × 1,000 ÷
+    1,050 = 95,238,095 rounded down, the unit left over from the first."""
+    ex = make_exchange(symbols=("BTC", "ETH"), fund=funds)
+    ex.set_index("ETH", 4_000)
     ex.set_rules(adl_price="mark")
     a = _isolated_long(ex)
     ex.settle()
     money = ex.total_money()
     ex.set_index("BTC", 89_000)
-    ex.settle()
+    events = ex.settle()
     assert ex.position(a, "BTC").lots == 0 and ex.total_money() == money
     assert ex.acc.w[a] == usd(9_000)
+    assert [ex.acc.w[f] for f in ex.funds.ids] == [usd(funds["BTC"]) - paid[0],
+                                                   usd(funds["ETH"]) - paid[1]]
+    assert ex.funds.written_off == usd(written_off) == ex.bad_debt_units()
+    assert [(e.account, e.amount, e.covered) for e in events if isinstance(e, BadDebt)] == \
+        ([(a, usd(written_off), sum(paid))] if written_off else [])
 
 
 def test_cross_liquidation_leaves_isolated_positions_alone(make_exchange):
