@@ -181,7 +181,9 @@ class Accounts:
         rest keeps — each lot carries its share of the pool, so what stays open is no worse off
         (charging the loss to the whole margin first and then releasing a share of what is left
         would leave a losing rest bankrupt, for the fund to take over, with the cash in the
-        wallet). ``exchange/prorata.py`` does the same for many ADL fills at once."""
+        wallet). A flip is a close and an open: the old position's margin left (or its shortfall)
+        goes to the wallet, and the new one takes its whole initial margin from there.
+        ``exchange/prorata.py`` does the same for many ADL fills at once."""
         im, w = self.im, self.w
         if new_q and old_q and (old_q > 0) == (new_q > 0) and abs(new_q) < abs(old_q):
             margin = int(im[s, a])
@@ -194,18 +196,18 @@ class Accounts:
                 im[s, a] = keep + freed
         else:
             im[s, a] += delta
-            opened = abs(new_q) - abs(old_q) if (old_q == 0 or (old_q > 0) == (new_q > 0)) \
-                else abs(new_q)
-            if new_q == 0:
+            flip = old_q != 0 and new_q != 0 and (old_q > 0) != (new_q > 0)
+            opened = abs(new_q) if flip else abs(new_q) - abs(old_q)
+            if new_q == 0 or flip:  # closed: the margin left (or the shortfall) is the wallet's
                 w[a] += im[s, a]
                 im[s, a] = 0
-            elif opened > 0:
+            if new_q and opened > 0:
                 margin = initial_margin(opened * price * unit, self.lev[s, a])
                 w[a] -= margin
                 im[s, a] += margin
         if im[s, a] < 0:
-            # a close (or flip) at a loss beyond the isolated margin: the position stays open on
-            # no margin and the shortfall falls to the wallet, as a full close's would; a wallet
+            # a reduction at a loss beyond the isolated margin: the rest stays open on no margin
+            # and the shortfall falls to the wallet, as a full close's does; a wallet
             # left below zero with nothing open is a deficit the waterfall covers, and a
             # liquidation pays the wallet back what it lost past bankruptcy (exchange/funds.py)
             w[a] += im[s, a]

@@ -125,6 +125,17 @@ class BadDebt(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class WrittenOff(Event):
+    """An isolated pool of ``account`` closed past its bankruptcy price (ADL or a close at the
+    mark, dYdX's fillable price): its margin is the most its owner can lose, so the gap is not
+    its wallet's. The funds paid ``covered`` of it; the exchange wrote off ``amount`` (money
+    units), bad debt the account does not owe (``Funds.cover_isolated``)."""
+    account: int
+    amount: int
+    covered: int
+
+
+@dataclass(frozen=True, slots=True)
 class LossSocialized(Event):
     """Tier 3 without closing anybody (Drift, ``exchange.tier3 = "socialize"``): the loss of a
     fund's position in ``symbol`` beyond the fund's budget, ``amount`` money units, paid into the

@@ -212,6 +212,10 @@ class PlayerDesk(AgentState):
         elif self.minute_seconds:
             assert self.obligations is not None  # only obligations can make the minute fail
             penalty = round(self.obligations.penalty_usd_per_minute * MONEY_PER_USD)
+            # no more than the desk has free: a penalty never eats margin or leaves a deficit
+            # for the insurance funds to cover (the exchange cannot collect from nothing)
+            penalty = min(penalty, max(0, min(ex.pools.available(self.account),
+                                              ex.acc.w[self.account])))
             ex.ledger.fee_pool += penalty
             ex.acc.w[self.account] -= penalty
             ex.acc.touch(self.account)

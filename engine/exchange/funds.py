@@ -17,7 +17,7 @@ import numpy as np
 
 from ..accounts import Accounts, fill_result
 from ..errors import InvalidInput, UnknownSymbol
-from ..events import BadDebt, InsuranceFundChange
+from ..events import BadDebt, InsuranceFundChange, WrittenOff
 from ..units import MONEY_PER_USD, exact_sum, usd_to_money
 from .journal import Journal
 from .ledger import OrderLedger
@@ -245,13 +245,13 @@ class InsuranceFunds:
         price (ADL or a close at the mark, dYdX's fillable price), and its wallet paid the gap.
         An isolated position's margin is the most its owner can lose, so the wallet is paid
         back: by the funds as far as they can spare (as ``cover_deficit``), the rest by the
-        exchange itself (``written_off``: bad debt, with a ``BadDebt`` event)."""
+        exchange itself (``written_off``: bad debt, with a ``WrittenOff`` event)."""
         pay = self._pay_out(a, need, f"covered the isolated loss of account {a}")
         self.acc.w[a] += need
         self.acc.touch(a)
         if pay < need:
             self.written_off += need - pay
-            self.journal.emit(BadDebt(self.journal.t, a, need - pay, pay))
+            self.journal.emit(WrittenOff(self.journal.t, a, need - pay, pay))
 
     def _pay_out(self, a: int, need: int, why: str) -> int:
         """Pay up to ``need`` out of the funds, in proportion to what each can spare above its

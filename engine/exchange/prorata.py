@@ -88,7 +88,7 @@ def walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
     realized = new_c - (old_c + sign * x * (price * unit))
     acc.cost[s, c] = new_c
     acc.qty[s, c] = new_q
-    _counterparty_pools(acc, s, c, old_q, new_q, realized)
+    gaps = _counterparty_pools(acc, s, c, old_q, new_q, realized)
     xs, cs = x.tolist(), c.tolist()
     _bankrupt_fills(ex, a, s, sign, xs, price, unit)
     acc.touched.append(a)
@@ -109,6 +109,8 @@ def walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
         done = k + 1
         ex.ledger.trim_reduce_only(cs[k], s)
     events.extend(fills[done:])
+    for cp, gap in gaps:
+        ex.funds.cover_isolated(cp, gap)
     return sign * (need - sum(xs))
 
 
@@ -132,16 +134,18 @@ def _isolated_caps(ex: Exchange, s: int, c: np.ndarray, x: np.ndarray, price: in
 
 
 def _counterparty_pools(acc, s: int, c: np.ndarray, old_q: np.ndarray, new_q: np.ndarray,
-                        realized: np.ndarray) -> None:
+                        realized: np.ndarray) -> list[tuple[int, int]]:
     """Book each counterparty's realized PnL in its pool, as ``Accounts.apply_fill`` does for a
     reducing fill: a cross one's wallet; an isolated one frees the closed lots' share of its
     margin with their PnL, to the wallet when that is above zero, else out of the margin the rest
-    keeps (all of it when closed), any shortfall falling to the wallet."""
+    keeps (all of it when closed), any shortfall falling to the wallet. Returns (account, gap) of
+    those isolated ones whose wallet paid a shortfall, in order: the funds pay it back
+    (``Funds.cover_isolated``), as ``waterfall._walk`` does."""
     iso = acc.iso[s, c]
     cross = c[~iso]
     acc.wallet[cross] += realized[~iso]
     if not iso.any():
-        return
+        return []
     c, old_q, new_q = c[iso], old_q[iso], new_q[iso]
     margin = acc.iso_margin[s, c]
     keep = np.where(new_q == 0, 0, _scaled(margin, np.abs(new_q), np.abs(old_q)))
@@ -150,6 +154,8 @@ def _counterparty_pools(acc, s: int, c: np.ndarray, old_q: np.ndarray, new_q: np
     short = np.minimum(kept, 0)
     acc.wallet[c] += np.maximum(freed, 0) + short
     acc.iso_margin[s, c] = kept - short
+    hit = np.flatnonzero(short < 0)
+    return list(zip(c[hit].tolist(), (-short[hit]).tolist(), strict=True))
 
 
 def _bankrupt_fills(ex: Exchange, a: int, s: int, sign: int, xs: list[int], price: int,

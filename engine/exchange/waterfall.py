@@ -28,8 +28,10 @@ Run by ``Exchange.settle`` after the marks, in a fixed order:
    pay stays on the account as **bad debt** (``Exchange.bad_debt_units``, a ``BadDebt`` event).
    An isolated pool closed past its bankruptcy price is settled at once instead: its wallet paid
    the gap on the close, and is paid back — by the funds as far as they can spare, the rest
-   written off by the exchange (``Funds.cover_isolated``): an isolated margin is the most its
-   owner can lose.
+   written off by the exchange (``Funds.cover_isolated``, a ``WrittenOff`` event): an isolated
+   margin is the most its owner can lose. The same holds for an isolated *counterparty* that ADL
+   closes past its own bankruptcy (at the mark, or at a bankruptcy price better than the mark for
+   it, where nothing caps the close): ``_walk`` and ``prorata.walk`` pay its gap back the same way.
 4. Repeat from 1 (ADL can push a counterparty below maintenance) until nothing is underwater.
 
 ADL never takes from a counterparty more than its pool can carry: a position closed at a
@@ -441,7 +443,8 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
         queue = [(int(i), None) for i in adl_order(scores, idx)]
         ids, upnl_, equity_, notional_, scores_ = idx, upnl, equity, notional, scores
     emit, symbol, policy, t = ex.journal.emit, ex.symbols[s], ex.adl_policy.value, ex.t
-    reduce_only, q, fund = ex.ledger.reduce_only, acc.q, acc.fund
+    reduce_only, q, fund, iso, w = ex.ledger.reduce_only, acc.q, acc.fund, acc.isov, acc.w
+    gaps: list[tuple[int, int]] = []
     for rank, (i, share) in enumerate(queue):
         c = int(ids[i])
         x = min(abs(q[s, c]), need) if share is None else share
@@ -453,7 +456,10 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
         pnl = int(upnl_[i]) * x // abs(q[s, c])
         pool_equity = int(equity_[i])
         leverage = int(notional_[i]) / pool_equity if pool_equity > 0 else 0.0
+        before = w[c]
         acc.transfer(a, c, s, sign * x, price, unit)
+        if iso[s, c] and w[c] < before:
+            gaps.append((c, before - w[c]))
         emit(AdlFill(t, a, c, symbol, -sign, x, price, rank, float(scores_[i]), policy, mark,
                      pnl, leverage))
         if c in reduce_only:
@@ -461,4 +467,6 @@ def _walk(ex: Exchange, a: int, s: int, lots: int, price: int, idx: np.ndarray,
         need -= x
         if not need:
             break
+    for c, gap in gaps:
+        ex.funds.cover_isolated(c, gap)
     return sign * need

@@ -72,10 +72,12 @@ def _check_scalars(ex, t: int | None, out: _Problems) -> None:
     if t is not None and ex.t != t:
         out.add(f"exchange.t = {ex.t!r} differs from the simulation's clock {t}")
     for name, value in (("ledger.fee_pool", ex.ledger.fee_pool),
-                        ("pools.net_deposits", ex.pools.net_deposits),
-                        ("funds.written_off", ex.funds.written_off)):
+                        ("pools.net_deposits", ex.pools.net_deposits)):
         if not _int_in(value, -MAX_MONEY, MAX_MONEY):
             out.add(f"exchange.{name} = {value!r} is not a whole amount within ±{MAX_MONEY:,}")
+    if not _int_in(ex.funds.written_off, 0, MAX_MONEY):
+        out.add(f"exchange.funds.written_off = {ex.funds.written_off!r} is not a whole amount "
+                f"within 0..{MAX_MONEY:,}")
     if not _int_in(ex.ledger.next_oid, 1, 2**62):
         out.add(f"exchange.ledger.next_oid = {ex.ledger.next_oid!r} is not an order id")
     for name in ("adl_minute", "adl_used", "halted_until"):

@@ -10,6 +10,8 @@ import pytest
 
 from engine.margin import bankruptcy_price, liquidation_price, share_equity
 
+from .conftest import usd
+
 
 def trade(ex, maker_side, qty, price, taker_deposit, leverage=10, isolated=False):
     """A taker position of ``qty`` ETH at ``price`` against a rich maker."""
@@ -180,3 +182,23 @@ def test_apply_fill_books_what_fill_result_says():
         assert (acc.q[0, a], acc.c[0, a], realized) == (new_q, new_c, expected)
         assert acc.w[a] == 10**12 + expected - fee
     check()
+
+
+def test_an_isolated_flip_past_the_margin_opens_on_its_whole_margin(make_exchange):
+    """A flip is a close and an open (review, session 19): an isolated 10× long of 0.1 BTC from
+    100,000 (1,000 of margin, wallet 9,000) sells 0.2 at 89,000. The long loses 1,100, 100 past
+    its margin: that shortfall is the wallet's, and the new short takes its whole initial
+    margin, 890, from the wallet: 9,000 − 100 − 890 = 8,010. (Before the fix the short's margin
+    paid the old shortfall, 790, and the wallet kept 8,110.)"""
+    ex = make_exchange()
+    ex.set_index("BTC", 100_000)
+    ex.place(ex.open_account(1_000_000), "BTC", "sell", "0.1", 100_000)
+    a = ex.open_account(10_000)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    ex.place(a, "BTC", "buy", "0.1", None, leverage=10)
+    ex.place(ex.open_account(1_000_000), "BTC", "buy", "0.2", 89_000)
+    money = ex.total_money()
+    ex.place(a, "BTC", "sell", "0.2", None)
+    assert ex.position(a, "BTC").lots == -100
+    assert ex.acc.w[a] == usd(8_010) and ex.acc.im[0, a] == usd(890)
+    assert ex.total_money() == money

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import InvalidInput
-from engine.events import (AdlFill, BadDebt, InsuranceTakeover, LiquidationFill, LiquidationStarted)
+from engine.events import (AdlFill, InsuranceTakeover, LiquidationFill, LiquidationStarted,
+                           WrittenOff)
 
 from .conftest import usd
 
@@ -190,8 +191,41 @@ def test_isolated_pool_closed_past_bankruptcy_leaves_the_cross_wallet_alone(make
     assert [ex.acc.w[f] for f in ex.funds.ids] == [usd(funds["BTC"]) - paid[0],
                                                    usd(funds["ETH"]) - paid[1]]
     assert ex.funds.written_off == usd(written_off) == ex.bad_debt_units()
-    assert [(e.account, e.amount, e.covered) for e in events if isinstance(e, BadDebt)] == \
+    assert [(e.account, e.amount, e.covered) for e in events if isinstance(e, WrittenOff)] == \
         ([(a, usd(written_off), sum(paid))] if written_off else [])
+
+
+@pytest.mark.parametrize("rules, policy, margin_l, stress_ppm, written_off", [
+    ({}, "article", 1_000, 0, 1_400),                  # the queue cannot carry S: the last resort
+    ({"adl_price": "mark"}, "article", 1_000, 0, 1_400),   # OKX and Hyperliquid: at the mark
+    ({}, "drift", 1_000, 0, 1_400),                    # the vectorized pro-rata walk
+    ({}, "article", 2_250, 500_000, 150),              # L not yet bankrupt: at 88,750, unchecked
+])
+def test_an_isolated_counterparty_past_its_bankruptcy_keeps_its_cross_wallet(
+        make_exchange, rules, policy, margin_l, stress_ppm, written_off):
+    """ADL closes an isolated counterparty that is itself past bankruptcy (review, session 19).
+    At 89,000: L is long 0.2 BTC from 100,000 (isolated, ``margin_l``), S short 0.2 from 80,000
+    on 1,600 of isolated margin, 1,800 down: 200 past it. Closed at the mark, or at L's
+    bankruptcy price of 88,750 when L still has 50 (better than the mark for S, so nothing caps
+    it: 1,750 down, 150 past), S's loss runs past its margin. Neither cross wallet pays: with an
+    empty fund the exchange writes off L's 1,200 and S's 200 (1,400), or S's 150. Before the fix
+    S's wallet paid its part (−200, −150)."""
+    import numpy as np
+    ex = make_exchange(fund=0, adl_policy=policy, takeover_stress_ppm=stress_ppm)
+    if rules:
+        ex.set_rules(**rules)
+    ex.set_index("BTC", 89_000)
+    L, S = ex.open_account(10_000), ex.open_account(10_000)
+    ex.seed_positions(0, np.array([L, S]), np.array([200, -200]), np.array([1_000_000, 800_000]),
+                      isolated_margin=np.array([usd(margin_l), usd(1_600)]))
+    money = ex.total_money()
+    wallets = [ex.acc.w[L], ex.acc.w[S]]
+    events = ex.settle()
+    assert [(e.counterparty, e.qty) for e in events if isinstance(e, AdlFill)] == [(S, 200)]
+    assert ex.position(L, "BTC").lots == ex.position(S, "BTC").lots == 0
+    assert [ex.acc.w[L], ex.acc.w[S]] == wallets
+    assert ex.funds.written_off == usd(written_off) == ex.bad_debt_units()
+    assert ex.total_money() == money
 
 
 def test_cross_liquidation_leaves_isolated_positions_alone(make_exchange):

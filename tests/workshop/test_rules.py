@@ -104,6 +104,33 @@ def test_designated_maker_desk_earns_rebates_and_pays_penalties_per_minute():
     assert m["obligations_met"] == (desk.compliant_seconds >= 0.8 * desk.session_seconds)
 
 
+def test_a_penalty_takes_no_more_than_the_desk_has_free():
+    """A designated desk that cannot pay (review, session 19): flat, 500 USD left, it misses three
+    minutes at 2,000 a minute. It pays its 500 and nothing more; before the fix its wallet went
+    below zero each minute and the insurance fund covered the deficit — the fund paid 5,500 of
+    penalties into the fee pool."""
+    from types import SimpleNamespace
+
+    from engine import Exchange, Instrument
+    from engine.agents.player_maker import PlayerDesk
+    from engine.level.config import PlayerObligationsConfig
+    ex = Exchange([Instrument.preset("BTC")], insurance_fund=1_000_000, mark_method="index")
+    ex.set_index("BTC", 100_000)
+    a = ex.open_account(500)
+    rules = PlayerObligationsConfig(enabled=True, min_uptime_pct=90, max_spread_bps=20,
+                                    min_depth_usd=100_000, penalty_usd_per_minute=2_000)
+    desk = PlayerDesk(SimpleNamespace(exchange=ex), a, 0, rebate_bps=0.5, obligations=rules)
+    ex.settle()
+    fund, pool, money = ex.acc.w[ex.fund_account("BTC")], ex.ledger.fee_pool, ex.total_money()
+    for _ in range(3):
+        desk.minute_seconds = 60  # a minute without a quote
+        desk._settle_minute(ex)
+        ex.settle()
+    assert ex.acc.w[a] == 0 and desk.penalties == 500_000_000 and desk.minutes_missed == 3
+    assert ex.ledger.fee_pool - pool == 500_000_000
+    assert ex.acc.w[ex.fund_account("BTC")] == fund and ex.total_money() == money
+
+
 def test_maker_without_obligations_is_paid_every_minute_and_never_fined():
     m = finished("maker", 1).summary["player"]["maker"]
     assert m["obligated"] is False and m["penalties_usd"] == 0 and m["obligations_met"] is None
