@@ -205,6 +205,13 @@ class Accounts:
                 margin = initial_margin(opened * price * unit, self.lev[s, a])
                 w[a] -= margin
                 im[s, a] += margin
+                if flip and w[a] < 0:
+                    # the order's check asked for the new margin only, not the old position's
+                    # loss past its own: a wallet that cannot pay both leaves the new position
+                    # short of margin, not a deficit for the funds to cover
+                    back = min(-w[a], im[s, a])
+                    w[a] += back
+                    im[s, a] -= back
         if im[s, a] < 0:
             # a reduction at a loss beyond the isolated margin: the rest stays open on no margin
             # and the shortfall falls to the wallet, as a full close's does; a wallet

@@ -212,10 +212,12 @@ class PlayerDesk(AgentState):
         elif self.minute_seconds:
             assert self.obligations is not None  # only obligations can make the minute fail
             penalty = round(self.obligations.penalty_usd_per_minute * MONEY_PER_USD)
-            # no more than the desk has free: a penalty never eats margin or leaves a deficit
-            # for the insurance funds to cover (the exchange cannot collect from nothing)
-            penalty = min(penalty, max(0, min(ex.pools.available(self.account),
-                                              ex.acc.w[self.account])))
+            # no more than the wallet holds above the cross pool's maintenance: a penalty never
+            # liquidates the desk or leaves a deficit for the insurance funds to cover (the
+            # exchange cannot collect from nothing); margin its resting orders hold does not
+            # shield it
+            equity, _, mms = ex.pools.pool(self.account, None)
+            penalty = min(penalty, max(0, min(ex.acc.w[self.account], equity - sum(mms))))
             ex.ledger.fee_pool += penalty
             ex.acc.w[self.account] -= penalty
             ex.acc.touch(self.account)

@@ -184,21 +184,28 @@ def test_apply_fill_books_what_fill_result_says():
     check()
 
 
-def test_an_isolated_flip_past_the_margin_opens_on_its_whole_margin(make_exchange):
+@pytest.mark.parametrize("deposit, bid, wallet, margin", [
+    (10_000, 89_000, 8_010, 890),
+    (2_000, 85_000, 0, 500),
+])
+def test_an_isolated_flip_past_the_margin_opens_on_its_whole_margin(make_exchange, deposit, bid,
+                                                                    wallet, margin):
     """A flip is a close and an open (review, session 19): an isolated 10× long of 0.1 BTC from
-    100,000 (1,000 of margin, wallet 9,000) sells 0.2 at 89,000. The long loses 1,100, 100 past
-    its margin: that shortfall is the wallet's, and the new short takes its whole initial
-    margin, 890, from the wallet: 9,000 − 100 − 890 = 8,010. (Before the fix the short's margin
-    paid the old shortfall, 790, and the wallet kept 8,110.)"""
+    100,000 (1,000 of margin) sells 0.2 into a bid at 89,000. The long loses 1,100, 100 past its
+    margin: that shortfall is the wallet's, and the new short takes its whole initial margin,
+    890, from the wallet: 9,000 − 100 − 890 = 8,010. (Before the fix the short's margin paid the
+    old shortfall, 790, and the wallet kept 8,110.) A wallet that cannot pay both — 1,000 left,
+    the bid at 85,000: 500 past the margin, 850 of new margin — keeps nothing and the short
+    opens on the 500 left, rather than leave a deficit for the insurance fund to cover."""
     ex = make_exchange()
     ex.set_index("BTC", 100_000)
     ex.place(ex.open_account(1_000_000), "BTC", "sell", "0.1", 100_000)
-    a = ex.open_account(10_000)
+    a = ex.open_account(deposit)
     ex.set_margin_mode(a, "BTC", "isolated")
     ex.place(a, "BTC", "buy", "0.1", None, leverage=10)
-    ex.place(ex.open_account(1_000_000), "BTC", "buy", "0.2", 89_000)
+    ex.place(ex.open_account(1_000_000), "BTC", "buy", "0.2", bid)
     money = ex.total_money()
     ex.place(a, "BTC", "sell", "0.2", None)
     assert ex.position(a, "BTC").lots == -100
-    assert ex.acc.w[a] == usd(8_010) and ex.acc.im[0, a] == usd(890)
+    assert ex.acc.w[a] == usd(wallet) and ex.acc.im[0, a] == usd(margin)
     assert ex.total_money() == money

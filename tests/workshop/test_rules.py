@@ -104,11 +104,17 @@ def test_designated_maker_desk_earns_rebates_and_pays_penalties_per_minute():
     assert m["obligations_met"] == (desk.compliant_seconds >= 0.8 * desk.session_seconds)
 
 
-def test_a_penalty_takes_no_more_than_the_desk_has_free():
-    """A designated desk that cannot pay (review, session 19): flat, 500 USD left, it misses three
-    minutes at 2,000 a minute. It pays its 500 and nothing more; before the fix its wallet went
-    below zero each minute and the insurance fund covered the deficit — the fund paid 5,500 of
-    penalties into the fee pool."""
+@pytest.mark.parametrize("wallet, bid_btc, paid", [
+    (500, None, 500),            # broke: it pays its 500 and nothing more
+    (100_000, "21.05", 6_000),   # rich, its free margin tied up in a bid that counts for nothing
+])
+def test_a_penalty_takes_what_the_desk_has_and_no_more(wallet, bid_btc, paid):
+    """A designated desk misses three minutes at 2,000 a minute (review, session 19). Flat with
+    500 USD left, it pays its 500: before the fix its wallet went below zero each minute and the
+    insurance fund covered the deficit, paying 5,500 of penalties into the fee pool. With
+    100,000 and a bid 5% under the mark (outside the 1% depth window) holding nearly all its free
+    margin, it pays all 6,000: the cap is the wallet above the cross pool's maintenance, not what
+    is free for new orders (which would have let it pay 12.50)."""
     from types import SimpleNamespace
 
     from engine import Exchange, Instrument
@@ -116,18 +122,21 @@ def test_a_penalty_takes_no_more_than_the_desk_has_free():
     from engine.level.config import PlayerObligationsConfig
     ex = Exchange([Instrument.preset("BTC")], insurance_fund=1_000_000, mark_method="index")
     ex.set_index("BTC", 100_000)
-    a = ex.open_account(500)
+    a = ex.open_account(wallet)
     rules = PlayerObligationsConfig(enabled=True, min_uptime_pct=90, max_spread_bps=20,
                                     min_depth_usd=100_000, penalty_usd_per_minute=2_000)
     desk = PlayerDesk(SimpleNamespace(exchange=ex), a, 0, rebate_bps=0.5, obligations=rules)
     ex.settle()
+    if bid_btc:
+        ex.place(a, "BTC", "buy", bid_btc, 95_000)
     fund, pool, money = ex.acc.w[ex.fund_account("BTC")], ex.ledger.fee_pool, ex.total_money()
     for _ in range(3):
         desk.minute_seconds = 60  # a minute without a quote
         desk._settle_minute(ex)
         ex.settle()
-    assert ex.acc.w[a] == 0 and desk.penalties == 500_000_000 and desk.minutes_missed == 3
-    assert ex.ledger.fee_pool - pool == 500_000_000
+    assert desk.minutes_missed == 3 and desk.penalties == paid * 1_000_000
+    assert ex.acc.w[a] == (wallet - paid) * 1_000_000
+    assert ex.ledger.fee_pool - pool == paid * 1_000_000
     assert ex.acc.w[ex.fund_account("BTC")] == fund and ex.total_money() == money
 
 
