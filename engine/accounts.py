@@ -205,11 +205,12 @@ class Accounts:
                 margin = initial_margin(opened * price * unit, self.lev[s, a])
                 w[a] -= margin
                 im[s, a] += margin
-                if flip and w[a] < 0:
-                    # the order's check asked for the new margin only, not the old position's
-                    # loss past its own: a wallet that cannot pay both leaves the new position
-                    # short of margin, not a deficit for the funds to cover
-                    back = min(-w[a], im[s, a])
+                if w[a] < 0:
+                    # the order's check priced the margin at its reference, not at the fill (a
+                    # market order walks past the touch), nor a flip's loss past the old margin:
+                    # a wallet that cannot pay opens the position short of margin, rather than
+                    # leave a deficit for the funds to cover
+                    back = min(-w[a], margin)
                     w[a] += back
                     im[s, a] -= back
         if im[s, a] < 0:

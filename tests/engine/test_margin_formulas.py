@@ -209,3 +209,23 @@ def test_an_isolated_flip_past_the_margin_opens_on_its_whole_margin(make_exchang
     assert ex.position(a, "BTC").lots == -100
     assert ex.acc.w[a] == usd(wallet) and ex.acc.im[0, a] == usd(margin)
     assert ex.total_money() == money
+
+
+def test_an_isolated_market_order_past_the_touch_opens_on_what_the_wallet_holds(make_exchange):
+    """An isolated 10× market buy of 0.1 BTC on a 1,000 wallet: the order's check prices its
+    margin at the touch, 100,000 (1,000), but half fills at 110,000, so the position's margin is
+    1,050. The wallet pays its 1,000 and the position opens 50 short of margin (review, session
+    19); before, the wallet went to −50 and the insurance fund covered that "deficit"."""
+    ex = make_exchange()
+    ex.set_index("BTC", 100_000)
+    m = ex.open_account(1_000_000)
+    ex.place(m, "BTC", "sell", "0.05", 100_000)
+    ex.place(m, "BTC", "sell", "0.05", 110_000)
+    a = ex.open_account(1_000)
+    ex.set_margin_mode(a, "BTC", "isolated")
+    money, fund = ex.total_money(), ex.acc.w[ex.fund_account("BTC")]
+    ex.place(a, "BTC", "buy", "0.1", None, leverage=10)
+    ex.settle()
+    assert ex.position(a, "BTC").lots == 100
+    assert ex.acc.w[a] == 0 and ex.acc.im[0, a] == usd(1_000)
+    assert ex.acc.w[ex.fund_account("BTC")] == fund and ex.total_money() == money
